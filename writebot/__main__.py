@@ -1,0 +1,3 @@
+from writebot.cli import main
+
+raise SystemExit(main())

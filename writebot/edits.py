@@ -1,0 +1,197 @@
+"""Diff analysis, the "gradient": draft vs ground truth -> typed edit spans.
+
+Words are aligned case-insensitively with rapidfuzz opcodes; runs of changed tokens (including case-only changes)
+become spans typed by operation (replace / insert / delete) and located as opening, closing, heading, whole_sentence
+or sentence (inside a sentence).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cached_property
+
+from rapidfuzz.distance import Levenshtein
+
+from writebot.post import normalize
+
+_TOKEN = re.compile(r"\w+(?:['\u2019]\w+)*|[^\w\s]")
+_SENTENCE_END = re.compile(r"[.!?](?=\s|$)")
+
+
+@dataclass(frozen=True)
+class Block:
+    start: int
+    end: int
+    kind: str  # title | heading | paragraph
+    index: int
+
+
+class Doc:
+    """A normalized post with its tokens, blocks and sentences located by character offset."""
+
+    def __init__(self, text: str):
+        self.text = normalize(text)
+        matches = list(_TOKEN.finditer(self.text))
+        self.tokens = [m.group(0) for m in matches]
+        self.lower = [t.lower() for t in self.tokens]
+        self.offsets = [(m.start(), m.end()) for m in matches]
+        self.blocks: list[Block] = []
+        pos = 0
+        for i, chunk in enumerate(self.text.rstrip("\n").split("\n\n")):
+            kind = "paragraph"
+            if chunk.startswith("#"):
+                kind = "title" if i == 0 and chunk.startswith("# ") else "heading"
+            self.blocks.append(Block(pos, pos + len(chunk), kind, i))
+            pos += len(chunk) + 2
+        self.sentences: list[tuple[int, int]] = []
+        self.sentence_block: list[int] = []
+        for block in self.blocks:
+            start = block.start
+            if block.kind == "paragraph":
+                for m in _SENTENCE_END.finditer(self.text, block.start, block.end):
+                    self.sentences.append((start, m.end()))
+                    self.sentence_block.append(block.index)
+                    start = m.end() + 1
+            if start < block.end:
+                self.sentences.append((start, block.end))
+                self.sentence_block.append(block.index)
+        self.token_at = {s: i for i, (s, _) in enumerate(self.offsets)}
+        self.block_of = [self._find(self.blocks, s) for s, _ in self.offsets]
+        self.sentence_of = [self._find_range(self.sentences, s) for s, _ in self.offsets]
+
+    @staticmethod
+    def _find(blocks: list[Block], pos: int) -> int:
+        for b in blocks:
+            if b.start <= pos < b.end:
+                return b.index
+        return len(blocks) - 1
+
+    @staticmethod
+    def _find_range(ranges: list[tuple[int, int]], pos: int) -> int:
+        for i, (s, e) in enumerate(ranges):
+            if s <= pos < e:
+                return i
+        return len(ranges) - 1
+
+    def span_text(self, i: int, j: int) -> str:
+        """Text covered by tokens i..j-1 (empty when i == j)."""
+        return self.text[self.offsets[i][0] : self.offsets[j - 1][1]] if i < j else ""
+
+    def sentence_text(self, k: int) -> str:
+        s, e = self.sentences[k]
+        return self.text[s:e].strip()
+
+    @cached_property
+    def body_blocks(self) -> list[Block]:
+        return [b for b in self.blocks if b.kind != "title"]
+
+
+@dataclass(frozen=True)
+class EditSpan:
+    op: str  # replace | insert | delete
+    location: str  # opening | closing | heading | whole_sentence | sentence
+    old: str
+    new: str
+    a: tuple[int, int]  # token range in the draft
+    b: tuple[int, int]  # token range in the ground truth
+    before: str  # draft token just before the span ("" at the start)
+    after: str  # draft token just after the span ("" at the end)
+    sentence: str  # the draft sentence the span starts in ("" for a pure insert at a block edge)
+
+
+@dataclass
+class Analysis:
+    draft: Doc
+    truth: Doc
+    spans: list[EditSpan]
+    kept: list[bool]  # per draft token: aligned to an equal ground-truth token
+
+    def dropped_sentences(self) -> list[str]:
+        """Draft sentences none of whose word tokens survive in the ground truth."""
+        out = []
+        for k in range(len(self.draft.sentences)):
+            idx = [i for i, s in enumerate(self.draft.sentence_of) if s == k and self.draft.tokens[i][0].isalnum()]
+            block = self.draft.blocks[self.draft.block_of[idx[0]]] if idx else None
+            if idx and block.kind == "paragraph" and not any(self.kept[i] for i in idx):
+                out.append(self.draft.sentence_text(k))
+        return out
+
+
+def _segments(a: Doc, b: Doc) -> tuple[list[tuple[int, int, int, int]], list[bool]]:
+    """Changed runs as (i1, i2, j1, j2) token ranges, and which draft tokens were kept unchanged."""
+    runs: list[list[int]] = []
+    kept = [False] * len(a.tokens)
+
+    def boundary(doc: Doc, k: int) -> bool:
+        return 0 < k < len(doc.tokens) and doc.block_of[k - 1] != doc.block_of[k]
+
+    def mark(i1: int, i2: int, j1: int, j2: int) -> None:
+        adjacent = runs and runs[-1][1] == i1 and runs[-1][3] == j1
+        if adjacent and not boundary(a, i1) and not boundary(b, j1):
+            runs[-1][1], runs[-1][3] = i2, j2
+        else:
+            runs.append([i1, i2, j1, j2])
+
+    for op in Levenshtein.opcodes(a.lower, b.lower):
+        if op.tag != "equal":
+            mark(op.src_start, op.src_end, op.dest_start, op.dest_end)
+            continue
+        for d in range(op.src_end - op.src_start):
+            i, j = op.src_start + d, op.dest_start + d
+            if a.tokens[i] == b.tokens[j]:
+                kept[i] = True
+            else:
+                mark(i, i + 1, j, j + 1)
+    out = []
+    for i1, i2, j1, j2 in runs:  # one opcode may straddle a block edge on both sides: cut it there
+        a_cuts = [k for k in range(i1 + 1, i2) if boundary(a, k)]
+        b_cuts = [k for k in range(j1 + 1, j2) if boundary(b, k)]
+        if a_cuts and len(a_cuts) == len(b_cuts):
+            for (x1, x2), (y1, y2) in zip(zip([i1, *a_cuts], [*a_cuts, i2]), zip([j1, *b_cuts], [*b_cuts, j2])):
+                out.append((x1, x2, y1, y2))
+        else:
+            out.append((i1, i2, j1, j2))
+    return out, kept
+
+
+def _location(a: Doc, b: Doc, i1: int, i2: int, j1: int, j2: int) -> str:
+    if i1 == i2:  # pure insert: does it make a whole ground-truth block at an edge of the body?
+        blocks = {b.block_of[j] for j in range(j1, j2)}
+        if len(blocks) == 1:
+            block = b.blocks[blocks.pop()]
+            whole = b.offsets[j1][0] == block.start and b.offsets[j2 - 1][1] == block.end
+            body = b.body_blocks
+            if whole and body and block == body[0]:
+                return "opening"
+            if whole and body and block == body[-1]:
+                return "closing"
+    token = i1 if i1 < i2 else min(i1, len(a.tokens) - 1)
+    if token >= 0 and a.tokens and a.blocks[a.block_of[token]].kind != "paragraph":
+        return "heading"
+    if i1 < i2:
+        first, last = a.sentences[a.sentence_of[i1]], a.sentences[a.sentence_of[i2 - 1]]
+        if a.offsets[i1][0] == first[0] and a.offsets[i2 - 1][1] == last[1]:
+            return "whole_sentence"
+    return "sentence"
+
+
+def analyse(draft: str, ground_truth: str) -> Analysis:
+    """Typed edit spans that turn the draft into the ground truth."""
+    a, b = Doc(draft), Doc(ground_truth)
+    runs, kept = _segments(a, b)
+    spans = []
+    for i1, i2, j1, j2 in runs:
+        op = "replace" if i1 < i2 and j1 < j2 else ("delete" if i1 < i2 else "insert")
+        spans.append(EditSpan(
+            op=op,
+            location=_location(a, b, i1, i2, j1, j2),
+            old=a.span_text(i1, i2),
+            new=b.span_text(j1, j2),
+            a=(i1, i2),
+            b=(j1, j2),
+            before=a.tokens[i1 - 1] if i1 > 0 else "",
+            after=a.tokens[i2] if i2 < len(a.tokens) else "",
+            sentence=a.sentence_text(a.sentence_of[i1]) if i1 < len(a.tokens) and a.sentences else "",
+        ))
+    return Analysis(a, b, spans, kept)

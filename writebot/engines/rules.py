@@ -1,0 +1,183 @@
+"""The embedded offline engine: a deterministic writer steered by STYLE.md's rules, and a rule-mining optimizer.
+
+Writing: a topic brief becomes a post in the engine's own base voice (rules_voice.yaml), then STYLE.md's rules are
+applied in order. Updating: from (draft, feedback, ground truth) evidence only, candidate rules are mined from typed
+edit spans and directive feedback, and each is kept only if it lowers the total word edit cost over all pairs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from functools import lru_cache
+from importlib import resources
+
+import yaml
+
+from writebot.edits import analyse
+from writebot.engines.base import Evidence, Update
+from writebot.engines.directives import parse_feedback
+from writebot.engines.mining import Pool, mine, split_candidates
+from writebot.engines.selection import Selector, moves, variants
+from writebot.pipeline import Pipeline, Style
+from writebot.rules import DropSentencesWith, Rule, apply_rules, parse_rule
+from writebot.topics import Topic
+
+MAX_ROUNDS = 4
+MAX_NOTES = 20
+
+
+@lru_cache(maxsize=1)
+def voice() -> dict:
+    return yaml.safe_load(resources.files("writebot.engines").joinpath("rules_voice.yaml").read_text("utf-8"))
+
+
+def _pick(options: list[str], topic_id: str, salt: str, offset: int = 0) -> str:
+    h = int.from_bytes(hashlib.sha256(f"{salt}:{topic_id}".encode()).digest()[:4], "big")
+    return options[(h + offset) % len(options)]
+
+
+def _sentence(point: str) -> str:
+    return point if point[-1:] in ".!?" else point + "."
+
+
+@lru_cache(maxsize=20_000)
+def skeleton(topic: Topic) -> str:
+    """The draft before any STYLE.md rule: title, intro, one headed section per few points, outro."""
+    v = voice()
+    fill = {"subject": topic.title.lower(), "audience": topic.audience or "you"}
+    blocks = [f"# {topic.title}", _pick(v["intros"], topic.id, "intro").format(**fill)]
+    size = v["points_per_section"]
+    for n, start in enumerate(range(0, len(topic.points), size)):
+        points = [_sentence(p) for p in topic.points[start : start + size]]
+        blocks.append("## " + _pick(v["headings"], topic.id, "heading", n))
+        blocks.append(" ".join([*points, _pick(v["asides"], topic.id, "aside", n)]))
+    blocks.append(_pick(v["outros"], topic.id, "outro").format(**fill))
+    return "\n\n".join(blocks) + "\n"
+
+
+@lru_cache(maxsize=64)
+def _rules_in(style_text: str) -> list[Rule]:
+    return Style.parse(style_text).parsed_rules()
+
+
+def style_rules(pipeline: Pipeline) -> list[Rule]:
+    return _rules_in(pipeline.files["STYLE.md"])
+
+
+class RulesEngine:
+    """Offline writer + optimizer. learner: mine (rule mining) | none | append_feedback (baselines)."""
+
+    name = "rules"
+    model = "rules-v1"
+
+    def __init__(self, learner: str = "mine"):
+        if learner not in ("mine", "none", "append_feedback"):
+            raise ValueError(f"unknown learner {learner!r}")
+        self.learner = learner
+
+    def write(self, pipeline: Pipeline, topic: Topic) -> str:
+        return apply_rules(skeleton(topic), style_rules(pipeline))
+
+    def update(self, pipeline: Pipeline, evidence: list[Evidence]) -> Update:
+        if self.learner == "none":
+            return Update(pipeline, "no learning (baseline)")
+        if self.learner == "append_feedback":
+            return _append_feedback(pipeline, evidence)
+        return learn(pipeline, evidence)
+
+
+def _append_feedback(pipeline: Pipeline, evidence: list[Evidence]) -> Update:
+    style = pipeline.style
+    new = [c for c in dict.fromkeys(c for e in evidence for c in e.feedback) if c not in style.rules]
+    updated = Style(style.prose, style.rules + tuple(new), style.notes, style.tail)
+    return Update(pipeline.with_style(updated), f"appended {len(new)} feedback comments to the rules (baseline)")
+
+
+def _feedback(pool: Pool, evidence: list[Evidence], notes: list[str]) -> None:
+    for e in evidence:
+        for comment in e.feedback:
+            rules = parse_feedback(comment)
+            for rule in rules:
+                pool.add(rule, e.topic.id, f"{e.topic.id}@{e.epoch}", source="feedback")
+            if not rules and comment not in notes:
+                notes.append(comment)
+
+
+def _describe(cand, action: str, saved: int) -> dict:
+    return {"rule": cand.rule.to_line(), "action": action, "words_saved": saved, "support": cand.support,
+            "topics": len(cand.topics), "source": cand.source, "provenance": cand.provenance}
+
+
+def _select(selector: Selector, evidence: list[Evidence], log: list[dict]) -> bool:
+    """One round: mine the residual diffs of the current rules, try each candidate; True if any was kept."""
+    pool, bounds = Pool(), []
+    outputs = selector.screen.outputs()
+    sample = [evidence[i] for i in selector.index]
+    for e, out in zip(sample, outputs, strict=True):
+        where = f"{e.topic.id}@{e.epoch}"
+        lo, hi = mine(pool, analyse(out, e.ground_truth), e.topic.id, where)
+        bounds.append((lo, hi, e.topic.id, where))
+    split_candidates(pool, bounds)
+    if not log:
+        _feedback(pool, evidence, [])
+    kept = False
+    for cand in pool.ranked():
+        if cand.rule in selector.rules:
+            continue
+        before = selector.total
+        choice = selector.best(variants(selector.rules, cand.rule))
+        if choice is None:
+            log.append(_describe(cand, "rejected", 0))
+            continue
+        replaced = [r for r in selector.rules if r not in choice.rules]
+        selector.accept(choice.rules)
+        action = f"replaced: {replaced[0].to_line()}" if replaced else "added"
+        log.append(_describe(cand, action, before - choice.cost))
+        kept = True
+    return kept
+
+
+def _prune(selector: Selector, log: list[dict]) -> None:
+    """Reorder if that helps; drop rules that no longer help (e.g. a word swap a class rule now covers); merge
+    drop rules into one line."""
+    choice = selector.best(moves(selector.rules))
+    if choice is not None:
+        log.append({"rule": "(order)", "action": "reordered", "words_saved": selector.total - choice.cost})
+        selector.accept(choice.rules)
+    for rule in list(selector.rules):
+        i = selector.rules.index(rule)
+        cost = selector.cost_without(i)
+        if cost <= selector.total:
+            log.append({"rule": rule.to_line(), "action": "removed", "words_saved": selector.total - cost})
+            selector.accept(selector.rules[:i] + selector.rules[i + 1 :])
+    drops = [r for r in selector.rules if isinstance(r, DropSentencesWith)]
+    if len(drops) > 1:
+        merged = DropSentencesWith(tuple(p for r in drops for p in r.phrases))
+        first = selector.rules.index(drops[0])
+        rules = [r for r in selector.rules if not isinstance(r, DropSentencesWith)]
+        rules.insert(first, merged)
+        if selector.full.cost_of(rules) <= selector.total:
+            selector.accept(rules)
+
+
+def learn(pipeline: Pipeline, evidence: list[Evidence]) -> Update:
+    """The rules optimizer: mine, screen and keep rules that lower the total edit cost; record why."""
+    style = pipeline.style
+    parsed = [(line, parse_rule(line)) for line in style.rules]
+    prose_lines = tuple(line for line, rule in parsed if rule is None)
+    selector = Selector([skeleton(e.topic) for e in evidence], [e.ground_truth for e in evidence],
+                        [rule for _, rule in parsed if rule is not None], [e.topic.id for e in evidence])
+    start = selector.total
+    log: list[dict] = []
+    for _ in range(MAX_ROUNDS):
+        if not _select(selector, evidence, log):
+            break
+    _prune(selector, log)
+    notes = list(style.notes)
+    _feedback(Pool(), evidence, notes)
+    updated = Style(style.prose, tuple(r.to_line() for r in selector.rules) + prose_lines,
+                    tuple(notes[-MAX_NOTES:]), style.tail)
+    kept = [d for d in log if d["action"] != "rejected"]
+    rationale = (f"{len(kept)} rule changes over {len(evidence)} pairs; total word edit cost "
+                 f"{start} -> {selector.total}. " + "; ".join(f"{d['action']}: {d['rule']}" for d in kept))
+    return Update(pipeline.with_style(updated), rationale.strip(), log)

@@ -1,0 +1,151 @@
+"""Choosing rules: a candidate is kept only if it lowers the total word edit cost over all pairs so far.
+
+Costs are exact. To stay fast on thousands of pairs, a candidate is first screened on a fixed sample of pairs and
+only a candidate that helps there is checked on every pair; outputs of every rule prefix are cached, so trying a
+rule at position k re-applies only the rules after k.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rapidfuzz.distance import Levenshtein
+
+from writebot.rules import Rule, apply_rules
+
+SCREEN_SIZE = 64
+SINGLE = ("contractions", "heading_case", "max_sentence_words")  # one rule of these kinds at a time
+
+
+class Evaluator:
+    """Total word edit cost of a rule list over (skeleton, ground truth) pairs, with prefix caches."""
+
+    def __init__(self, skeletons: list[str], truths: list[str], rules: list[Rule]):
+        self.skeletons = skeletons
+        self.truth_words = [t.split() for t in truths]
+        self.reset(rules)
+
+    def reset(self, rules: list[Rule]) -> None:
+        self.rules = list(rules)
+        self.prefix = []  # prefix[p][k]: pair p's text after the first k rules
+        for skeleton in self.skeletons:
+            outs = [skeleton]
+            for rule in self.rules:
+                outs.append(rule.apply(outs[-1]))
+            self.prefix.append(outs)
+        self.costs = [self._cost(p, outs[-1]) for p, outs in enumerate(self.prefix)]
+        self.total = sum(self.costs)
+
+    def _cost(self, p: int, text: str) -> int:
+        return Levenshtein.distance(text.split(), self.truth_words[p])
+
+    def outputs(self) -> list[str]:
+        return [outs[-1] for outs in self.prefix]
+
+    def cost_of(self, rules: list[Rule]) -> int:
+        """Total cost of another rule list, re-applying only what differs from the current one."""
+        n = len(self.rules)
+        k = 0
+        while k < min(len(rules), n) and rules[k] == self.rules[k]:
+            k += 1
+        # If the new list ends with the current list's last j rules, a pair whose text equals the cached text
+        # where that shared tail starts is unchanged: skip the rest of its rules.
+        j = 0
+        while j < min(len(rules) - k, n - k) and rules[-1 - j] == self.rules[-1 - j]:
+            j += 1
+        head, tail = rules[k : len(rules) - j], rules[len(rules) - j :]
+        total = 0
+        for p, outs in enumerate(self.prefix):
+            text = apply_rules(outs[k], head)
+            if text == outs[n - j]:
+                total += self.costs[p]
+                continue
+            text = apply_rules(text, tail)
+            total += self.costs[p] if text == outs[n] else self._cost(p, text)
+        return total
+
+
+# Where a new rule of each kind usually belongs: removals first, word swaps, grammar, headings, then the edges.
+ORDER = {"drop_sentences_with": 0, "replace": 1, "contractions": 2, "max_sentence_words": 3, "heading_case": 4,
+         "open_with": 5, "close_with": 6}
+
+
+def variants(rules: list[Rule], rule: Rule) -> list[list[Rule]]:
+    """Ways to bring `rule` into the list: swap it for a rule of its kind, or insert it at the start, at its
+    usual place by kind, or at the end. (Trying every position costs O(n^2) rule applications per pair.)"""
+    out = []
+    same = [i for i, r in enumerate(rules) if r.kind == rule.kind]
+    for i in same:
+        out.append(rules[:i] + [rule] + rules[i + 1 :])
+    if rule.kind not in SINGLE or not same:
+        usual = sum(1 for r in rules if ORDER[r.kind] <= ORDER[rule.kind])
+        for pos in dict.fromkeys((usual, len(rules), 0)):
+            out.append(rules[:pos] + [rule] + rules[pos:])
+    return out
+
+
+def moves(rules: list[Rule]) -> list[list[Rule]]:
+    """Every list made by moving one rule to the start or the end: a cheap reordering pass."""
+    out = []
+    for i, rule in enumerate(rules):
+        rest = rules[:i] + rules[i + 1 :]
+        out += [[rule, *rest], [*rest, rule]]
+    return [r for r in out if r != rules]
+
+
+def screen_sample(keys: list[str]) -> list[int]:
+    """Indices of the newest pair per key (topic), spread evenly, at most SCREEN_SIZE of them."""
+    newest: dict[str, int] = {}
+    for i, key in enumerate(keys):
+        newest[key] = i
+    idx = sorted(newest.values())
+    step = max(1, -(-len(idx) // SCREEN_SIZE))
+    return idx[::step][:SCREEN_SIZE]
+
+
+@dataclass
+class Choice:
+    rules: list[Rule]
+    cost: int
+
+
+class Selector:
+    """Greedy forward selection with an exact check over all pairs."""
+
+    def __init__(self, skeletons: list[str], truths: list[str], rules: list[Rule], keys: list[str]):
+        self.full = Evaluator(skeletons, truths, rules)
+        idx = screen_sample(keys)
+        self.sampled = len(idx) < len(skeletons)
+        self.index = idx if self.sampled else list(range(len(skeletons)))
+        self.screen = (Evaluator([skeletons[i] for i in idx], [truths[i] for i in idx], rules)
+                       if self.sampled else self.full)
+
+    @property
+    def rules(self) -> list[Rule]:
+        return self.full.rules
+
+    @property
+    def total(self) -> int:
+        return self.full.total
+
+    def best(self, candidates: list[list[Rule]]) -> Choice | None:
+        """The candidate list with the lowest total cost if it beats the current rules, else None."""
+        scored = sorted(((self.screen.cost_of(c), i) for i, c in enumerate(candidates)))
+        if not scored or scored[0][0] >= self.screen.total:
+            return None
+        for screen_cost, i in scored[:3]:
+            if screen_cost >= self.screen.total:
+                break
+            cost = self.full.cost_of(candidates[i]) if self.sampled else screen_cost
+            if cost < self.full.total:
+                return Choice(candidates[i], cost)
+        return None
+
+    def accept(self, rules: list[Rule]) -> None:
+        self.full.reset(rules)
+        if self.sampled:
+            self.screen.reset(rules)
+
+    def cost_without(self, i: int) -> int:
+        rules = self.rules[:i] + self.rules[i + 1 :]
+        return self.full.cost_of(rules)

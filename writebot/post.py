@@ -1,0 +1,57 @@
+"""A post as CONTRACTS §3 sees it: `# Title`, blank line, blocks (paragraphs or `## ` headings) split by blank lines.
+
+A sentence ends at `.`, `!` or `?` followed by white space or the end of its paragraph.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_BLANK = re.compile(r"\n[ \t]*\n")
+# A sentence: as little as possible up to a terminal mark followed by white space or the end; or the rest.
+_SENTENCE = re.compile(r"\S.*?(?:[.!?](?=\s|$)|$)", re.S)
+
+
+@dataclass
+class Post:
+    """A post split into blocks. blocks[0] is the title when has_title."""
+
+    blocks: list[str]
+    has_title: bool
+
+    @classmethod
+    def parse(cls, text: str) -> Post:
+        text = text.replace("\r\n", "\n").replace("\r", "\n").strip()
+        blocks = [b.strip() for b in _BLANK.split(text) if b.strip()] if text else []
+        has_title = bool(blocks) and blocks[0].startswith("# ")
+        return cls(blocks, has_title)
+
+    def render(self) -> str:
+        return "\n\n".join(self.blocks) + "\n" if self.blocks else ""
+
+    @property
+    def body_start(self) -> int:
+        return 1 if self.has_title else 0
+
+    @property
+    def body(self) -> list[str]:
+        return self.blocks[self.body_start :]
+
+
+def normalize(text: str) -> str:
+    """The canonical form of a post: blocks joined by one blank line, one trailing newline."""
+    return Post.parse(text).render()
+
+
+def is_heading(block: str) -> bool:
+    return block.startswith("#")
+
+
+def sentences(paragraph: str) -> list[str]:
+    """The sentences of a paragraph, in order, without the white space between them."""
+    return [m.group(0).strip() for m in _SENTENCE.finditer(paragraph) if m.group(0).strip()]
+
+
+def word_count(text: str) -> int:
+    return len(text.split())

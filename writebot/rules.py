@@ -1,0 +1,299 @@
+"""The edit language shared by simulated users and the rules engine.
+
+Each rule is one CONTRACTS §3 edit. A persona applies them to make a ground truth; the rules engine writes them into
+STYLE.md as one-line plain-English rules (`to_line`/`parse_rule`) and applies them to its drafts. The learner never
+sees a persona: it rediscovers rules of these kinds from diffs alone.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from writebot.post import Post, is_heading, sentences
+
+CONTRACTIONS: list[tuple[str, str]] = [
+    ("do not", "don't"), ("does not", "doesn't"), ("did not", "didn't"), ("is not", "isn't"),
+    ("are not", "aren't"), ("was not", "wasn't"), ("cannot", "can't"), ("will not", "won't"),
+    ("would not", "wouldn't"), ("should not", "shouldn't"), ("could not", "couldn't"), ("it is", "it's"),
+    ("that is", "that's"), ("there is", "there's"), ("I am", "I'm"), ("I have", "I've"), ("I will", "I'll"),
+    ("you are", "you're"), ("you will", "you'll"), ("we are", "we're"), ("we have", "we've"),
+    ("they are", "they're"), ("let us", "let's"),
+]
+CONTRACTED = {long.lower(): short for long, short in CONTRACTIONS}
+EXPANDED = {short.lower(): long for long, short in CONTRACTIONS}
+MINOR_WORDS = {"a", "an", "the", "and", "but", "or", "for", "nor", "on", "at", "to", "by", "of", "in", "with"}
+HEADING_CASES = ("sentence", "title", "lower")
+
+_APOS = "['\u2019]"
+
+
+def _whole_word_pattern(old: str, whole_word: bool, any_apostrophe: bool = False) -> str:
+    core = re.escape(old)
+    if any_apostrophe:
+        core = core.replace("'", _APOS)
+    if whole_word and old[:1].isalnum():
+        core = rf"(?<!\w)(?<!\w{_APOS})" + core
+    if whole_word and old[-1:].isalnum():
+        core = core + rf"(?!\w)(?!{_APOS}\w)"
+    return core
+
+
+def _capitalise(text: str) -> str:
+    for i, ch in enumerate(text):
+        if ch.isalpha():
+            return text[:i] + ch.upper() + text[i + 1 :]
+    return text
+
+
+def _keep_case(matched: str, new: str) -> str:
+    return _capitalise(new) if matched[:1].isupper() else new
+
+
+def _quote(text: str) -> str:
+    return json.dumps(text, ensure_ascii=False)
+
+
+_QUOTED = re.compile(r'"(?:[^"\\]|\\.)*"')
+
+
+def _unquote_all(text: str) -> list[str]:
+    return [json.loads(q) for q in _QUOTED.findall(text)]
+
+
+def _map_paragraphs(text: str, change) -> str:
+    """Apply change(paragraph) -> paragraph | None (None drops it) to every non-heading block."""
+    post = Post.parse(text)
+    blocks, changed = [], False
+    for i, block in enumerate(post.blocks):
+        if (i == 0 and post.has_title) or is_heading(block):
+            blocks.append(block)
+            continue
+        new = change(block)
+        changed = changed or new != block
+        if new:
+            blocks.append(new)
+    return Post(blocks, post.has_title).render() if changed else text
+
+
+@dataclass(frozen=True)
+class Replace:
+    old: str
+    new: str
+    whole_word: bool = True
+    kind = "replace"
+
+    @cached_property
+    def _regex(self) -> re.Pattern:
+        return re.compile(_whole_word_pattern(self.old, self.whole_word), re.I)
+
+    def apply(self, text: str) -> str:
+        return self._regex.sub(lambda m: _keep_case(m.group(0), self.new), text)
+
+    def to_line(self) -> str:
+        tail = ", even inside words" if not self.whole_word else ""
+        return f"Replace {_quote(self.old)} with {_quote(self.new)}{tail}."
+
+
+@dataclass(frozen=True)
+class OpenWith:
+    line: str
+    kind = "open_with"
+
+    def apply(self, text: str) -> str:
+        post = Post.parse(text)
+        body = post.body
+        if body and body[0] == self.line:
+            return text
+        post.blocks.insert(post.body_start, self.line)
+        return post.render()
+
+    def to_line(self) -> str:
+        return f"Open with the line: {self.line}"
+
+
+@dataclass(frozen=True)
+class CloseWith:
+    line: str
+    kind = "close_with"
+
+    def apply(self, text: str) -> str:
+        post = Post.parse(text)
+        body = post.body
+        if body and body[-1] == self.line:
+            return text
+        post.blocks.append(self.line)
+        return post.render()
+
+    def to_line(self) -> str:
+        return f"Close with the line: {self.line}"
+
+
+def _is_word_char(ch: str) -> bool:
+    return ch.isalnum() or ch == "_"
+
+
+def _whole_word_at(low: str, i: int, j: int) -> bool:
+    """True when low[i:j] is not inside a longer word (an apostrophe between letters joins words)."""
+    if i > 0 and (_is_word_char(low[i - 1]) or (low[i - 1] in "'\u2019" and i > 1 and _is_word_char(low[i - 2]))):
+        return False
+    n = len(low)
+    return not (j < n and (_is_word_char(low[j]) or (low[j] in "'\u2019" and j + 1 < n and _is_word_char(low[j + 1]))))
+
+
+@dataclass(frozen=True)
+class Contractions:
+    mode: str  # contract | expand
+    kind = "contractions"
+
+    def apply(self, text: str) -> str:
+        # str.find over a lower-cased copy is much faster than one big case-insensitive regex alternation.
+        table = CONTRACTED if self.mode == "contract" else EXPANDED
+        low = text.lower().replace("\u2019", "'")
+        hits = []
+        for word in table:
+            i = low.find(word)
+            while i >= 0:
+                if _whole_word_at(low, i, i + len(word)):
+                    hits.append((i, -len(word), word))
+                i = low.find(word, i + 1)
+        if not hits:
+            return text
+        out, pos = [], 0
+        for i, neg, word in sorted(hits):
+            if i < pos:
+                continue
+            out += [text[pos:i], _keep_case(text[i : i - neg], table[word])]
+            pos = i - neg
+        return "".join(out) + text[pos:]
+
+    def to_line(self) -> str:
+        if self.mode == "contract":
+            return "Use contractions (don't, it's, we're, can't, ...)."
+        return 'Avoid contractions: write "do not", "it is", "we are", "cannot", ...'
+
+
+_I_WORD = re.compile(rf"(?<![\w'’])i(?![\w])")
+
+
+def heading_case(text: str, case: str) -> str:
+    if case == "lower":
+        return text.lower()
+    if case == "sentence":
+        return _I_WORD.sub("I", _capitalise(text.lower()))
+    words = text.split(" ")
+    out = []
+    for i, word in enumerate(words):
+        bare = re.sub(r"^\W+|\W+$", "", word).lower()
+        out.append(word.lower() if i > 0 and bare in MINOR_WORDS else _capitalise(word))
+    return " ".join(out)
+
+
+_HEADING_LINE = re.compile(r"(?m)^(#+[ \t]*)(.*)$")
+
+
+@dataclass(frozen=True)
+class HeadingCase:
+    case: str  # sentence | title | lower
+    kind = "heading_case"
+
+    def apply(self, text: str) -> str:
+        return _HEADING_LINE.sub(lambda m: m.group(1) + heading_case(m.group(2), self.case), text)
+
+    def to_line(self) -> str:
+        return f"Write headings in {self.case} case."
+
+
+def split_long_sentence(sentence: str, limit: int) -> list[str]:
+    """CONTRACTS §3 max_sentence_words: split at the first ", and " / ", but " while over the limit."""
+    out = []
+    while len(sentence.split()) > limit:
+        cuts = [i for i in (sentence.find(", and "), sentence.find(", but ")) if i >= 0]
+        if not cuts:
+            break
+        cut = min(cuts)
+        out.append(sentence[:cut] + ".")
+        sentence = _capitalise(sentence[cut + 6 :])
+    out.append(sentence)
+    return out
+
+
+@dataclass(frozen=True)
+class MaxSentenceWords:
+    limit: int
+    kind = "max_sentence_words"
+
+    def _paragraph(self, paragraph: str) -> str:
+        parts = sentences(paragraph)
+        if not any(len(s.split()) > self.limit and (", and " in s or ", but " in s) for s in parts):
+            return paragraph
+        return " ".join(piece for s in parts for piece in split_long_sentence(s, self.limit))
+
+    def apply(self, text: str) -> str:
+        if ", and " not in text and ", but " not in text:
+            return text
+        return _map_paragraphs(text, self._paragraph)
+
+    def to_line(self) -> str:
+        return f'Split sentences longer than {self.limit} words at ", and" or ", but".'
+
+
+@dataclass(frozen=True)
+class DropSentencesWith:
+    phrases: tuple[str, ...] = field(default_factory=tuple)
+    kind = "drop_sentences_with"
+
+    def _paragraph(self, paragraph: str) -> str:
+        lowered = [p.lower() for p in self.phrases]
+        parts = sentences(paragraph)
+        kept = [s for s in parts if not any(p in s.lower() for p in lowered)]
+        return paragraph if len(kept) == len(parts) else " ".join(kept)
+
+    def apply(self, text: str) -> str:
+        low = text.lower()
+        if not any(p.lower() in low for p in self.phrases):
+            return text
+        return _map_paragraphs(text, self._paragraph)
+
+    def to_line(self) -> str:
+        return "Drop any sentence containing " + " or ".join(_quote(p) for p in self.phrases) + "."
+
+
+Rule = Replace | OpenWith | CloseWith | Contractions | HeadingCase | MaxSentenceWords | DropSentencesWith
+RULE_KINDS = ("replace", "open_with", "close_with", "contractions", "heading_case", "max_sentence_words",
+              "drop_sentences_with")
+
+
+def apply_rules(text: str, rules: list[Rule]) -> str:
+    for rule in rules:
+        text = rule.apply(text)
+    return text
+
+
+_LINE_PATTERNS: list[tuple[re.Pattern, object]] = [
+    (re.compile(r'^replace\s+("(?:[^"\\]|\\.)*")\s+with\s+("(?:[^"\\]|\\.)*")(,\s*even inside words)?\.?$', re.I),
+     lambda m: Replace(json.loads(m[1]), json.loads(m[2]), whole_word=not m[3])),
+    (re.compile(r"^open with the line:\s?(.+)$", re.I), lambda m: OpenWith(m[1].strip())),
+    (re.compile(r"^close with the line:\s?(.+)$", re.I), lambda m: CloseWith(m[1].strip())),
+    (re.compile(r"^use contractions\b", re.I), lambda m: Contractions("contract")),
+    (re.compile(r"^avoid contractions\b", re.I), lambda m: Contractions("expand")),
+    (re.compile(r"^write headings in (sentence|title|lower) case\.?$", re.I), lambda m: HeadingCase(m[1].lower())),
+    (re.compile(r"^split sentences longer than (\d+) words\b", re.I), lambda m: MaxSentenceWords(int(m[1]))),
+    (re.compile(r"^drop any sentence containing (.+)$", re.I),
+     lambda m: DropSentencesWith(tuple(_unquote_all(m[1]))) if _unquote_all(m[1]) else None),
+]
+
+
+def parse_rule(line: str) -> Rule | None:
+    """The rule a STYLE.md line states, or None when the line is prose only Claude can follow."""
+    line = line.strip()
+    for pattern, build in _LINE_PATTERNS:
+        m = pattern.match(line)
+        if m:
+            try:
+                return build(m)
+            except (ValueError, json.JSONDecodeError):
+                return None
+    return None

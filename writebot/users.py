@@ -1,0 +1,137 @@
+"""Simulated users. A persona (CONTRACTS §3) edits a draft into its ground truth and says what it disliked.
+
+Only the trainer holds a user; the learner receives the resulting drafts, feedback and ground truths, never this.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from writebot.files import read_yaml
+from writebot.post import normalize
+from writebot.rules import (
+    HEADING_CASES,
+    RULE_KINDS,
+    CloseWith,
+    Contractions,
+    DropSentencesWith,
+    HeadingCase,
+    MaxSentenceWords,
+    OpenWith,
+    Replace,
+    Rule,
+)
+from writebot.topics import Topic
+from writebot.validate import Checker, type_name
+
+
+@dataclass(frozen=True)
+class Review:
+    """What a user gives back for one draft."""
+
+    ground_truth: str
+    feedback: list[str]
+    by: str
+
+
+class User(Protocol):
+    name: str
+
+    def review(self, topic: Topic, draft: str) -> Review:
+        """Edit the draft into the post this user wants and say what was wrong with it."""
+        ...
+
+
+@dataclass
+class Persona:
+    name: str
+    description: str
+    max_feedback: int = 2
+    edits: list[tuple[Rule, str | None]] = field(default_factory=list)
+
+
+def _parse_edit(check: Checker, item: object, where: str) -> Rule:
+    if not isinstance(item, dict):
+        raise check.fail(where, f"must be a mapping like 'replace: {{old: x, new: y}}', got {type_name(item)}")
+    kinds = [k for k in item if k != "say"]
+    if len(kinds) != 1:
+        raise check.fail(where, f"needs exactly one edit besides 'say', found {len(kinds)}")
+    kind = kinds[0]
+    value = item[kind]
+    if kind not in RULE_KINDS:
+        raise check.fail(where, f"unknown edit '{kind}' (known: {', '.join(RULE_KINDS)})")
+    if kind == "replace":
+        if not isinstance(value, dict):
+            raise check.fail(where, f"'replace' must be a mapping with old and new, got {type_name(value)}")
+        check.unknown_keys(value, {"old", "new", "whole_word"}, where + " replace")
+        old = check.field(value, "old", str, where + " replace")
+        if "new" not in value or not isinstance(value["new"], str):
+            raise check.fail(where + " replace", f"'new' must be text, got {type_name(value.get('new'))}")
+        whole = check.field(value, "whole_word", bool, where + " replace", required=False, default=True)
+        return Replace(old, value["new"], whole)
+    if kind in ("open_with", "close_with"):
+        line = check.field(item, kind, str, where).strip()
+        return OpenWith(line) if kind == "open_with" else CloseWith(line)
+    if kind == "contractions":
+        if value not in ("contract", "expand"):
+            raise check.fail(where, f"'contractions' must be contract or expand, got {value!r}")
+        return Contractions(value)
+    if kind == "heading_case":
+        if value not in HEADING_CASES:
+            raise check.fail(where, f"'heading_case' must be sentence, title or lower, got {value!r}")
+        return HeadingCase(value)
+    if kind == "max_sentence_words":
+        limit = check.field(item, kind, int, where)
+        if limit < 1:
+            raise check.fail(where, f"'max_sentence_words' must be at least 1, got {limit}")
+        return MaxSentenceWords(limit)
+    return DropSentencesWith(tuple(check.text_list(item, kind, where)))
+
+
+def parse_persona(data: object, path: Path | str) -> Persona:
+    check = Checker(path, "fix the persona file (see CONTRACTS §3)")
+    if not isinstance(data, dict):
+        raise check.fail("", f"must be a mapping with name, description, edits; got {type_name(data)}")
+    check.unknown_keys(data, {"name", "description", "max_feedback", "edits"}, "")
+    name = check.field(data, "name", str, "")
+    description = check.field(data, "description", str, "", required=False, default="")
+    max_feedback = check.field(data, "max_feedback", int, "", required=False, default=2)
+    if max_feedback < 0:
+        raise check.fail("", f"'max_feedback' must be 0 or more, got {max_feedback}")
+    raw = check.field(data, "edits", list, "", required=not description, default=[])
+    edits = []
+    for n, item in enumerate(raw, 1):
+        rule = _parse_edit(check, item, f"edit {n}")
+        say = check.field(item, "say", str, f"edit {n}", required=False)
+        edits.append((rule, say))
+    return Persona(name, description, max_feedback, edits)
+
+
+def load_persona(path: Path | str) -> Persona:
+    return parse_persona(read_yaml(path, "persona file"), path)
+
+
+def persona_edit(persona: Persona, draft: str) -> tuple[str, list[str]]:
+    """Apply the persona's edits in order; return the ground truth and the `say` of every edit that changed it."""
+    text = normalize(draft)
+    said = []
+    for rule, say in persona.edits:
+        after = rule.apply(text)
+        if after != text and say and len(said) < persona.max_feedback:
+            said.append(say)
+        text = after
+    return text, said
+
+
+class PersonaUser:
+    """The deterministic simulated user: CONTRACTS §3 edits, exactly."""
+
+    def __init__(self, persona: Persona):
+        self._persona = persona
+        self.name = persona.name
+
+    def review(self, topic: Topic, draft: str) -> Review:
+        ground_truth, feedback = persona_edit(self._persona, draft)
+        return Review(ground_truth, feedback, by=f"persona:{self.name}")
