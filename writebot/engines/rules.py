@@ -153,11 +153,11 @@ def _prune(selector: Selector, log: list[dict]) -> None:
     drops = [r for r in selector.rules if isinstance(r, DropSentencesWith)]
     if len(drops) > 1:
         merged = DropSentencesWith(tuple(p for r in drops for p in r.phrases))
-        first = selector.rules.index(drops[0])
-        rules = [r for r in selector.rules if not isinstance(r, DropSentencesWith)]
-        rules.insert(first, merged)
-        if selector.full.cost_of(rules) <= selector.total:
-            selector.accept(rules)
+        for keep in (drops[-1], drops[0]):  # the merged rule takes the place of the last or the first one
+            rules = [merged if r is keep else r for r in selector.rules if r is keep or r not in drops]
+            if selector.full.cost_of(rules) <= selector.total:
+                selector.accept(rules)
+                break
 
 
 def learn(pipeline: Pipeline, evidence: list[Evidence]) -> Update:

@@ -1,0 +1,143 @@
+"""The run folder (CONTRACTS §4): atomic snapshots and tables, append-only fsynced logs, resume, load to pandas.
+
+feedback.jsonl is the source of truth for drafts and scores; history.csv is rebuilt from it atomically.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+from writebot import __version__
+from writebot.errors import InputError
+from writebot.files import JsonlLog, read_text, write_atomic, write_json_atomic
+from writebot.pipeline import Pipeline
+
+HISTORY_COLUMNS = ["epoch", "topic_id", "split", "similarity", "word_edit_distance", "char_edit_distance",
+                   "version", "feedback_count"]
+USAGE_COLUMNS = ["purpose", "model", "input_tokens", "output_tokens", "cache_read_input_tokens",
+                 "cache_creation_input_tokens", "latency_s"]
+
+
+def now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S%z")
+
+
+def version_dir(epoch: int) -> str:
+    return f"versions/epoch_{epoch:03d}"
+
+
+def _csv(columns: list[str], rows: list[dict]) -> str:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue()
+
+
+class RunStore:
+    """One run folder. create() starts one; open() reopens it for resume or report."""
+
+    def __init__(self, path: Path, config: dict[str, Any]):
+        self.path = path
+        self.config = config
+        self.feedback = JsonlLog(path / "feedback.jsonl")
+        self.updates = JsonlLog(path / "updates.jsonl")
+        self.records = self.feedback.read()
+        self.update_records = self.updates.read()
+
+    @classmethod
+    def create(cls, path: Path | str, config: dict[str, Any], inputs: dict[str, str]) -> RunStore:
+        path = Path(path)
+        if path.exists() and not path.is_dir():
+            raise InputError(f"{path}: --out exists and is a file; choose a folder path")
+        if (path / "run.json").exists():
+            raise InputError(f"{path}: already holds a writebot run; continue it with 'writebot resume {path}' "
+                             "or choose a new --out folder")
+        if path.is_dir() and any(path.iterdir()):
+            raise InputError(f"{path}: --out exists and is not a writebot run (it holds other files); "
+                             "choose a new or empty folder")
+        path.mkdir(parents=True, exist_ok=True)
+        for name, text in inputs.items():  # copies, so resume does not depend on files that may change
+            write_atomic(path / "inputs" / name, text)
+        config = {"writebot": __version__, **config, "started": now(), "status": "running"}
+        write_json_atomic(path / "run.json", config)
+        write_atomic(path / "usage.csv", _csv(USAGE_COLUMNS, []))
+        return cls(path, config)
+
+    @classmethod
+    def open(cls, path: Path | str) -> RunStore:
+        path = Path(path)
+        if not path.is_dir():
+            raise InputError(f"{path}: run folder not found; pass the --out folder of a writebot run")
+        if not (path / "run.json").exists():
+            raise InputError(f"{path}: not a writebot run (no run.json); pass the --out folder of a writebot run")
+        try:
+            config = json.loads(read_text(path / "run.json", "run file"))
+        except json.JSONDecodeError as exc:
+            raise InputError(f"{path / 'run.json'}: damaged (line {exc.lineno}: {exc.msg}); restore it") from None
+        if not isinstance(config, dict) or "writebot" not in config:
+            raise InputError(f"{path / 'run.json'}: not a writebot run file; pass a writebot run folder")
+        return cls(path, config)
+
+    def set_status(self, status: str, **extra: Any) -> None:
+        self.config = {**self.config, "status": status, "updated": now(), **extra}
+        write_json_atomic(self.path / "run.json", self.config)
+
+    def input_path(self, name: str) -> Path:
+        return self.path / "inputs" / name
+
+    # -- versions ---------------------------------------------------------------------------------------
+    def has_version(self, epoch: int) -> bool:
+        return (self.path / version_dir(epoch) / "STYLE.md").exists()
+
+    def save_version(self, epoch: int, pipeline: Pipeline) -> None:
+        pipeline.save(self.path / version_dir(epoch))
+
+    def load_version(self, epoch: int) -> Pipeline:
+        return Pipeline.load(self.path / version_dir(epoch))
+
+    def versions(self) -> list[int]:
+        folder = self.path / "versions"
+        if not folder.is_dir():
+            return []
+        return sorted(int(p.name[6:]) for p in folder.glob("epoch_[0-9][0-9][0-9]") if (p / "STYLE.md").exists())
+
+    # -- records ----------------------------------------------------------------------------------------
+    def done(self) -> set[tuple[int, str]]:
+        return {(r["epoch"], r["topic_id"]) for r in self.records}
+
+    def record_draft(self, record: dict[str, Any]) -> None:
+        self.feedback.append(record)
+        self.records.append(record)
+
+    def update_for(self, epoch: int) -> dict | None:
+        return next((u for u in self.update_records if u["epoch"] == epoch), None)
+
+    def record_update(self, record: dict[str, Any]) -> None:
+        self.updates.append(record)
+        self.update_records.append(record)
+
+    def write_history(self) -> None:
+        rows = [{**r, "feedback_count": len(r.get("feedback", []))} for r in self.records]
+        rows.sort(key=lambda r: r["epoch"])
+        write_atomic(self.path / "history.csv", _csv(HISTORY_COLUMNS, rows))
+
+
+def load_history(path: Path | str):
+    """history.csv of a run as a pandas DataFrame."""
+    import pandas as pd
+
+    return pd.read_csv(Path(path) / "history.csv")
+
+
+def epoch_summary(history) -> Any:
+    """Mean similarity and word edit cost per epoch and split, one row per epoch."""
+    table = history.pivot_table(index="epoch", columns="split", values=["similarity", "word_edit_distance"],
+                                aggfunc="mean")
+    table.columns = [f"{split}_{'sim' if metric == 'similarity' else 'words'}" for metric, split in table.columns]
+    return table
