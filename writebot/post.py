@@ -22,8 +22,12 @@ class Post:
 
     @classmethod
     def parse(cls, text: str) -> Post:
-        text = text.replace("\r\n", "\n").replace("\r", "\n").strip()
-        blocks = [b.strip() for b in _BLANK.split(text) if b.strip()] if text else []
+        if "\r" in text:
+            text = text.replace("\r\n", "\n").replace("\r", "\n")
+        text = text.strip()
+        blocks = [b.strip() for b in _BLANK.split(text)] if text else []
+        if "" in blocks:
+            blocks = [b for b in blocks if b]
         has_title = bool(blocks) and blocks[0].startswith("# ")
         return cls(blocks, has_title)
 

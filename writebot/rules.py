@@ -90,6 +90,8 @@ class Replace:
         return re.compile(_whole_word_pattern(self.old, self.whole_word), re.I)
 
     def apply(self, text: str) -> str:
+        if self.old.lower() not in text.lower():  # cheap test first: most texts lack most words
+            return text
         return self._regex.sub(lambda m: _keep_case(m.group(0), self.new), text)
 
     def to_line(self) -> str:
@@ -226,6 +228,8 @@ class MaxSentenceWords:
     kind = "max_sentence_words"
 
     def _paragraph(self, paragraph: str) -> str:
+        if (", and " not in paragraph and ", but " not in paragraph) or len(paragraph.split()) <= self.limit:
+            return paragraph
         parts = sentences(paragraph)
         if not any(len(s.split()) > self.limit and (", and " in s or ", but " in s) for s in parts):
             return paragraph
@@ -247,6 +251,9 @@ class DropSentencesWith:
 
     def _paragraph(self, paragraph: str) -> str:
         lowered = [p.lower() for p in self.phrases]
+        low = paragraph.lower()
+        if not any(p in low for p in lowered):
+            return paragraph
         parts = sentences(paragraph)
         kept = [s for s in parts if not any(p in s.lower() for p in lowered)]
         return paragraph if len(kept) == len(parts) else " ".join(kept)

@@ -24,6 +24,7 @@ from writebot.topics import Topic
 
 MAX_ROUNDS = 4
 MAX_NOTES = 20
+MAX_CANDIDATES = 60  # per round, best supported first
 
 
 @lru_cache(maxsize=1)
@@ -108,8 +109,8 @@ def _describe(cand, action: str, saved: int) -> dict:
             "topics": len(cand.topics), "source": cand.source, "provenance": cand.provenance}
 
 
-def _select(selector: Selector, evidence: list[Evidence], log: list[dict]) -> bool:
-    """One round: mine the residual diffs of the current rules, try each candidate; True if any was kept."""
+def _select(selector: Selector, evidence: list[Evidence], log: list[dict], tried: set[Rule]) -> bool:
+    """One round: mine the residual diffs of the current rules, try each new candidate; True if any was kept."""
     pool, bounds = Pool(), []
     outputs = selector.screen.outputs()
     sample = [evidence[i] for i in selector.index]
@@ -121,11 +122,15 @@ def _select(selector: Selector, evidence: list[Evidence], log: list[dict]) -> bo
     if not log:
         _feedback(pool, evidence, [])
     kept = False
-    for cand in pool.ranked():
-        if cand.rule in selector.rules:
+    for cand in pool.ranked()[:MAX_CANDIDATES]:
+        if cand.rule in selector.rules or cand.rule in tried:
             continue
+        tried.add(cand.rule)
         before = selector.total
-        choice = selector.best(variants(selector.rules, cand.rule))
+        # Word swaps are the most numerous candidates and rarely depend on order: try them at the end first
+        # (one rule application per pair) and look further only if that already helps.
+        probe = [*selector.rules, cand.rule] if cand.rule.kind == "replace" else None
+        choice = selector.best(variants(selector.rules, cand.rule), probe)
         if choice is None:
             log.append(_describe(cand, "rejected", 0))
             continue
@@ -145,17 +150,16 @@ def _prune(selector: Selector, log: list[dict]) -> None:
         log.append({"rule": "(order)", "action": "reordered", "words_saved": selector.total - choice.cost})
         selector.accept(choice.rules)
     for rule in list(selector.rules):
-        i = selector.rules.index(rule)
-        cost = selector.cost_without(i)
-        if cost <= selector.total:
-            log.append({"rule": rule.to_line(), "action": "removed", "words_saved": selector.total - cost})
-            selector.accept(selector.rules[:i] + selector.rules[i + 1 :])
+        without = [r for r in selector.rules if r != rule]
+        if selector.no_worse(without):
+            log.append({"rule": rule.to_line(), "action": "removed", "words_saved": 0})
+            selector.accept(without)
     drops = [r for r in selector.rules if isinstance(r, DropSentencesWith)]
     if len(drops) > 1:
         merged = DropSentencesWith(tuple(p for r in drops for p in r.phrases))
         for keep in (drops[-1], drops[0]):  # the merged rule takes the place of the last or the first one
             rules = [merged if r is keep else r for r in selector.rules if r is keep or r not in drops]
-            if selector.full.cost_of(rules) <= selector.total:
+            if selector.no_worse(rules):
                 selector.accept(rules)
                 break
 
@@ -169,8 +173,9 @@ def learn(pipeline: Pipeline, evidence: list[Evidence]) -> Update:
                         [rule for _, rule in parsed if rule is not None], [e.topic.id for e in evidence])
     start = selector.total
     log: list[dict] = []
+    tried: set[Rule] = set()
     for _ in range(MAX_ROUNDS):
-        if not _select(selector, evidence, log):
+        if not _select(selector, evidence, log, tried):
             break
     _prune(selector, log)
     notes = list(style.notes)

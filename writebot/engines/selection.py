@@ -13,7 +13,7 @@ from rapidfuzz.distance import Levenshtein
 
 from writebot.rules import Rule, apply_rules
 
-SCREEN_SIZE = 64
+SCREEN_SIZE = 48
 SINGLE = ("contractions", "heading_case", "max_sentence_words")  # one rule of these kinds at a time
 
 
@@ -23,18 +23,12 @@ class Evaluator:
     def __init__(self, skeletons: list[str], truths: list[str], rules: list[Rule]):
         self.skeletons = skeletons
         self.truth_words = [t.split() for t in truths]
-        self.reset(rules)
-
-    def reset(self, rules: list[Rule]) -> None:
-        self.rules = list(rules)
-        self.prefix = []  # prefix[p][k]: pair p's text after the first k rules
-        for skeleton in self.skeletons:
-            outs = [skeleton]
-            for rule in self.rules:
-                outs.append(rule.apply(outs[-1]))
-            self.prefix.append(outs)
-        self.costs = [self._cost(p, outs[-1]) for p, outs in enumerate(self.prefix)]
+        self.rules: list[Rule] = []
+        self.prefix = [[s] for s in skeletons]  # prefix[p][k]: pair p's text after the first k rules
+        self.costs = [self._cost(p, s) for p, s in enumerate(skeletons)]
         self.total = sum(self.costs)
+        self._pending: tuple | None = None
+        self.reset(rules)
 
     def _cost(self, p: int, text: str) -> int:
         return Levenshtein.distance(text.split(), self.truth_words[p])
@@ -42,27 +36,53 @@ class Evaluator:
     def outputs(self) -> list[str]:
         return [outs[-1] for outs in self.prefix]
 
-    def cost_of(self, rules: list[Rule]) -> int:
-        """Total cost of another rule list, re-applying only what differs from the current one."""
+    def _run(self, rules: list[Rule], keep: bool) -> int:
+        """Total cost of `rules`, re-applying only what differs from the current list; keep=True also remembers
+        the new per-pair texts so that reset(rules) need not compute them again."""
         n = len(self.rules)
         k = 0
         while k < min(len(rules), n) and rules[k] == self.rules[k]:
             k += 1
         # If the new list ends with the current list's last j rules, a pair whose text equals the cached text
-        # where that shared tail starts is unchanged: skip the rest of its rules.
+        # where that shared tail starts is unchanged from there on: skip the rest of its rules.
         j = 0
         while j < min(len(rules) - k, n - k) and rules[-1 - j] == self.rules[-1 - j]:
             j += 1
         head, tail = rules[k : len(rules) - j], rules[len(rules) - j :]
-        total = 0
+        total, prefix, costs = 0, [], []
         for p, outs in enumerate(self.prefix):
-            text = apply_rules(outs[k], head)
-            if text == outs[n - j]:
-                total += self.costs[p]
-                continue
-            text = apply_rules(text, tail)
-            total += self.costs[p] if text == outs[n] else self._cost(p, text)
+            texts = [outs[k]]
+            for rule in head:
+                texts.append(rule.apply(texts[-1]))
+            if texts[-1] == outs[n - j]:
+                cost = self.costs[p]
+                new = outs[: k + 1] + texts[1:] + outs[n - j + 1 :] if keep else None
+            else:
+                for rule in tail:
+                    texts.append(rule.apply(texts[-1]))
+                cost = self.costs[p] if texts[-1] == outs[n] else self._cost(p, texts[-1])
+                new = outs[: k + 1] + texts[1:] if keep else None
+            total += cost
+            if keep:
+                prefix.append(new)
+                costs.append(cost)
+        if keep:
+            self._pending = (list(rules), prefix, costs, total)
         return total
+
+    def cost_of(self, rules: list[Rule]) -> int:
+        return self._run(rules, keep=False)
+
+    def verify(self, rules: list[Rule]) -> int:
+        """cost_of, remembering the result for a following reset(rules)."""
+        return self._run(rules, keep=True)
+
+    def reset(self, rules: list[Rule]) -> None:
+        """Make `rules` the current list."""
+        if self._pending is None or self._pending[0] != list(rules):
+            self._run(rules, keep=True)
+        self.rules, self.prefix, self.costs, self.total = self._pending
+        self._pending = None
 
 
 # Where a new rule of each kind usually belongs: removals first, word swaps, grammar, headings, then the edges.
@@ -79,7 +99,7 @@ def variants(rules: list[Rule], rule: Rule) -> list[list[Rule]]:
         out.append(rules[:i] + [rule] + rules[i + 1 :])
     if rule.kind not in SINGLE or not same:
         usual = sum(1 for r in rules if ORDER[r.kind] <= ORDER[rule.kind])
-        for pos in dict.fromkeys((usual, len(rules), 0)):
+        for pos in dict.fromkeys((usual, len(rules), 0)):  # ties keep the first: the usual place
             out.append(rules[:pos] + [rule] + rules[pos:])
     return out
 
@@ -128,15 +148,18 @@ class Selector:
     def total(self) -> int:
         return self.full.total
 
-    def best(self, candidates: list[list[Rule]]) -> Choice | None:
-        """The candidate list with the lowest total cost if it beats the current rules, else None."""
+    def best(self, candidates: list[list[Rule]], probe: list[Rule] | None = None) -> Choice | None:
+        """The candidate list with the lowest total cost if it beats the current rules, else None.
+        probe: a cheap-to-evaluate list; if it does not help on the sample, give up at once."""
+        if probe is not None and self.screen.cost_of(probe) >= self.screen.total:
+            return None
         scored = sorted(((self.screen.cost_of(c), i) for i, c in enumerate(candidates)))
         if not scored or scored[0][0] >= self.screen.total:
             return None
         for screen_cost, i in scored[:3]:
             if screen_cost >= self.screen.total:
                 break
-            cost = self.full.cost_of(candidates[i]) if self.sampled else screen_cost
+            cost = self.full.verify(candidates[i]) if self.sampled else screen_cost
             if cost < self.full.total:
                 return Choice(candidates[i], cost)
         return None
@@ -146,6 +169,8 @@ class Selector:
         if self.sampled:
             self.screen.reset(rules)
 
-    def cost_without(self, i: int) -> int:
-        rules = self.rules[:i] + self.rules[i + 1 :]
-        return self.full.cost_of(rules)
+    def no_worse(self, rules: list[Rule]) -> bool:
+        """True if `rules` costs no more than the current list over all pairs (screened first)."""
+        if self.screen.cost_of(rules) > self.screen.total:
+            return False
+        return self.full.verify(rules) <= self.full.total if self.sampled else True

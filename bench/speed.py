@@ -1,0 +1,68 @@
+"""Offline speed: one epoch (draft, review, score, record every topic; then one update with its gate) over
+generated topics, on the rules engine. Prints a table: seconds, µs per topic, peak memory.
+
+    python bench/speed.py            # 1,000 and 10,000 topics
+    python bench/speed.py 500 2000   # other sizes
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+
+def one(n: int) -> dict:
+    from writebot import bundled
+    from writebot.engines import make_engine
+    from writebot.pipeline import Pipeline
+    from writebot.runs import RunStore
+    from writebot.synthetic import generate_topics
+    from writebot.trainer import review_record, step
+    from writebot.users import PersonaUser, load_persona
+
+    topics = generate_topics(n, seed=1)
+    engine = make_engine("rules")
+    user = PersonaUser(load_persona(bundled.persona("warm-casual")))
+    pipeline = Pipeline.load(bundled.starter_pipeline())
+    with tempfile.TemporaryDirectory() as tmp:
+        run = RunStore.create(Path(tmp) / "run", {"bench": "speed"}, {})
+        t0 = time.perf_counter()
+        run.save_version(0, pipeline)
+        for topic in topics:
+            run.record_draft(review_record(user, topic, engine.write(pipeline, topic), 0, pipeline))
+        run.write_history()
+        t1 = time.perf_counter()
+        step(run, engine, pipeline, topics, 0)
+        t2 = time.perf_counter()
+        status = run.update_records[-1]["status"]
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {"topics": n, "drafts_s": t1 - t0, "update_s": t2 - t1, "total_s": t2 - t0, "peak_mb": peak_mb,
+            "update": status}
+
+
+def main(sizes: list[int]) -> None:
+    rows = []
+    for n in sizes:  # a fresh process per size, so peak memory is that size's own
+        out = subprocess.run([sys.executable, __file__, "--one", str(n)], capture_output=True, text=True, check=True)
+        rows.append(json.loads(out.stdout))
+    print(f"{'topics':>7} {'draft+review+record s':>22} {'update s':>9} {'epoch s':>8} {'µs/topic':>9} "
+          f"{'peak MB':>8}  update")
+    for r in rows:
+        print(f"{r['topics']:>7} {r['drafts_s']:>22.2f} {r['update_s']:>9.2f} {r['total_s']:>8.2f} "
+              f"{r['total_s'] / r['topics'] * 1e6:>9.0f} {r['peak_mb']:>8.0f}  {r['update']}")
+    if len(rows) > 1:
+        a, b = rows[0], rows[-1]
+        print(f"\nscaling {a['topics']} -> {b['topics']} topics: time x{b['total_s'] / a['total_s']:.1f} "
+              f"for x{b['topics'] / a['topics']:.0f} topics")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 3 and sys.argv[1] == "--one":
+        print(json.dumps(one(int(sys.argv[2]))))
+    else:
+        main([int(a) for a in sys.argv[1:]] or [1000, 10000])
