@@ -176,6 +176,19 @@ def _location(a: Doc, b: Doc, i1: int, i2: int, j1: int, j2: int) -> str:
     return "sentence"
 
 
+def _whole_sentences(a: Doc, b: Doc, i1: int, i2: int, j1: int, j2: int) -> str | None:
+    """The draft sentences a span deletes, when its words are exactly theirs and it inserts no words (the
+    alignment may shift a full stop across the edge); else None."""
+    if i1 == i2 or any(b.tokens[j][0].isalnum() for j in range(j1, j2)):
+        return None
+    words = {i for i in range(i1, i2) if a.tokens[i][0].isalnum()}
+    sentences = sorted({a.sentence_of[i] for i in words})
+    if not words or a.blocks[a.block_of[min(words)]].kind != "paragraph":
+        return None
+    whole = {i for i, k in enumerate(a.sentence_of) if k in sentences and a.tokens[i][0].isalnum()}
+    return " ".join(a.sentence_text(k) for k in sentences) if whole == words else None
+
+
 def analyse(draft: str, ground_truth: str) -> Analysis:
     """Typed edit spans that turn the draft into the ground truth."""
     a, b = Doc(draft), Doc(ground_truth)
@@ -183,11 +196,15 @@ def analyse(draft: str, ground_truth: str) -> Analysis:
     spans = []
     for i1, i2, j1, j2 in runs:
         op = "replace" if i1 < i2 and j1 < j2 else ("delete" if i1 < i2 else "insert")
+        location, old, new = _location(a, b, i1, i2, j1, j2), a.span_text(i1, i2), b.span_text(j1, j2)
+        dropped = _whole_sentences(a, b, i1, i2, j1, j2)
+        if dropped:
+            op, location, old, new = "delete", "whole_sentence", dropped, ""
         spans.append(EditSpan(
             op=op,
-            location=_location(a, b, i1, i2, j1, j2),
-            old=a.span_text(i1, i2),
-            new=b.span_text(j1, j2),
+            location=location,
+            old=old,
+            new=new,
             a=(i1, i2),
             b=(j1, j2),
             before=a.tokens[i1 - 1] if i1 > 0 else "",

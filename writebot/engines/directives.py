@@ -32,8 +32,8 @@ _SWAP_REVERSED = [
 ]
 _BAN = re.compile(rf"\b(?:don't|do not|never|avoid|no|drop|cut|stop)(?: using| saying| use| say| writing)? {_QUOTED}",
                   re.I)
-_CLOSE = re.compile(rf"\b(?:end|close|sign off|finish|wrap up) with(?: the line)?:? (?:{_QUOTED}|(.+?))\s*$", re.I)
-_OPEN = re.compile(rf"\b(?:open|start|begin|greet (?:me|readers|us)?)\s?with(?: the line)?:? (?:{_QUOTED}|(.+?))\s*$",
+_CLOSE = re.compile(rf"\b(?:end|close|sign off|finish|wrap up) with(?: the line)?:? (?:{_QUOTED}|(.+?)\s*$)", re.I)
+_OPEN = re.compile(rf"\b(?:open|start|begin|greet (?:me|readers|us)?)\s?with(?: the line)?:? (?:{_QUOTED}|(.+?)\s*$)",
                    re.I)
 _NO_BANG = re.compile(r"\b(?:no|fewer|drop the|stop using|less|too many|without)\s+exclamation", re.I)
 _SHORTER = re.compile(r"\bshorter sentences\b|\bsentences (?:are |were )?too long\b|\blong sentences\b", re.I)

@@ -1,0 +1,31 @@
+"""The project's own files install what it needs: pyproject and environment.yml agree; CI runs README's command."""
+
+import re
+import tomllib
+
+import yaml
+
+from .conftest import ROOT
+
+
+def _name_spec(requirement: str) -> tuple[str, str]:
+    m = re.match(r"^\s*([A-Za-z0-9_.\-]+)\s*(.*)$", requirement)
+    return m[1].lower().replace("_", "-"), m[2].replace(" ", "")
+
+
+def test_environment_yml_matches_pyproject():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    wanted = dict(_name_spec(r) for r in project["dependencies"] + project["optional-dependencies"]["dev"])
+    env = yaml.safe_load((ROOT / "environment.yml").read_text())
+    conda = dict(_name_spec(d) for d in env["dependencies"] if isinstance(d, str))
+    conda.pop("python"), conda.pop("pip")
+    assert conda == wanted
+    assert {"jupyterlab", "ipywidgets", "pandas", "matplotlib", "anthropic", "nbval", "rapidfuzz"} <= set(wanted)
+
+
+def test_ci_runs_exactly_the_readme_test_command():
+    readme = (ROOT / "README.md").read_text()
+    commands = re.findall(r"```(?:bash|sh)\n(.*?)\n```", readme, re.S)
+    test_command = next(c for c in commands if "pytest" in c)
+    assert test_command in (ROOT / ".ci" / "run").read_text()
+    assert any("writebot demo" in c and "pip install" in c for c in commands)

@@ -1,0 +1,161 @@
+"""The rules learner: recovers each edit class from a few pairs, rejects rules that hurt, generalises classes,
+turns directive feedback into rules, and sees nothing but drafts, feedback and ground truths."""
+
+import dataclasses
+import inspect
+
+import pytest
+
+from writebot.engines import Evidence, make_engine
+from writebot.engines.directives import parse_feedback
+from writebot.metrics import word_edit_distance
+from writebot.pipeline import Pipeline
+from writebot.rules import CloseWith, Contractions, HeadingCase, MaxSentenceWords, OpenWith, Replace
+from writebot.topics import Topic
+from writebot.users import PersonaUser, parse_persona
+
+from .conftest import make_topics
+
+EMPTY = Pipeline({"STYLE.md": "# Style\n\nWrite well.\n\n## Rules\n\n(none yet)\n", "steps/01_draft.md": "Draft.\n"})
+
+
+def collect(engine, pipeline, user, topics, epoch=0):
+    out = []
+    for topic in topics:
+        draft = engine.write(pipeline, topic)
+        review = user.review(topic, draft)
+        out.append(Evidence(topic, epoch, draft, tuple(review.feedback), review.ground_truth))
+    return out
+
+
+def val_cost(engine, pipeline, user, topics):
+    return sum(word_edit_distance(d := engine.write(pipeline, t), user.review(t, d).ground_truth) for t in topics)
+
+
+def persona(*edits, max_feedback=2):
+    return PersonaUser(parse_persona({"name": "test", "max_feedback": max_feedback, "edits": list(edits)}, "t.yaml"))
+
+
+@pytest.mark.parametrize("edit, expected", [
+    ({"replace": {"old": "utilize", "new": "use"}}, Replace("utilize", "use")),
+    ({"replace": {"old": "a lot of", "new": "many"}}, Replace("a lot of", "many")),
+    ({"replace": {"old": "!", "new": ".", "whole_word": False}}, Replace("!", ".", whole_word=False)),
+    ({"open_with": "Hi friends,"}, OpenWith("Hi friends,")),
+    ({"close_with": "Thanks for reading."}, CloseWith("Thanks for reading.")),
+    ({"contractions": "contract"}, Contractions("contract")),
+    ({"contractions": "expand"}, Contractions("expand")),
+    ({"heading_case": "sentence"}, HeadingCase("sentence")),
+    ({"heading_case": "title"}, HeadingCase("title")),
+    ({"heading_case": "lower"}, HeadingCase("lower")),
+])
+def test_recovers_each_edit_class_from_a_few_pairs(edit, expected):
+    engine, user = make_engine("rules"), persona(edit)
+    topics = make_topics(8)
+    train, val = [t for t in topics if t.split == "train"][:4], [t for t in topics if t.split == "val"]
+    before = val_cost(engine, EMPTY, user, val)
+    update = engine.update(EMPTY, collect(engine, EMPTY, user, train))
+    assert expected in update.pipeline.style.parsed_rules()
+    assert expected.to_line() in update.pipeline.files["STYLE.md"]
+    assert before > 0 and val_cost(engine, update.pipeline, user, val) == 0
+
+
+def test_recovers_sentence_splitting_and_dropped_sentences():
+    engine = make_engine("rules")
+    user = persona({"max_sentence_words": 12}, {"drop_sentences_with": ["In my opinion", "To be honest"]})
+    topics = make_topics(12)
+    train, val = [t for t in topics if t.split == "train"], [t for t in topics if t.split == "val"]
+    update = engine.update(EMPTY, collect(engine, EMPTY, user, train))
+    rules = update.pipeline.style.parsed_rules()
+    limits = [r.limit for r in rules if isinstance(r, MaxSentenceWords)]
+    assert len(limits) == 1 and 10 <= limits[0] <= 14
+    dropped = {p for r in rules if r.kind == "drop_sentences_with" for p in r.phrases}
+    assert dropped == {"In my opinion", "To be honest"}
+    assert val_cost(engine, update.pipeline, user, val) == 0
+
+
+def test_generalises_contractions_to_pairs_never_seen_in_training():
+    engine, user = make_engine("rules"), persona({"contractions": "contract"})
+    train = [Topic(f"t{i}", f"Topic Number {i}", ("Do not wait.", "It is simple."), None, "train") for i in range(3)]
+    unseen = Topic("v", "Unseen Forms", ("They are sure we should not stop.", "You could not know."), None, "val")
+    update = engine.update(EMPTY, collect(engine, EMPTY, user, train))
+    assert Contractions("contract") in update.pipeline.style.parsed_rules()
+    assert not [r for r in update.pipeline.style.parsed_rules() if isinstance(r, Replace)]
+    draft = engine.write(update.pipeline, unseen)
+    assert "They're sure we shouldn't stop. You couldn't know." in draft
+    assert user.review(unseen, draft).ground_truth == draft
+
+
+def test_rejects_a_feedback_rule_that_would_raise_the_edit_cost():
+    # The user says "use contractions" but actually expands them: the directive must not become a rule.
+    engine = make_engine("rules")
+    user = persona({"contractions": "expand", "say": "Use contractions, please."})
+    train = [t for t in make_topics(8) if t.split == "train"]
+    update = engine.update(EMPTY, collect(engine, EMPTY, user, train))
+    rules = update.pipeline.style.parsed_rules()
+    assert Contractions("contract") not in rules
+    assert Contractions("expand") in rules
+    rejected = [d for d in update.details if d["action"] == "rejected"]
+    assert any(d["rule"] == Contractions("contract").to_line() and d["source"] == "feedback" for d in rejected)
+
+
+def test_every_kept_rule_lowers_the_total_cost_and_carries_provenance():
+    engine = make_engine("rules")
+    user = persona({"replace": {"old": "utilize", "new": "use"}}, {"close_with": "Bye."})
+    evidence = collect(engine, EMPTY, user, [t for t in make_topics(8) if t.split == "train"])
+    update = engine.update(EMPTY, evidence)
+    added = [d for d in update.details if d["action"] == "added"]
+    assert {d["rule"] for d in added} == {'Replace "utilize" with "use".', "Close with the line: Bye."}
+    assert all(d["words_saved"] > 0 and d["topics"] >= 2 and d["provenance"] for d in added)
+    assert all("@0" in p for d in added for p in d["provenance"])
+
+
+def test_unparsed_feedback_is_kept_in_notes_and_directives_become_rules():
+    engine = make_engine("rules")
+    user = persona({"replace": {"old": "utilize", "new": "use"}, "say": "This feels clunky to me."},
+                   {"close_with": "Bye.", "say": 'End with "Bye."'})
+    evidence = collect(engine, EMPTY, user, [t for t in make_topics(8) if t.split == "train"])
+    style = engine.update(EMPTY, evidence).pipeline.style
+    assert style.notes == ("This feels clunky to me.",)
+    assert "Close with the line: Bye." in style.rules
+
+
+@pytest.mark.parametrize("comment, rule", [
+    ('Plain words, please. Say "use", not "utilize".', Replace("utilize", "use")),
+    ('Use "many" instead of "a lot of".', Replace("a lot of", "many")),
+    ("No exclamation marks, please.", Replace("!", ".", whole_word=False)),
+    ('End with "Thanks for reading!"', CloseWith("Thanks for reading!")),
+    ('Start with "Hey team!" so it feels like us.', OpenWith("Hey team!")),
+    ("Keep sentences under 12 words.", MaxSentenceWords(12)),
+    ("Avoid contractions in a published piece.", Contractions("expand")),
+    ("Sounds too stiff; use contractions.", Contractions("contract")),
+    ("Lower-case headings look cleaner to me.", HeadingCase("lower")),
+])
+def test_directive_feedback_parses_to_candidate_rules(comment, rule):
+    assert rule in parse_feedback(comment)
+
+
+def test_non_directive_feedback_parses_to_nothing():
+    assert parse_feedback("It reads like padding.") == []
+
+
+def test_the_learner_sees_only_drafts_feedback_and_ground_truths():
+    fields = {f.name for f in dataclasses.fields(Evidence)}
+    assert fields == {"topic", "epoch", "draft", "feedback", "ground_truth"}
+    assert list(inspect.signature(make_engine("rules").update).parameters) == ["pipeline", "evidence"]
+
+
+def test_baselines_do_not_learn_rules():
+    user = persona({"replace": {"old": "utilize", "new": "use"}, "say": 'Say "use", not "utilize".'})
+    train = [t for t in make_topics(8) if t.split == "train"]
+    frozen, appender = make_engine("rules-frozen"), make_engine("rules-append-feedback")
+    assert frozen.update(EMPTY, collect(frozen, EMPTY, user, train)).pipeline == EMPTY
+    appended = appender.update(EMPTY, collect(appender, EMPTY, user, train)).pipeline
+    assert appended.style.rules == ('Say "use", not "utilize".',)
+    assert appended.style.parsed_rules() == []
+
+
+def test_update_never_mutates_its_input_pipeline():
+    engine, user = make_engine("rules"), persona({"contractions": "contract"})
+    snapshot = dict(EMPTY.files)
+    engine.update(EMPTY, collect(engine, EMPTY, user, make_topics(4)))
+    assert EMPTY.files == snapshot
