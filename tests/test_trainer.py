@@ -2,6 +2,7 @@
 
 import pandas as pd
 
+from writebot import bundled
 from writebot.engines import Update, make_engine
 from writebot.pipeline import Pipeline
 from writebot.rules import Replace
@@ -10,7 +11,6 @@ from writebot.trainer import train
 from writebot.users import PersonaUser, load_persona
 
 from .conftest import make_topics
-from writebot import bundled
 
 
 def new_run(tmp_path, name="run"):

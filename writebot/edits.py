@@ -148,8 +148,8 @@ def _segments(a: Doc, b: Doc) -> tuple[list[tuple[int, int, int, int]], list[boo
         a_cuts = [k for k in range(i1 + 1, i2) if boundary(a, k)]
         b_cuts = [k for k in range(j1 + 1, j2) if boundary(b, k)]
         if a_cuts and len(a_cuts) == len(b_cuts):
-            for (x1, x2), (y1, y2) in zip(zip([i1, *a_cuts], [*a_cuts, i2]), zip([j1, *b_cuts], [*b_cuts, j2])):
-                out.append((x1, x2, y1, y2))
+            a_edges, b_edges = [i1, *a_cuts, i2], [j1, *b_cuts, j2]
+            out += [(a_edges[n], a_edges[n + 1], b_edges[n], b_edges[n + 1]) for n in range(len(a_cuts) + 1)]
         else:
             out.append((i1, i2, j1, j2))
     return out, kept

@@ -22,6 +22,9 @@ class Post:
 
     @classmethod
     def parse(cls, text: str) -> Post:
+        if is_normal(text):  # the common case inside the engine: a plain split gives the same blocks
+            blocks = text[:-1].split("\n\n")
+            return cls(blocks, blocks[0].startswith("# "))
         if "\r" in text:
             text = text.replace("\r\n", "\n").replace("\r", "\n")
         text = text.strip()
@@ -41,6 +44,15 @@ class Post:
     @property
     def body(self) -> list[str]:
         return self.blocks[self.body_start :]
+
+
+def is_normal(text: str) -> bool:
+    """True if text is already in canonical form (what render() makes), checked with a few fast scans."""
+    return (
+        text[-1:] == "\n" and not text[-2:-1].isspace() and not text[:1].isspace() and "\r" not in text
+        and "\n\n\n" not in text and "\n " not in text and " \n" not in text and "\n\t" not in text
+        and "\t\n" not in text
+    )
 
 
 def normalize(text: str) -> str:

@@ -177,7 +177,7 @@ class Contractions:
         return 'Avoid contractions: write "do not", "it is", "we are", "cannot", ...'
 
 
-_I_WORD = re.compile(rf"(?<![\w'’])i(?![\w])")
+_I_WORD = re.compile(r"(?<![\w'’])i(?![\w])")
 
 
 def heading_case(text: str, case: str) -> str:

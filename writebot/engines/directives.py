@@ -6,6 +6,7 @@ Feedback none of these patterns understand is returned as a note, for STYLE.md's
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from writebot.rules import (
     CloseWith,
@@ -50,6 +51,11 @@ def _line(m: re.Match) -> str:
 
 def parse_feedback(comment: str) -> list[Rule]:
     """Candidate rules a comment asks for (possibly several readings); [] when it is not a directive we know."""
+    return list(_parse(comment))
+
+
+@lru_cache(maxsize=1024)  # users repeat themselves: the same comment comes back on many drafts
+def _parse(comment: str) -> tuple[Rule, ...]:
     out: list[Rule] = []
     for pattern in _SWAP:
         for m in pattern.finditer(comment):
@@ -79,4 +85,4 @@ def parse_feedback(comment: str) -> list[Rule]:
     m = _HEADINGS.search(comment)
     if m and re.search(r"\b(?:heading|title)s?\b", comment, re.I):
         out.append(HeadingCase(m[1].lower()))
-    return list(dict.fromkeys(out))
+    return tuple(dict.fromkeys(out))

@@ -17,7 +17,7 @@ from writebot.edits import analyse
 from writebot.engines.base import Evidence, Update
 from writebot.engines.directives import parse_feedback
 from writebot.engines.mining import Pool, mine, split_candidates
-from writebot.engines.selection import Selector, moves, variants
+from writebot.engines.selection import Selector, variants
 from writebot.pipeline import Pipeline, Style
 from writebot.rules import DropSentencesWith, Rule, apply_rules, parse_rule
 from writebot.topics import Topic
@@ -143,12 +143,7 @@ def _select(selector: Selector, evidence: list[Evidence], log: list[dict], tried
 
 
 def _prune(selector: Selector, log: list[dict]) -> None:
-    """Reorder if that helps; drop rules that no longer help (e.g. a word swap a class rule now covers); merge
-    drop rules into one line."""
-    choice = selector.best(moves(selector.rules))
-    if choice is not None:
-        log.append({"rule": "(order)", "action": "reordered", "words_saved": selector.total - choice.cost})
-        selector.accept(choice.rules)
+    """Drop rules that no longer help (e.g. a word swap a class rule now covers); merge drop rules into one."""
     for rule in list(selector.rules):
         without = [r for r in selector.rules if r != rule]
         if selector.no_worse(without):

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from rapidfuzz.distance import Levenshtein
 
-from writebot.rules import Rule, apply_rules
+from writebot.rules import Rule
 
 SCREEN_SIZE = 48
 SINGLE = ("contractions", "heading_case", "max_sentence_words")  # one rule of these kinds at a time
@@ -99,18 +99,9 @@ def variants(rules: list[Rule], rule: Rule) -> list[list[Rule]]:
         out.append(rules[:i] + [rule] + rules[i + 1 :])
     if rule.kind not in SINGLE or not same:
         usual = sum(1 for r in rules if ORDER[r.kind] <= ORDER[rule.kind])
-        for pos in dict.fromkeys((usual, len(rules), 0)):  # ties keep the first: the usual place
+        for pos in dict.fromkeys((len(rules), usual, 0)):  # ties keep the first: the end, cheapest to apply
             out.append(rules[:pos] + [rule] + rules[pos:])
     return out
-
-
-def moves(rules: list[Rule]) -> list[list[Rule]]:
-    """Every list made by moving one rule to the start or the end: a cheap reordering pass."""
-    out = []
-    for i, rule in enumerate(rules):
-        rest = rules[:i] + rules[i + 1 :]
-        out += [[rule, *rest], [*rest, rule]]
-    return [r for r in out if r != rules]
 
 
 def screen_sample(keys: list[str]) -> list[int]:
