@@ -152,3 +152,32 @@ def test_bad_input_writes_nothing(cli, tmp_path, persona_file, write_yaml):
     bad = write_yaml("bad.yaml", [t.to_dict() for t in make_topics(2)] + [{"id": "x"}])
     code, _, _ = cli("simulate", "--topics", bad, "--persona", persona_file, "--out", tmp_path / "never")
     assert code == 2 and not (tmp_path / "never").exists()
+
+
+def test_ctrl_c_marks_the_run_interrupted_and_resume_finishes_it(cli, tmp_path, topics_file, persona_file,
+                                                                 monkeypatch):
+    from writebot.engines.rules import RulesEngine
+
+    real = RulesEngine.write
+    calls = {"n": 0}
+
+    def interrupted(self, pipeline, topic):
+        calls["n"] += 1
+        if calls["n"] == 5:
+            raise KeyboardInterrupt
+        return real(self, pipeline, topic)
+
+    monkeypatch.setattr(RulesEngine, "write", interrupted)
+    out = tmp_path / "run"
+    code, _, err = cli("simulate", "--topics", topics_file, "--persona", persona_file, "--epochs", "1", "--out", out)
+    assert code == 1 and f"writebot resume {out}" in err and "Traceback" not in err
+    assert json.loads((out / "run.json").read_text())["status"] == "interrupted"
+    assert len((out / "feedback.jsonl").read_text().splitlines()) == 4
+    monkeypatch.undo()
+    code, stdout, err = cli("resume", out)
+    assert code == 0, err
+    assert "4 drafts" in err
+    records = [json.loads(line) for line in (out / "feedback.jsonl").read_text().splitlines()]
+    assert sorted((r["epoch"], r["topic_id"]) for r in records) == sorted(
+        (e, t.id) for e in (0, 1) for t in make_topics(8))
+    assert json.loads((out / "run.json").read_text())["status"] == "complete"

@@ -78,7 +78,7 @@ def run_training(run: RunStore, quiet: bool = False) -> int:
     topics = load_topics(run.input_path("topics.yaml"))
     user = PersonaUser(load_persona(run.input_path("persona.yaml")))
     engine = make_engine(config["engine"])
-    pipeline = run.load_version(0)
+    pipeline = run.load_version(0) if run.has_version(0) else Pipeline.load(config["pipeline_dir"])
     run.set_status("running")
     try:
         train(run, engine, user, topics, pipeline, config["epochs"], progress=_progress())
@@ -136,9 +136,24 @@ def cmd_demo(args: argparse.Namespace) -> int:
     run = start_run(out, bundled.starter_topics(), bundled.persona("warm-casual"), bundled.starter_pipeline(),
                     "rules", 3, 0, "demo")
     code = run_training(run)
-    style = run.load_version(max(run.versions())).style
-    print("\nSTYLE.md rules learned:\n" + "\n".join(f"  - {r}" for r in style.rules))
+    if code == 0:
+        print(before_after(run))
     return code
+
+
+def before_after(run: RunStore) -> str:
+    """The learned rules, and one val topic's draft before and after training: what a user wants to see."""
+    last = max(run.versions())
+    lines = ["", f"STYLE.md rules at epoch {last}:"] + [f"  - {r}" for r in run.load_version(last).style.rules]
+    val = [r for r in run.records if r["split"] == "val"]
+    if val:
+        topic = val[0]["topic_id"]
+        first = next(r for r in val if r["topic_id"] == topic and r["epoch"] == 0)
+        final = next(r for r in val if r["topic_id"] == topic and r["epoch"] == last)
+        for label, record in (("before training (epoch 0)", first), (f"after training (epoch {last})", final)):
+            lines += ["", f"Val topic '{topic}', {label}: {record['word_edit_distance']} words still to edit",
+                      *("    " + line for line in record["draft"].rstrip().splitlines())]
+    return "\n".join(lines)
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
