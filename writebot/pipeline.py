@@ -69,8 +69,12 @@ class Pipeline:
         if not root.is_dir():
             raise InputError(f"{root}: pipeline folder not found; pass a folder holding STYLE.md, steps/ and examples/")
         files = {}
+        real_root = root.resolve()
         for path in sorted(root.rglob("*")):
             rel = path.relative_to(root)
+            if path.is_symlink() and not path.resolve().is_relative_to(real_root):
+                raise InputError(f"{path}: a symlink that points outside the pipeline folder; replace it with "
+                                 "the file itself")
             if path.is_file() and not any(part.startswith(".") for part in rel.parts):
                 files[rel.as_posix()] = read_text(path, "pipeline file")
         pipeline = cls(files)

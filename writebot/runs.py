@@ -15,12 +15,11 @@ from typing import Any
 from writebot import __version__
 from writebot.errors import InputError
 from writebot.files import JsonlLog, read_text, write_atomic, write_json_atomic
+from writebot.llm import UsageLog
 from writebot.pipeline import Pipeline
 
 HISTORY_COLUMNS = ["epoch", "topic_id", "split", "similarity", "word_edit_distance", "char_edit_distance",
                    "version", "feedback_count"]
-USAGE_COLUMNS = ["purpose", "model", "input_tokens", "output_tokens", "cache_read_input_tokens",
-                 "cache_creation_input_tokens", "latency_s"]
 
 
 def now() -> str:
@@ -66,7 +65,7 @@ class RunStore:
             write_atomic(path / "inputs" / name, text)
         config = {"writebot": __version__, **config, "started": now(), "status": "running"}
         write_json_atomic(path / "run.json", config)
-        write_atomic(path / "usage.csv", _csv(USAGE_COLUMNS, []))
+        UsageLog(path / "usage.csv")  # the header; rows come from LLM calls
         return cls(path, config)
 
     @classmethod
@@ -116,11 +115,23 @@ class RunStore:
         self.records.append(record)
 
     def update_for(self, epoch: int) -> dict | None:
-        return next((u for u in self.update_records if u["epoch"] == epoch), None)
+        """The update made at the end of `epoch` (not a later gate verdict on it)."""
+        return next((u for u in self.update_records if u["epoch"] == epoch and u.get("kind") != "gate"), None)
+
+    def verdict_for(self, epoch: int) -> dict | None:
+        """The final word on the update of `epoch`: a deferred gate's verdict if there is one, else the update."""
+        gate = next((u for u in self.update_records if u["epoch"] == epoch and u.get("kind") == "gate"), None)
+        return gate or self.update_for(epoch)
 
     def record_update(self, record: dict[str, Any]) -> None:
         self.updates.append(record)
         self.update_records.append(record)
+
+    def usage_rows(self) -> list[dict]:
+        return UsageLog(self.path / "usage.csv").rows if (self.path / "usage.csv").exists() else []
+
+    def usage_cost(self) -> float:
+        return sum(float(r.get("cost_usd") or 0) for r in self.usage_rows())
 
     def write_history(self) -> None:
         rows = [{**r, "feedback_count": len(r.get("feedback", []))} for r in self.records]

@@ -6,9 +6,12 @@ Every step is recorded before the next one starts, so a killed run resumes where
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 from collections.abc import Callable
 
 from writebot.engines.base import Engine, Evidence
+from writebot.llm import BudgetReached
 from writebot.metrics import scores, word_edit_distance
 from writebot.pipeline import Pipeline, diff
 from writebot.runs import RunStore, now
@@ -19,30 +22,68 @@ Progress = Callable[..., object]
 
 
 def train(run: RunStore, engine: Engine, user: User, topics: list[Topic], pipeline: Pipeline, epochs: int,
-          progress: Progress | None = None, on_epoch: Callable[[int], None] | None = None) -> Pipeline:
-    """Run (or continue) training; returns the last version. `progress` wraps an iterable (e.g. tqdm)."""
-    progress = progress or (lambda items, **_: items)
+          progress: Progress | None = None, concurrency: int = 4, budget: Callable[[], bool] | None = None) -> Pipeline:
+    """Run (or continue) training; returns the last version. `budget()` True means: stop cleanly now."""
     for epoch in range(epochs + 1):
         if run.has_version(epoch):
             pipeline = run.load_version(epoch)
         else:
             run.save_version(epoch, pipeline)
-        done = run.done()
-        todo = [t for t in topics if (epoch, t.id) not in done]
-        for topic in progress(todo, desc=f"epoch {epoch}/{epochs}", unit="draft"):
-            draft = engine.write(pipeline, topic)
-            run.record_draft(review_record(user, topic, draft, epoch, pipeline))
+        todo = [t for t in topics if (epoch, t.id) not in run.done()]
+        asyncio.run(draft_all(run, engine, user, pipeline, todo, epoch, concurrency, progress, budget))
         run.write_history()
-        if epoch < epochs and run.update_for(epoch) is None:
-            step(run, engine, pipeline, topics, epoch)
-        if on_epoch:
-            on_epoch(epoch)
+        if epoch == epochs:
+            break
+        base = judge_previous_update(run, epoch)  # a deferred gate may send us back to an earlier version
+        if run.update_for(epoch) is None:
+            if budget and budget():
+                raise BudgetReached(f"budget reached before the update of epoch {epoch}")
+            step(run, engine, base or pipeline, topics, epoch)
     run.set_status("complete", finished=now())
     return pipeline
 
 
-def review_record(user: User, topic: Topic, draft: str, epoch: int, pipeline: Pipeline) -> dict:
-    review = user.review(topic, draft)
+async def _call(method, *args):
+    result = method(*args)
+    return await result if inspect.isawaitable(result) else result
+
+
+async def draft_all(run: RunStore, engine: Engine, user: User, pipeline: Pipeline, todo: list[Topic], epoch: int,
+                    concurrency: int, progress: Progress | None, budget: Callable[[], bool] | None) -> None:
+    """Draft and review `todo` with at most `concurrency` in flight; record each the moment it is done."""
+    gate = asyncio.Semaphore(max(1, concurrency))
+    bar = progress(total=len(todo), desc=f"epoch {epoch}", unit="draft") if progress and todo else None
+    stopped, failed = [], []
+
+    async def one(topic: Topic) -> None:
+        async with gate:
+            if failed or (budget and budget()):  # after a failure or at the budget: start nothing new
+                stopped.append(topic.id)
+                return
+            try:
+                draft = await _call(getattr(engine, "awrite", engine.write), pipeline, topic)
+                review = await _call(getattr(user, "areview", user.review), topic, draft)
+                run.record_draft(review_record(review, topic, draft, epoch, pipeline))
+            except BaseException:
+                failed.append(topic.id)
+                raise
+        if bar is not None:
+            bar.update(1)
+            cost = getattr(getattr(engine, "llm", None), "cost", None)
+            if cost is not None:
+                bar.set_postfix_str(f"${cost:.4f}")
+
+    results = await asyncio.gather(*(one(t) for t in todo), return_exceptions=True)
+    if bar is not None:
+        bar.close()
+    failures = [r for r in results if isinstance(r, BaseException)]
+    if failures:
+        raise failures[0]
+    if stopped:
+        raise BudgetReached(f"budget reached in epoch {epoch} with {len(stopped)} drafts to go")
+
+
+def review_record(review, topic: Topic, draft: str, epoch: int, pipeline: Pipeline) -> dict:
     return {"epoch": epoch, "topic_id": topic.id, "split": topic.split, "version": pipeline.version_hash,
             "topic": topic.to_dict(), "draft": draft, "feedback": review.feedback,
             "ground_truth": review.ground_truth, "by": review.by, **scores(draft, review.ground_truth),
@@ -59,17 +100,43 @@ def evidence(run: RunStore, topics: list[Topic], upto: int) -> list[Evidence]:
             for r in rows]
 
 
+def train_cost(run: RunStore, epoch: int) -> int:
+    return sum(r["word_edit_distance"] for r in run.records if r["epoch"] == epoch and r["split"] == "train")
+
+
 def step(run: RunStore, engine: Engine, pipeline: Pipeline, topics: list[Topic], epoch: int) -> None:
-    """One update with the acceptance gate: a version that raises this epoch's train edit cost is rolled back."""
+    """One update. Immediate gate (free for the rules engine): re-draft the train topics with the proposal, and roll
+    back if that raises this epoch's train edit cost. Deferred gate (Claude): judged on the next epoch's drafts."""
     pairs = evidence(run, topics, epoch)
-    proposal = engine.update(pipeline, pairs)
-    latest = [e for e in pairs if e.epoch == epoch]
-    before = sum(word_edit_distance(e.draft, e.ground_truth) for e in latest)
-    after = sum(word_edit_distance(engine.write(proposal.pipeline, e.topic), e.ground_truth) for e in latest)
+    if "history" in inspect.signature(engine.update).parameters:
+        proposal = engine.update(pipeline, pairs, history=run.update_records)
+    else:
+        proposal = engine.update(pipeline, pairs)
     changes = diff(pipeline, proposal.pipeline)
-    status = "unchanged" if not changes else ("accepted" if after <= before else "rolled_back")
-    run.save_version(epoch + 1, proposal.pipeline if status == "accepted" else pipeline)
+    before, after = train_cost(run, epoch), None
+    if getattr(engine, "gate", "immediate") == "immediate":
+        latest = [e for e in pairs if e.epoch == epoch]
+        after = sum(word_edit_distance(engine.write(proposal.pipeline, e.topic), e.ground_truth) for e in latest)
+        status = "unchanged" if not changes else ("accepted" if after <= before else "rolled_back")
+    else:
+        status = "unchanged" if not changes else "pending"
+    run.save_version(epoch + 1, pipeline if status == "rolled_back" else proposal.pipeline)
     run.record_update({"epoch": epoch, "status": status, "from_version": pipeline.version_hash,
                        "to_version": proposal.pipeline.version_hash, "train_cost_before": before,
                        "train_cost_after": after, "rationale": proposal.rationale, "diff": changes,
                        "details": proposal.details, "time": now()})
+
+
+def judge_previous_update(run: RunStore, epoch: int) -> Pipeline | None:
+    """For a pending (deferred-gate) update of epoch-1: compare the train edit cost its drafts got with the cost
+    before it; record the verdict once. Returns the version to update from if it was rolled back, else None."""
+    update = run.update_for(epoch - 1) if epoch > 0 else None
+    if not update or update["status"] != "pending":
+        return None
+    verdict = next((u for u in run.update_records if u.get("kind") == "gate" and u["epoch"] == epoch - 1), None)
+    if verdict is None:
+        before, after = train_cost(run, epoch - 1), train_cost(run, epoch)
+        verdict = {"epoch": epoch - 1, "kind": "gate", "status": "accepted" if after <= before else "rolled_back",
+                   "train_cost_before": before, "train_cost_after": after, "time": now()}
+        run.record_update(verdict)
+    return run.load_version(epoch - 1) if verdict["status"] == "rolled_back" else None

@@ -5,10 +5,12 @@ Only the trainer holds a user; the learner receives the resulting drafts, feedba
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from writebot.errors import InputError
 from writebot.files import read_yaml
 from writebot.post import normalize
 from writebot.rules import (
@@ -135,3 +137,40 @@ class PersonaUser:
     def review(self, topic: Topic, draft: str) -> Review:
         ground_truth, feedback = persona_edit(self._persona, draft)
         return Review(ground_truth, feedback, by=f"persona:{self.name}")
+
+
+_VERDICT = re.compile(r"<verdict>\s*(fits|revise)\s*</verdict>", re.I)
+_FEEDBACK = re.compile(r"<feedback>(.*?)</feedback>", re.S | re.I)
+_POST = re.compile(r"<post>\s*(.*?)\s*</post>", re.S | re.I)
+
+
+class ClaudeUser:
+    """A simulated user played by Claude from the persona's description (PRELUDE protocol): judge first, and if
+    the draft does not fit, revise it and say in a sentence or two what was wrong."""
+
+    def __init__(self, persona: Persona, llm):
+        if not persona.description:
+            raise InputError(f"persona '{persona.name}' has no description; --user claude plays the description")
+        self._persona = persona
+        self.llm = llm
+        self.name = persona.name
+
+    async def areview(self, topic: Topic, draft: str) -> Review:
+        from writebot.llm import text_of
+        from writebot.prompts import render
+
+        response = await self.llm.create(
+            "user", max_tokens=2048, system=render("user_system", description=self._persona.description),
+            messages=[{"role": "user", "content": render("user_review", title=topic.title, draft=draft.strip())}])
+        text = text_of(response)
+        verdict = _VERDICT.search(text)
+        post = _POST.search(text)
+        if verdict and verdict[1].lower() == "fits" or not post:
+            return Review(normalize(draft), [], by=f"claude:{self.name}")
+        feedback = _FEEDBACK.search(text)
+        return Review(normalize(post[1]), [feedback[1].strip()] if feedback else [], by=f"claude:{self.name}")
+
+    def review(self, topic: Topic, draft: str) -> Review:
+        import asyncio
+
+        return asyncio.run(self.areview(topic, draft))

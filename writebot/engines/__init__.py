@@ -2,14 +2,23 @@
 
 from writebot.engines.base import Engine, Evidence, Update
 
-__all__ = ["Engine", "Evidence", "Update", "make_engine"]
+__all__ = ["Engine", "Evidence", "Update", "make_engine", "ENGINES"]
+
+ENGINES = ("rules", "rules-frozen", "rules-append-feedback", "claude", "replay")
 
 
-def make_engine(name: str, **options) -> Engine:
-    """The engine called `name` (rules | rules-frozen | rules-append-feedback)."""
-    from writebot.engines.rules import RulesEngine
-
+def make_engine(name: str, llm=None, style_budget: int = 4000) -> Engine:
+    """The engine called `name`. claude and replay need an LLM (writebot.llm.LLM; for replay, one built with a
+    cassette). rules-frozen and rules-append-feedback are the baselines of bench/learning.py."""
     learners = {"rules": "mine", "rules-frozen": "none", "rules-append-feedback": "append_feedback"}
     if name in learners:
-        return RulesEngine(learner=learners[name], **options)
+        from writebot.engines.rules import RulesEngine
+
+        return RulesEngine(learner=learners[name])
+    if name in ("claude", "replay"):
+        from writebot.engines.claude import ClaudeEngine
+
+        if llm is None:
+            raise ValueError(f"the {name} engine needs an LLM")
+        return ClaudeEngine(llm, style_budget=style_budget)
     raise ValueError(f"unknown engine {name!r}")

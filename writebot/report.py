@@ -1,0 +1,57 @@
+"""What a finished (or interrupted) run shows: the per-epoch table, before/after posts, the plots."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from writebot.errors import InputError
+from writebot.runs import RunStore, epoch_summary, load_history
+
+
+def summary_table(run: RunStore) -> str:
+    table = epoch_summary(load_history(run.path))
+    rules = {e: len(run.load_version(e).style.rules) for e in run.versions()}
+    has_val = "val_sim" in table.columns
+    head = f"{'epoch':>5}  {'train sim':>9}  {'train words':>11}"
+    head += f"  {'val sim':>7}  {'val words':>9}" if has_val else ""
+    head += f"  {'rules':>5}  update"
+    lines = [head, "-" * len(head)]
+    for epoch, row in table.iterrows():
+        verdict = run.verdict_for(epoch)
+        status = ""
+        if verdict:
+            after = verdict["train_cost_after"]
+            status = f"{verdict['status']} ({verdict['train_cost_before']} -> {'?' if after is None else after} words)"
+        line = f"{epoch:>5}  {row['train_sim']:>9.3f}  {row['train_words']:>11.1f}"
+        line += f"  {row['val_sim']:>7.3f}  {row['val_words']:>9.1f}" if has_val else ""
+        lines.append(line + f"  {rules.get(epoch, 0):>5}  {status}".rstrip())
+    cost = run.usage_cost()
+    if cost:
+        lines.append(f"\nLLM calls: {len(run.usage_rows())}, cost ${cost:.4f}")
+    return "\n".join(lines)
+
+
+def before_after(run: RunStore) -> str:
+    """The learned rules, and one val topic's draft before and after training: what a user wants to see."""
+    last = max(run.versions())
+    lines = ["", f"STYLE.md rules at epoch {last}:"] + [f"  - {r}" for r in run.load_version(last).style.rules]
+    val = [r for r in run.records if r["split"] == "val"]
+    if val:
+        topic = val[0]["topic_id"]
+        first = next(r for r in val if r["topic_id"] == topic and r["epoch"] == 0)
+        final = next((r for r in val if r["topic_id"] == topic and r["epoch"] == last), None)
+        for label, record in (("before training (epoch 0)", first), (f"after training (epoch {last})", final)):
+            if record:
+                lines += ["", f"Val topic '{topic}', {label}: {record['word_edit_distance']} words still to edit",
+                          *("    " + line for line in record["draft"].rstrip().splitlines())]
+    return "\n".join(lines)
+
+
+def write_plots(run: RunStore) -> Path:
+    from writebot import plots
+
+    if not (run.path / "history.csv").exists() or not run.records:
+        raise InputError(f"{run.path}: no drafts recorded yet; run 'writebot resume {run.path}' first")
+    figure = run.path / "learning_curve.png"
+    plots.save(plots.learning_curve(load_history(run.path), title=f"writebot run: {run.path.name}"), figure)
+    return figure

@@ -1,0 +1,98 @@
+"""Setting up a run and driving it: validate inputs, create the run folder, build engine + user, train, resume.
+
+The CLI and the notebooks both use this module, so an engine is resolved in exactly one place.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+
+from writebot.engines import make_engine
+from writebot.errors import InputError
+from writebot.files import read_text
+from writebot.llm import LLM, UsageLog, resolve_model
+from writebot.pipeline import Pipeline
+from writebot.runs import RunStore
+from writebot.topics import load_topics
+from writebot.trainer import train
+from writebot.users import ClaudeUser, PersonaUser, load_persona
+
+
+@dataclass
+class RunOptions:
+    engine: str = "rules"  # rules | rules-frozen | rules-append-feedback | claude | replay
+    user: str = "rules"  # rules | claude
+    model: str | None = None
+    epochs: int = 3
+    seed: int = 0
+    concurrency: int = 4
+    max_cost_usd: float | None = None
+    record: str | None = None  # cassette to write every request/response to
+    cassette: str | None = None  # cassette to replay (engine replay)
+    style_budget: int = 4000
+
+    def uses_llm(self) -> bool:
+        return self.engine in ("claude", "replay") or self.user == "claude"
+
+    @classmethod
+    def from_config(cls, config: dict) -> RunOptions:
+        return cls(**{f.name: config[f.name] for f in fields(cls) if f.name in config})
+
+
+def check_options(options: RunOptions) -> None:
+    if options.engine == "replay" and not options.cassette:
+        raise InputError("--engine replay needs --cassette FILE (a cassette written with --record FILE)")
+    if options.cassette and options.record:
+        raise InputError("--record and --cassette together: record a new cassette or replay one, not both")
+    if options.cassette and not Path(options.cassette).is_file():
+        raise InputError(f"{options.cassette}: cassette not found; record one with --record FILE")
+    if options.style_budget < 200:
+        raise InputError(f"--style-budget {options.style_budget}: too small for a style guide; use 200 or more")
+
+
+def build_llm(options: RunOptions, usage: UsageLog) -> LLM | None:
+    if not options.uses_llm():
+        return None
+    return LLM(resolve_model(options.model), usage, record=options.record,
+               replay=options.cassette if options.engine == "replay" else None, max_cost_usd=options.max_cost_usd)
+
+
+def start_run(out: Path, topics_file: Path, persona_file: Path, pipeline_dir: Path, options: RunOptions,
+              command: str) -> RunStore:
+    """Validate every input, then create the run folder (nothing is written if an input is bad)."""
+    check_options(options)
+    topics = load_topics(topics_file)
+    persona = load_persona(persona_file)
+    if options.user == "claude" and not persona.description:
+        raise InputError(f"{persona_file}: no 'description'; --user claude plays the persona's description")
+    pipeline = Pipeline.load(pipeline_dir)
+    build_llm(options, UsageLog(None))  # fails early on a missing API key or cassette
+    config = {"command": command, **asdict(options), "model": resolve_model(options.model)
+              if options.uses_llm() else "rules-v1", "topics_file": str(topics_file), "persona_file": str(persona_file),
+              "pipeline_dir": str(pipeline_dir), "topics": len(topics),
+              "train_topics": sum(t.split == "train" for t in topics),
+              "val_topics": sum(t.split == "val" for t in topics), "initial_version": pipeline.version_hash}
+    inputs = {"topics.yaml": read_text(topics_file), "persona.yaml": read_text(persona_file)}
+    run = RunStore.create(out, config, inputs)
+    run.save_version(0, pipeline)
+    return run
+
+
+def continue_run(run: RunStore, progress=None, max_cost_usd: float | None = None) -> None:
+    """Train (or continue) the run described by its run.json. Raises what training raises; records status."""
+    options = RunOptions.from_config(run.config)
+    if max_cost_usd is not None:
+        options.max_cost_usd = max_cost_usd
+        run.set_status(run.config.get("status", "running"), max_cost_usd=max_cost_usd)
+    usage = UsageLog(run.path / "usage.csv")
+    llm = build_llm(options, usage)
+    engine = make_engine(options.engine, llm=llm, style_budget=options.style_budget)
+    persona = load_persona(run.input_path("persona.yaml"))
+    user = ClaudeUser(persona, llm) if options.user == "claude" else PersonaUser(persona)
+    topics = load_topics(run.input_path("topics.yaml"))
+    pipeline = run.load_version(0) if run.has_version(0) else Pipeline.load(run.config["pipeline_dir"])
+    run.set_status("running")
+    budget = llm.over_budget if llm is not None and options.max_cost_usd is not None else None
+    train(run, engine, user, topics, pipeline, options.epochs, progress=progress,
+          concurrency=options.concurrency, budget=budget)
