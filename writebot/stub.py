@@ -83,8 +83,10 @@ def _cache_prefix(body: dict) -> str | None:
 class StubServer:
     """Start with `with StubServer(...) as stub:`; point the SDK at `stub.url` (base_url)."""
 
-    def __init__(self, responder: Responder = echo_writer, latency: float = 0.0, batch_polls: int = 1):
+    def __init__(self, responder: Responder = echo_writer, latency: float = 0.0, batch_polls: int = 1,
+                 retry_after_ms: int = 5):
         self.responder = responder
+        self.retry_after_ms = retry_after_ms
         self.latency = latency
         self.batch_polls = batch_polls
         self.requests: list[dict] = []
@@ -117,6 +119,8 @@ class StubServer:
             def _send(self, status: int, payload: Any, content_type: str = "application/json") -> None:
                 data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
                 self.send_response(status)
+                if status >= 400:  # ask the SDK to retry soon, so tests of retries stay fast
+                    self.send_header("retry-after-ms", str(stub.retry_after_ms))
                 self.send_header("content-type", content_type)
                 self.send_header("content-length", str(len(data)))
                 self.send_header("request-id", f"req_stub_{next(stub._ids)}")
