@@ -136,6 +136,12 @@ class LLM:
             self._clients[loop] = anthropic.AsyncAnthropic(**kwargs)  # key and base URL from the environment
         return self._clients[loop]
 
+    async def aclose(self) -> None:
+        """Close the client of the running loop (call before the loop ends, e.g. at the end of asyncio.run)."""
+        client = self._clients.pop(id(asyncio.get_running_loop()), None)
+        if client is not None:
+            await client.close()
+
     async def create(self, purpose: str, **request: Any) -> dict:
         request = {"model": self.model, **request}
         key = request_key(request)
@@ -161,8 +167,15 @@ class LLM:
         self.usage.add(row)
 
     def run(self, coroutine):
-        """Run a coroutine to completion from synchronous code."""
-        return asyncio.run(coroutine)
+        """Run a coroutine to completion from synchronous code, closing this loop's client before the loop ends."""
+
+        async def wrapped():
+            try:
+                return await coroutine
+            finally:
+                await self.aclose()
+
+        return asyncio.run(wrapped())
 
 
 def text_of(response: dict) -> str:

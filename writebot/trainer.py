@@ -74,6 +74,8 @@ async def draft_all(run: RunStore, engine: Engine, user: User, pipeline: Pipelin
                 bar.set_postfix_str(f"${cost:.4f}")
 
     results = await asyncio.gather(*(one(t) for t in todo), return_exceptions=True)
+    for llm in {id(x): x for x in (getattr(engine, "llm", None), getattr(user, "llm", None)) if x}.values():
+        await llm.aclose()  # clients belong to this event loop, which ends with this epoch's drafts
     if bar is not None:
         bar.close()
     failures = [r for r in results if isinstance(r, BaseException)]

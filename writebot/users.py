@@ -171,6 +171,4 @@ class ClaudeUser:
         return Review(normalize(post[1]), [feedback[1].strip()] if feedback else [], by=f"claude:{self.name}")
 
     def review(self, topic: Topic, draft: str) -> Review:
-        import asyncio
-
-        return asyncio.run(self.areview(topic, draft))
+        return self.llm.run(self.areview(topic, draft))

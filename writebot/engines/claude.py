@@ -6,7 +6,6 @@ half-applies: the edits live in memory and land as one new version, or not at al
 
 from __future__ import annotations
 
-import asyncio
 import re
 
 from writebot.editor import ROOT, TOOL, PipelineEditor
@@ -77,10 +76,10 @@ class ClaudeEngine:
         return clean_post(text_of(response))
 
     def write(self, pipeline: Pipeline, topic: Topic) -> str:
-        return asyncio.run(self.awrite(pipeline, topic))
+        return self.llm.run(self.awrite(pipeline, topic))
 
     def update(self, pipeline: Pipeline, evidence: list[Evidence], history: list[dict] | None = None) -> Update:
-        return asyncio.run(self.aupdate(pipeline, evidence, history or []))
+        return self.llm.run(self.aupdate(pipeline, evidence, history or []))
 
     def _update_prompt(self, pipeline: Pipeline, evidence: list[Evidence], history: list[dict]) -> str:
         epoch = max(e.epoch for e in evidence)
