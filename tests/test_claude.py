@@ -328,3 +328,96 @@ def test_sdk_errors_are_not_swallowed_by_the_engine(stub):
     stub.failures.extend([400])
     with pytest.raises(anthropic.BadRequestError):
         make_engine("claude", llm=LLM(DEFAULT_MODEL)).write(starter(), make_topics(1)[0])
+
+
+# -- batches -----------------------------------------------------------------------------------------------
+def test_batch_api_drafts_are_matched_by_custom_id_and_half_price(stub, cli, tmp_path, topics_file):
+    persona = bundled.persona("warm-casual")
+    common = ["--engine", "claude", "--topics", topics_file, "--persona", persona, "--epochs", "0"]
+    assert cli("simulate", *common, "--batch-api", "--out", tmp_path / "batch")[0] == 0
+    assert stub.message_calls == 0 and len(stub.requests) == 8  # all 8 drafts went through the batch
+    assert cli("simulate", *common, "--concurrency", "1", "--out", tmp_path / "live")[0] == 0
+    records = {}
+    for name in ("batch", "live"):
+        lines = (tmp_path / name / "feedback.jsonl").read_text().splitlines()
+        records[name] = {json.loads(x)["topic_id"]: json.loads(x)["draft"] for x in lines}
+    assert records["batch"] == records["live"]  # the stub answers batches in reverse order: ids still match
+    batch_rows = UsageLog(tmp_path / "batch" / "usage.csv").rows
+    live_rows = UsageLog(tmp_path / "live" / "usage.csv").rows
+    assert {r["purpose"] for r in batch_rows} == {"draft (batch)"}
+    by_tokens = {(r["input_tokens"], r["output_tokens"], r["cache_read_input_tokens"]): float(r["cost_usd"])
+                 for r in live_rows}
+    halves = [float(r["cost_usd"]) / by_tokens[(r["input_tokens"], r["output_tokens"], r["cache_read_input_tokens"])]
+              for r in batch_rows if (r["input_tokens"], r["output_tokens"], r["cache_read_input_tokens"]) in by_tokens]
+    assert halves and all(abs(h - 0.5) < 0.01 for h in halves)
+    assert json.loads((tmp_path / "batch" / "batches.jsonl").read_text().splitlines()[0])["batch_id"]
+
+
+def test_a_submitted_batch_is_collected_not_resubmitted_on_resume(stub, cli, tmp_path, topics_file, monkeypatch):
+    from writebot.runs import RunStore
+
+    out = tmp_path / "r"
+    real = RunStore.record_draft
+
+    def crash(self, record):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(RunStore, "record_draft", crash)
+    code, _, _ = cli("simulate", "--engine", "claude", "--batch-api", "--topics", topics_file, "--persona",
+                     bundled.persona("warm-casual"), "--epochs", "0", "--out", out)
+    assert code == 1
+    monkeypatch.setattr(RunStore, "record_draft", real)
+    assert len(stub._batches) == 1
+    assert cli("resume", out)[0] == 0
+    assert len(stub._batches) == 1  # the same batch's results were fetched again
+    assert len((out / "feedback.jsonl").read_text().splitlines()) == 8
+
+
+# -- init ---------------------------------------------------------------------------------------------------
+def examples(tmp_path):
+    folder = tmp_path / "examples"
+    folder.mkdir()
+    bodies = {"a": "We're here. It's fun. Don't stop. I'm glad.", "b": "It's sunny. We're out. You'll see."}
+    for name, body in bodies.items():
+        post = f"# Post Number {name.upper()}{name.upper()}\n\nHey there!\n\n## Why It Works\n\n{body}\n\nCheers, Sam\n"
+        (folder / f"{name}.md").write_text(post, encoding="utf-8")
+    return folder
+
+
+def test_init_offline_mines_rules_the_examples_agree_on(cli, tmp_path):
+    code, out, err = cli("init", "--description", "Chatty and short.", "--examples", examples(tmp_path),
+                         "--out", tmp_path / "p")
+    assert code == 0, err
+    pipeline = Pipeline.load(tmp_path / "p")
+    assert pipeline.style.prose.strip().endswith("Chatty and short.")
+    assert set(pipeline.style.rules) >= {"Open with the line: Hey there!", "Close with the line: Cheers, Sam",
+                                         "Write headings in title case.",
+                                         "Use contractions (don't, it's, we're, can't, ...)."}
+    assert "examples/a.md" in pipeline.files and pipeline.steps
+
+
+def test_init_with_claude_writes_style_and_steps_with_the_editor(stub, cli, tmp_path):
+    stub.responder = scripted(
+        tool_reply({"command": "view", "path": "/pipeline/examples/a.md"}),
+        tool_reply({"command": "create", "path": "/pipeline/STYLE.md",
+                    "file_text": "# Style guide\n\nChatty.\n\n## Rules\n\n- Use contractions.\n\n## Notes\n"},
+                   {"command": "create", "path": "/pipeline/steps/01_draft.md", "file_text": "Write it.\n"}),
+        text_reply("Wrote a short guide."))
+    code, out, err = cli("init", "--engine", "claude", "--description", "Chatty.", "--examples", examples(tmp_path),
+                         "--out", tmp_path / "p")
+    assert code == 0, err
+    pipeline = Pipeline.load(tmp_path / "p")
+    assert pipeline.style.rules == ("Use contractions.",) and pipeline.steps == {"steps/01_draft.md": "Write it.\n"}
+    assert "Chatty." in stub.requests[0]["messages"][0]["content"]
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--description", " ", "--examples", "EX"], "--description is empty"),
+    (["--description", "x", "--examples", "MISSING"], "examples folder not found"),
+    (["--description", "x", "--examples", "EMPTY"], "no .md files"),
+])
+def test_init_bad_input(cli, tmp_path, args, message):
+    (tmp_path / "empty").mkdir()
+    subs = {"EX": str(examples(tmp_path)), "MISSING": str(tmp_path / "nope"), "EMPTY": str(tmp_path / "empty")}
+    code, _, err = cli("init", *[subs.get(a, a) for a in args], "--out", tmp_path / "p")
+    assert code == 2 and message in err and err.count("\n") == 1

@@ -14,6 +14,7 @@ from writebot.llm import BudgetReached
 from writebot.report import before_after, summary_table, write_plots
 from writebot.runs import RunStore
 from writebot.session import RunOptions, continue_run, start_run
+from writebot.trainer import BatchIncomplete
 from writebot.users import load_persona, persona_edit
 
 LEARNERS = {"mine": "rules", "none": "rules-frozen", "append-feedback": "rules-append-feedback"}
@@ -75,6 +76,10 @@ def drive(run: RunStore, max_cost_usd: float | None = None) -> int:
         print(f"writebot: Claude API error after retries ({type(exc).__name__}: {str(exc)[:200]}); the pipeline is "
               f"unchanged and nothing recorded is lost. Continue with: writebot resume {run.path}", file=sys.stderr)
         return 1
+    except BatchIncomplete as exc:
+        run.set_status("failed", error=str(exc))
+        print(f"writebot: {exc}. Continue with: writebot resume {run.path}", file=sys.stderr)
+        return 1
     except InputError:
         run.set_status("failed")
         raise
@@ -95,7 +100,8 @@ def options_from(args: argparse.Namespace, engine: str) -> RunOptions:
     return RunOptions(engine=engine, user=args.user, model=args.model, epochs=args.epochs, seed=args.seed,
                       concurrency=args.concurrency, max_cost_usd=args.max_cost_usd,
                       record=str(args.record) if args.record else None,
-                      cassette=str(args.cassette) if args.cassette else None, style_budget=args.style_budget)
+                      cassette=str(args.cassette) if args.cassette else None, style_budget=args.style_budget,
+                      batch_api=args.batch_api)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -144,6 +150,20 @@ def cmd_resume(args: argparse.Namespace) -> int:
     return drive(run, max_cost_usd=args.max_cost_usd)
 
 
+def cmd_init(args: argparse.Namespace) -> int:
+    from writebot.init import init_pipeline
+
+    engine = None
+    if args.engine == "claude":
+        from writebot.engines import make_engine
+        from writebot.llm import LLM, resolve_model
+
+        engine = make_engine("claude", llm=LLM(resolve_model(args.model)), style_budget=args.style_budget)
+    summary = init_pipeline(args.description, args.examples, args.out, engine)
+    print(f"wrote {args.out} ({summary}). Train it with: writebot simulate --pipeline {args.out} ...")
+    return 0
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     return report(RunStore.open(args.dir))
 
@@ -167,6 +187,8 @@ def _simulate_args(sim: argparse.ArgumentParser) -> None:
     sim.add_argument("--record", type=Path, help="write every Claude request and response to this cassette")
     sim.add_argument("--cassette", type=Path, help="the cassette --engine replay serves responses from")
     sim.add_argument("--style-budget", type=_count, default=4000, help="STYLE.md size limit in characters")
+    sim.add_argument("--batch-api", action="store_true",
+                     help="send each epoch's drafts through the Message Batches API (half price, slower)")
 
 
 def build_parser() -> Parser:
@@ -191,6 +213,16 @@ def build_parser() -> Parser:
     resume.add_argument("dir", type=Path)
     resume.add_argument("--max-cost-usd", type=_money, help="a new cost limit for the rest of the run")
     resume.set_defaults(func=cmd_resume)
+
+    init = sub.add_parser("init", help="a new pipeline from a description and example posts")
+    init.add_argument("--description", required=True, help="the voice you want, in a sentence or two")
+    init.add_argument("--examples", type=Path, required=True, help="folder of example posts (*.md)")
+    init.add_argument("--out", type=Path, required=True, help="pipeline folder to create")
+    init.add_argument("--engine", choices=["rules", "claude"], default="rules",
+                      help="rules: prose + rules mined from the examples (offline); claude: Claude writes it")
+    init.add_argument("--model", help="Claude model (default: $WRITEBOT_MODEL or the built-in default)")
+    init.add_argument("--style-budget", type=_count, default=4000, help="STYLE.md size limit in characters")
+    init.set_defaults(func=cmd_init)
 
     rep = sub.add_parser("report", help="print a run's summary table and write its plots")
     rep.add_argument("dir", type=Path)

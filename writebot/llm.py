@@ -159,9 +159,55 @@ class LLM:
         self.account(purpose, response, time.perf_counter() - started)
         return response
 
+    async def batch(self, purpose: str, requests: dict[str, dict], existing_id: str | None = None,
+                    on_submit=None, on_poll=None, poll_seconds: float = 5.0) -> tuple[dict[str, dict], dict[str, str]]:
+        """Send requests (custom_id -> request) through the Message Batches API (half price), poll until the batch
+        ends, and return (responses, errors) keyed by custom_id. Replay serves each request from the cassette."""
+        full = {cid: {"model": self.model, **req} for cid, req in requests.items()}
+        started = time.perf_counter()
+        if self.cassette is not None:
+            out = {}
+            for cid, req in full.items():
+                key = request_key(req)
+                if key not in self.cassette:
+                    raise ReplayMiss(f"replay: a batched {purpose} request is not in the cassette (key {key[:12]})")
+                out[cid] = self.cassette[key]
+                self.account(purpose, out[cid], 0.0, batch=True)
+            return out, {}
+        client = self.client()
+        batch_id = existing_id
+        if batch_id is None:
+            created = await client.messages.batches.create(
+                requests=[{"custom_id": cid, "params": req} for cid, req in full.items()])
+            batch_id = created.id
+            if on_submit:
+                on_submit(batch_id)
+        while True:
+            status = await client.messages.batches.retrieve(batch_id)
+            if on_poll:
+                on_poll(status)
+            if status.processing_status == "ended":
+                break
+            await asyncio.sleep(poll_seconds)
+        responses, errors = {}, {}
+        async for item in await client.messages.batches.results(batch_id):
+            if item.result.type != "succeeded" or item.custom_id not in full:
+                errors[item.custom_id] = item.result.type
+                continue
+            response = item.result.message.model_dump(mode="json", exclude_none=True)
+            responses[item.custom_id] = response
+            if self.recorder:
+                self.recorder.append({"key": request_key(full[item.custom_id]), "purpose": purpose,
+                                      "request": full[item.custom_id], "response": response})
+        latency = (time.perf_counter() - started) / max(1, len(responses))
+        for response in responses.values():
+            self.account(purpose, response, latency, batch=True)
+        return responses, errors
+
     def account(self, purpose: str, response: dict, latency: float, batch: bool = False) -> None:
         usage = response.get("usage", {})
-        row = {"purpose": purpose, "model": response.get("model", self.model), "latency_s": round(latency, 4),
+        row = {"purpose": f"{purpose} (batch)" if batch else purpose, "model": response.get("model", self.model),
+               "latency_s": round(latency, 4),
                **{c: usage.get(c) or 0 for c in USAGE_COLUMNS[2:6]},
                "cost_usd": round(cost_usd(self.model, usage, batch), 6)}
         self.usage.add(row)

@@ -46,6 +46,7 @@ class RunStore:
         self.config = config
         self.feedback = JsonlLog(path / "feedback.jsonl")
         self.updates = JsonlLog(path / "updates.jsonl")
+        self.batches = JsonlLog(path / "batches.jsonl")
         self.records = self.feedback.read()
         self.update_records = self.updates.read()
 
@@ -132,6 +133,14 @@ class RunStore:
 
     def usage_cost(self) -> float:
         return sum(float(r.get("cost_usd") or 0) for r in self.usage_rows())
+
+    def record_batch(self, epoch: int, batch_id: str, topic_ids: list[str]) -> None:
+        """A submitted Message Batch, so a resumed run collects its results instead of paying twice."""
+        self.batches.append({"epoch": epoch, "batch_id": batch_id, "topic_ids": topic_ids, "time": now()})
+
+    def batch_for(self, epoch: int, topic_ids: list[str]) -> str | None:
+        found = [b for b in self.batches.read() if b["epoch"] == epoch and b["topic_ids"] == topic_ids]
+        return found[-1]["batch_id"] if found else None
 
     def write_history(self) -> None:
         rows = [{**r, "feedback_count": len(r.get("feedback", []))} for r in self.records]

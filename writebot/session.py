@@ -31,6 +31,7 @@ class RunOptions:
     record: str | None = None  # cassette to write every request/response to
     cassette: str | None = None  # cassette to replay (engine replay)
     style_budget: int = 4000
+    batch_api: bool = False  # an epoch's drafts through the Message Batches API (half price)
 
     def uses_llm(self) -> bool:
         return self.engine in ("claude", "replay") or self.user == "claude"
@@ -47,6 +48,8 @@ def check_options(options: RunOptions) -> None:
         raise InputError("--record and --cassette together: record a new cassette or replay one, not both")
     if options.cassette and not Path(options.cassette).is_file():
         raise InputError(f"{options.cassette}: cassette not found; record one with --record FILE")
+    if options.batch_api and options.engine not in ("claude", "replay"):
+        raise InputError("--batch-api sends Claude drafts as a Message Batch; use it with --engine claude")
     if options.style_budget < 200:
         raise InputError(f"--style-budget {options.style_budget}: too small for a style guide; use 200 or more")
 
@@ -95,4 +98,4 @@ def continue_run(run: RunStore, progress=None, max_cost_usd: float | None = None
     run.set_status("running")
     budget = llm.over_budget if llm is not None and options.max_cost_usd is not None else None
     train(run, engine, user, topics, pipeline, options.epochs, progress=progress,
-          concurrency=options.concurrency, budget=budget)
+          concurrency=options.concurrency, budget=budget, batch=options.batch_api)

@@ -89,7 +89,8 @@ class StubServer:
         self.retry_after_ms = retry_after_ms
         self.latency = latency
         self.batch_polls = batch_polls
-        self.requests: list[dict] = []
+        self.requests: list[dict] = []  # every request answered, batched ones included
+        self.message_calls = 0  # POST /v1/messages only
         self.usage: list[dict] = []
         self.failures: deque[int] = deque()
         self.in_flight = 0
@@ -186,6 +187,7 @@ class StubServer:
     def _message(self, body: dict) -> tuple[int, dict]:
         with self._lock:
             self.requests.append(body)
+            self.message_calls += 1
             self.in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self.in_flight)
             failure = self.failures.popleft() if self.failures else None

@@ -22,15 +22,18 @@ Progress = Callable[..., object]
 
 
 def train(run: RunStore, engine: Engine, user: User, topics: list[Topic], pipeline: Pipeline, epochs: int,
-          progress: Progress | None = None, concurrency: int = 4, budget: Callable[[], bool] | None = None) -> Pipeline:
-    """Run (or continue) training; returns the last version. `budget()` True means: stop cleanly now."""
+          progress: Progress | None = None, concurrency: int = 4, budget: Callable[[], bool] | None = None,
+          batch: bool = False) -> Pipeline:
+    """Run (or continue) training; returns the last version. `budget()` True means: stop cleanly now.
+    batch: send each epoch's drafts through the Message Batches API (engines that support it)."""
     for epoch in range(epochs + 1):
         if run.has_version(epoch):
             pipeline = run.load_version(epoch)
         else:
             run.save_version(epoch, pipeline)
         todo = [t for t in topics if (epoch, t.id) not in run.done()]
-        asyncio.run(draft_all(run, engine, user, pipeline, todo, epoch, concurrency, progress, budget))
+        drafting = batch_all if batch and hasattr(engine, "abatch_write") else draft_all
+        asyncio.run(drafting(run, engine, user, pipeline, todo, epoch, concurrency, progress, budget))
         run.write_history()
         if epoch == epochs:
             break
@@ -74,8 +77,7 @@ async def draft_all(run: RunStore, engine: Engine, user: User, pipeline: Pipelin
                 bar.set_postfix_str(f"${cost:.4f}")
 
     results = await asyncio.gather(*(one(t) for t in todo), return_exceptions=True)
-    for llm in {id(x): x for x in (getattr(engine, "llm", None), getattr(user, "llm", None)) if x}.values():
-        await llm.aclose()  # clients belong to this event loop, which ends with this epoch's drafts
+    await _close_clients(engine, user)
     if bar is not None:
         bar.close()
     failures = [r for r in results if isinstance(r, BaseException)]
@@ -83,6 +85,47 @@ async def draft_all(run: RunStore, engine: Engine, user: User, pipeline: Pipelin
         raise failures[0]
     if stopped:
         raise BudgetReached(f"budget reached in epoch {epoch} with {len(stopped)} drafts to go")
+
+
+async def _close_clients(engine: Engine, user: User) -> None:
+    """API clients belong to this event loop, which ends with this epoch's drafts."""
+    for llm in {id(x): x for x in (getattr(engine, "llm", None), getattr(user, "llm", None)) if x}.values():
+        await llm.aclose()
+
+
+class BatchIncomplete(Exception):
+    """Some batched drafts failed; the ones that succeeded are recorded and resume retries the rest."""
+
+
+async def batch_all(run: RunStore, engine, user: User, pipeline: Pipeline, todo: list[Topic], epoch: int,
+                    concurrency: int, progress: Progress | None, budget: Callable[[], bool] | None) -> None:
+    """Draft `todo` in one Message Batch (reusing a batch already submitted for them), then review and record."""
+    if not todo:
+        return
+    if budget and budget():
+        raise BudgetReached(f"budget reached in epoch {epoch} with {len(todo)} drafts to go")
+    ids = [t.id for t in todo]
+    bar = progress(total=len(todo), desc=f"epoch {epoch} (batch)", unit="draft") if progress else None
+
+    def polled(status) -> None:
+        if bar is not None:
+            bar.n = status.request_counts.succeeded
+            bar.refresh()
+
+    try:
+        drafts, errors = await engine.abatch_write(pipeline, todo, run.batch_for(epoch, ids),
+                                                   lambda batch_id: run.record_batch(epoch, batch_id, ids), polled)
+        for topic in todo:
+            if topic.id in drafts:
+                review = await _call(getattr(user, "areview", user.review), topic, drafts[topic.id])
+                run.record_draft(review_record(review, topic, drafts[topic.id], epoch, pipeline))
+    finally:
+        await _close_clients(engine, user)
+        if bar is not None:
+            bar.close()
+    if errors:
+        raise BatchIncomplete(f"{len(errors)} batched drafts failed ({', '.join(sorted(set(errors.values())))}); "
+                              "the others are recorded")
 
 
 def review_record(review, topic: Topic, draft: str, epoch: int, pipeline: Pipeline) -> dict:
@@ -122,6 +165,7 @@ def step(run: RunStore, engine: Engine, pipeline: Pipeline, topics: list[Topic],
         status = "unchanged" if not changes else ("accepted" if after <= before else "rolled_back")
     else:
         status = "unchanged" if not changes else "pending"
+        after = before if not changes else None
     run.save_version(epoch + 1, pipeline if status == "rolled_back" else proposal.pipeline)
     run.record_update({"epoch": epoch, "status": status, "from_version": pipeline.version_hash,
                        "to_version": proposal.pipeline.version_hash, "train_cost_before": before,

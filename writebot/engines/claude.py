@@ -57,8 +57,9 @@ class ClaudeEngine:
     name = "claude"
     gate = "deferred"
 
-    def __init__(self, llm: LLM, style_budget: int = 4000, max_turns: int = 12):
+    def __init__(self, llm: LLM, style_budget: int = 4000, max_turns: int = 12, batch_poll_seconds: float = 5.0):
         self.llm = llm
+        self.batch_poll_seconds = batch_poll_seconds
         self.style_budget = style_budget
         self.max_turns = max_turns
 
@@ -78,6 +79,16 @@ class ClaudeEngine:
     def write(self, pipeline: Pipeline, topic: Topic) -> str:
         return self.llm.run(self.awrite(pipeline, topic))
 
+    async def abatch_write(self, pipeline: Pipeline, topics: list[Topic], existing_id: str | None = None,
+                           on_submit=None, on_poll=None) -> tuple[dict[str, str], dict[str, str]]:
+        """Drafts for `topics` through the Message Batches API: (topic id -> draft, topic id -> error)."""
+        ids = {f"draft-{i}": t for i, t in enumerate(topics)}
+        responses, errors = await self.llm.batch(
+            "draft", {cid: self.draft_request(pipeline, t) for cid, t in ids.items()}, existing_id, on_submit,
+            on_poll, poll_seconds=self.batch_poll_seconds)
+        return ({ids[c].id: clean_post(text_of(r)) for c, r in responses.items()},
+                {ids[c].id: e for c, e in errors.items() if c in ids})
+
     def update(self, pipeline: Pipeline, evidence: list[Evidence], history: list[dict] | None = None) -> Update:
         return self.llm.run(self.aupdate(pipeline, evidence, history or []))
 
@@ -96,15 +107,15 @@ class ClaudeEngine:
                       budget=self.style_budget, other_files=others or "(none)", history=past or "(none yet)",
                       epoch=epoch, shown=min(PAIRS_SHOWN, len(latest)), total=len(latest), pairs=pairs)
 
-    async def aupdate(self, pipeline: Pipeline, evidence: list[Evidence], history: list[dict]) -> Update:
-        editor = PipelineEditor(pipeline.files, self.style_budget)
-        system = render("optimizer_system", budget=self.style_budget)
-        messages: list[dict] = [{"role": "user", "content": self._update_prompt(pipeline, evidence, history)}]
+    async def edit_loop(self, files: dict[str, str], system: str, prompt: str, purpose: str = "update"):
+        """Let Claude edit `files` with the text editor tool until end_turn or the turn limit.
+        Returns (editor, rationale, tool log); the edits stay in the editor's memory."""
+        editor = PipelineEditor(files, self.style_budget)
+        messages: list[dict] = [{"role": "user", "content": prompt}]
         log: list[dict] = []
-        rationale, turns = "", 0
+        rationale = ""
         for turn in range(1, self.max_turns + 1):
-            turns = turn
-            response = await self.llm.create("update", max_tokens=MAX_TOKENS_UPDATE, system=system, tools=[TOOL],
+            response = await self.llm.create(purpose, max_tokens=MAX_TOKENS_UPDATE, system=system, tools=[TOOL],
                                              messages=messages)
             messages.append({"role": "assistant", "content": response["content"]})
             rationale = text_of(response).strip() or rationale
@@ -114,17 +125,23 @@ class ClaudeEngine:
             results = []
             for call in calls:
                 output, is_error = editor.run(call.get("input"))
-                log.append({"tool_input": call.get("input"), "error": output if is_error else None})
+                log.append({"turn": turn, "tool_input": call.get("input"), "error": output if is_error else None})
                 results.append({"type": "tool_result", "tool_use_id": call["id"], "content": output,
                                 "is_error": is_error})
             messages.append({"role": "user", "content": results})
         else:
             rationale = (rationale + f" (stopped at the turn limit of {self.max_turns})").strip()
+        return editor, rationale, log
+
+    async def aupdate(self, pipeline: Pipeline, evidence: list[Evidence], history: list[dict]) -> Update:
+        system = render("optimizer_system", budget=self.style_budget)
+        editor, rationale, log = await self.edit_loop(pipeline.files, system,
+                                                      self._update_prompt(pipeline, evidence, history))
         proposal = Pipeline(editor.files)
         problem = self._refusal(proposal)
         if problem:
             return Update(pipeline, f"refused: {problem}; the pipeline is unchanged. Claude said: {rationale}", log)
-        return Update(proposal, rationale or f"{editor.edits} edits in {turns} turns", log)
+        return Update(proposal, rationale or f"{editor.edits} edits", log)
 
     def _refusal(self, proposal: Pipeline) -> str | None:
         if STYLE not in proposal.files or not proposal.steps:
