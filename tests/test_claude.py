@@ -421,3 +421,32 @@ def test_init_bad_input(cli, tmp_path, args, message):
     subs = {"EX": str(examples(tmp_path)), "MISSING": str(tmp_path / "nope"), "EMPTY": str(tmp_path / "empty")}
     code, _, err = cli("init", *[subs.get(a, a) for a in args], "--out", tmp_path / "p")
     assert code == 2 and message in err and err.count("\n") == 1
+
+
+# -- the shipped cassette -------------------------------------------------------------------------------------
+def test_shipped_cassette_replays_offline_and_shows_learning(cli, tmp_path, monkeypatch):
+    from writebot.impersonator import DEMO
+
+    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
+    monkeypatch.setenv("ANTHROPIC_BASE_URL", "http://127.0.0.1:9")
+    monkeypatch.delenv("WRITEBOT_MODEL", raising=False)
+    code, out, err = cli("simulate", "--engine", "replay", "--cassette", bundled.data_dir() / "cassettes" /
+                         "claude-demo.jsonl", "--topics", bundled.starter_topics(), "--persona",
+                         bundled.persona(DEMO["persona"]), "--epochs", DEMO["epochs"], "--concurrency", "1",
+                         "--out", tmp_path / "replay")
+    assert code == 0, err
+    rows = [line.split() for line in out.splitlines()[2:5]]
+    assert float(rows[-1][4]) < float(rows[0][4])  # val words fell
+    assert "LLM calls" in out
+
+
+def test_shipped_cassette_is_current(tmp_path):
+    """The cassette must be re-recorded when prompts or bundled data change, or replay would miss."""
+    from writebot.impersonator import record_demo_cassette
+
+    fresh = tmp_path / "fresh.jsonl"
+    record_demo_cassette(fresh, tmp_path / "run")
+    keys = [json.loads(x)["key"] for x in fresh.read_text().splitlines()]
+    shipped = bundled.data_dir() / "cassettes" / "claude-demo.jsonl"
+    assert keys == [json.loads(x)["key"] for x in shipped.read_text().splitlines()], (
+        "stale cassette: run python -m writebot.impersonator data/cassettes/claude-demo.jsonl")

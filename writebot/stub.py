@@ -7,6 +7,7 @@ does: a request whose prefix up to its last `cache_control` block matches an ear
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import json
 import re
@@ -33,8 +34,9 @@ def text_reply(text: str) -> dict:
 def tool_reply(*calls: dict, text: str = "") -> dict:
     """A reply that uses the text editor tool: each call is the tool input, e.g. {"command": "view", ...}."""
     content = [{"type": "text", "text": text}] if text else []
-    content += [{"type": "tool_use", "id": f"toolu_{i}_{abs(hash(json.dumps(c, sort_keys=True))) % 10**8}",
-                 "name": "str_replace_based_edit_tool", "input": c} for i, c in enumerate(calls)]
+    content += [{"type": "tool_use", "name": "str_replace_based_edit_tool", "input": c,
+                 "id": f"toolu_{i}_{hashlib.sha256(json.dumps(c, sort_keys=True).encode()).hexdigest()[:12]}"}
+                for i, c in enumerate(calls)]
     return {"content": content, "stop_reason": "tool_use"}
 
 

@@ -35,9 +35,9 @@ def train(run: RunStore, engine: Engine, user: User, topics: list[Topic], pipeli
         drafting = batch_all if batch and hasattr(engine, "abatch_write") else draft_all
         asyncio.run(drafting(run, engine, user, pipeline, todo, epoch, concurrency, progress, budget))
         run.write_history()
+        base = judge_previous_update(run, epoch)  # a deferred gate may send us back to an earlier version
         if epoch == epochs:
             break
-        base = judge_previous_update(run, epoch)  # a deferred gate may send us back to an earlier version
         if run.update_for(epoch) is None:
             if budget and budget():
                 raise BudgetReached(f"budget reached before the update of epoch {epoch}")

@@ -97,7 +97,9 @@ class ClaudeEngine:
         latest = sorted((e for e in evidence if e.epoch == epoch),
                         key=lambda e: -word_edit_distance(e.draft, e.ground_truth))
         pairs = "\n".join(render("optimizer_pair", topic=e.topic.id, cost=word_edit_distance(e.draft, e.ground_truth),
-                                 draft=e.draft.strip(), feedback="\n".join(e.feedback) or "(none)",
+                                 title=e.topic.title, audience=e.topic.audience or "general readers",
+                                 points="\n".join(f"- {p}" for p in e.topic.points), draft=e.draft.strip(),
+                                 feedback="\n".join(e.feedback) or "(none)",
                                  ground_truth=e.ground_truth.strip(),
                                  analysis=describe_spans(e.draft, e.ground_truth)) for e in latest[:PAIRS_SHOWN])
         past = "\n".join(f"- epoch {h['epoch']}: {h['status']}, train edit cost {h.get('train_cost_before')} -> "
