@@ -450,3 +450,18 @@ def test_shipped_cassette_is_current(tmp_path):
     shipped = bundled.data_dir() / "cassettes" / "claude-demo.jsonl"
     assert keys == [json.loads(x)["key"] for x in shipped.read_text().splitlines()], (
         "stale cassette: run python -m writebot.impersonator data/cassettes/claude-demo.jsonl")
+
+
+def test_user_claude_from_the_cli_and_the_key_never_reaches_the_run_folder(stub, cli, tmp_path, topics_file,
+                                                                          monkeypatch):
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-test-SECRET-do-not-store")
+    out, cassette = tmp_path / "r", tmp_path / "c.jsonl"
+    code, _, err = cli("simulate", "--engine", "claude", "--user", "claude", "--topics", topics_file, "--persona",
+                       bundled.persona("warm-casual"), "--epochs", "0", "--record", cassette, "--out", out)
+    assert code == 0, err
+    records = [json.loads(x) for x in (out / "feedback.jsonl").read_text().splitlines()]
+    assert {r["by"] for r in records} == {"claude:warm-casual"}
+    assert {r["purpose"] for r in UsageLog(out / "usage.csv").rows} == {"draft", "user"}
+    for path in [cassette, *out.rglob("*")]:
+        if path.is_file():
+            assert b"SECRET" not in path.read_bytes(), path
