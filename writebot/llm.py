@@ -25,7 +25,7 @@ from writebot.files import JsonlLog
 
 DEFAULT_MODEL = "claude-sonnet-5-5"  # current in the installed SDK, not in its deprecated list
 USAGE_COLUMNS = ["purpose", "model", "input_tokens", "output_tokens", "cache_read_input_tokens",
-                 "cache_creation_input_tokens", "latency_s", "cost_usd"]
+                 "cache_creation_input_tokens", "latency_s", "cost_usd", "epoch"]
 
 
 class ReplayMiss(InputError):
@@ -116,6 +116,7 @@ class LLM:
         else:
             require_api_key()
         self._clients: dict[int, Any] = {}
+        self.epoch: int | None = None  # the trainer sets it, so usage rows say which epoch they belong to
 
     @property
     def cost(self) -> float:
@@ -209,7 +210,8 @@ class LLM:
         row = {"purpose": f"{purpose} (batch)" if batch else purpose, "model": response.get("model", self.model),
                "latency_s": round(latency, 4),
                **{c: usage.get(c) or 0 for c in USAGE_COLUMNS[2:6]},
-               "cost_usd": round(cost_usd(self.model, usage, batch), 6)}
+               "cost_usd": round(cost_usd(self.model, usage, batch), 6),
+               "epoch": "" if self.epoch is None else self.epoch}
         self.usage.add(row)
 
     def run(self, coroutine):
@@ -221,7 +223,9 @@ class LLM:
             finally:
                 await self.aclose()
 
-        return asyncio.run(wrapped())
+        from writebot.aio import run_sync
+
+        return run_sync(wrapped())
 
 
 def text_of(response: dict) -> str:

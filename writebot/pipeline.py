@@ -130,3 +130,53 @@ def diff(old: Pipeline, new: Pipeline) -> dict[str, str]:
         )
         out[path] = "".join(lines)
     return out
+
+
+@dataclass(frozen=True)
+class Hunk:
+    """One change to one file: lines old[a1:a2] become new[b1:b2]. `id` is stable within a proposal."""
+
+    id: str
+    path: str
+    old: tuple[str, ...]
+    new: tuple[str, ...]
+    a: tuple[int, int]
+
+    def unified(self) -> str:
+        return "".join(f"-{line}" for line in self.old) + "".join(f"+{line}" for line in self.new)
+
+
+def _opcodes(a: list[str], b: list[str]):
+    return [op for op in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes() if op[0] != "equal"]
+
+
+def hunks(old: Pipeline, new: Pipeline) -> list[Hunk]:
+    """Every change from old to new as independent hunks, file by file (an added or removed file is one hunk)."""
+    out = []
+    for path in sorted(set(old.files) | set(new.files)):
+        a = (old.files.get(path) or "").splitlines(keepends=True)
+        b = (new.files.get(path) or "").splitlines(keepends=True)
+        for n, (_, a1, a2, b1, b2) in enumerate(_opcodes(a, b)):
+            out.append(Hunk(f"{path}#{n}", path, tuple(a[a1:a2]), tuple(b[b1:b2]), (a1, a2)))
+    return out
+
+
+def apply_hunks(old: Pipeline, new: Pipeline, accepted: set[str]) -> Pipeline:
+    """old with only the accepted hunks of old -> new applied."""
+    files = dict(old.files)
+    for path in sorted(set(old.files) | set(new.files)):
+        a = (old.files.get(path) or "").splitlines(keepends=True)
+        b = (new.files.get(path) or "").splitlines(keepends=True)
+        out, pos = [], 0
+        for n, (_, a1, a2, b1, b2) in enumerate(_opcodes(a, b)):
+            out += a[pos:a1] + (b[b1:b2] if f"{path}#{n}" in accepted else a[a1:a2])
+            pos = a2
+        out += a[pos:]
+        text = "".join(out)
+        if path not in old.files and not text:
+            continue
+        if path in old.files and path not in new.files and f"{path}#0" in accepted and not text:
+            files.pop(path, None)
+            continue
+        files[path] = text
+    return Pipeline(files)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import io
+import sys
 
 import matplotlib
 
 from writebot.files import write_atomic
 
-matplotlib.use("Agg")  # headless by default; notebooks switch backends themselves
+if "ipykernel" not in sys.modules:
+    matplotlib.use("Agg")  # headless on the command line; a notebook keeps its inline backend
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
@@ -36,9 +38,67 @@ def learning_curve(history, title: str = "") -> Figure:
     return fig
 
 
+def show(fig: Figure) -> None:
+    """Display a figure once in a notebook and free it (so the inline backend does not show it twice)."""
+    from IPython.display import display
+
+    display(fig)
+    plt.close(fig)
+
+
 def save(fig: Figure, path) -> None:
     """Write the figure as PNG atomically and free it."""
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=110)
     plt.close(fig)
     write_atomic(path, buffer.getvalue())
+
+
+def cumulative_cost(costs, title: str = "Cumulative word edit cost") -> Figure:
+    """The PRELUDE figure: cumulative user edit cost per round, one line per learner (and per persona if given).
+    `costs`: DataFrame with columns learner, epoch, word_edit_distance (and optionally persona)."""
+    fig, ax = plt.subplots(figsize=(8, 4.5), constrained_layout=True)
+    keys = ["learner", "persona"] if "persona" in costs.columns else ["learner"]
+    summed = costs.groupby(["learner", "epoch"])["word_edit_distance"].sum().reset_index()
+    for learner, rows in summed.groupby("learner"):
+        rows = rows.sort_values("epoch")
+        ax.plot(rows["epoch"], rows["word_edit_distance"].cumsum(), marker="o", label=learner)
+    ax.set(title=title + (" (summed over personas)" if len(keys) > 1 else ""), xlabel="epoch",
+           ylabel="cumulative word edits")
+    ax.xaxis.get_major_locator().set_params(integer=True)
+    ax.grid(alpha=0.3)
+    ax.legend()
+    return fig
+
+
+def style_size(sizes, title: str = "STYLE.md size per epoch") -> Figure:
+    """Characters and rules in STYLE.md per epoch. `sizes`: DataFrame with epoch, characters, rules."""
+    fig, ax = plt.subplots(figsize=(7, 3.5), constrained_layout=True)
+    ax.bar(sizes["epoch"], sizes["characters"], color="#9ecae1", label="characters")
+    ax.set(title=title, xlabel="epoch", ylabel="characters")
+    ax.xaxis.get_major_locator().set_params(integer=True)
+    twin = ax.twinx()
+    twin.plot(sizes["epoch"], sizes["rules"], color="#08519c", marker="o", label="rules")
+    twin.set_ylabel("rules")
+    twin.set_ylim(bottom=0)
+    fig.legend(loc="upper left")
+    return fig
+
+
+def cost_per_epoch(usage, title: str = "LLM cost per epoch") -> Figure:
+    """USD per epoch split by purpose. `usage`: DataFrame of usage.csv rows with epoch, purpose, cost_usd."""
+    fig, ax = plt.subplots(figsize=(7, 3.5), constrained_layout=True)
+    if usage.empty:
+        ax.text(0.5, 0.5, "no LLM calls in this run (rules engine)", ha="center", va="center",
+                transform=ax.transAxes)
+        ax.set_axis_off()
+        return fig
+    table = usage.pivot_table(index="epoch", columns="purpose", values="cost_usd", aggfunc="sum").fillna(0)
+    bottom = None
+    for purpose in table.columns:
+        ax.bar(table.index, table[purpose], bottom=bottom, label=purpose)
+        bottom = table[purpose] if bottom is None else bottom + table[purpose]
+    ax.set(title=title, xlabel="epoch", ylabel="USD")
+    ax.xaxis.get_major_locator().set_params(integer=True)
+    ax.legend()
+    return fig

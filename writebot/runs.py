@@ -155,6 +155,34 @@ def load_history(path: Path | str):
     return pd.read_csv(Path(path) / "history.csv")
 
 
+def load_usage(path: Path | str):
+    """usage.csv of a run as a DataFrame (empty for a rules-engine run)."""
+    import pandas as pd
+
+    return pd.read_csv(Path(path) / "usage.csv")
+
+
+def style_sizes(run: RunStore):
+    """Characters and rules in STYLE.md per epoch."""
+    import pandas as pd
+
+    rows = []
+    for epoch in run.versions():
+        style = run.load_version(epoch).style
+        rows.append({"epoch": epoch, "characters": len(run.load_version(epoch).files["STYLE.md"]),
+                     "rules": len(style.rules)})
+    return pd.DataFrame(rows)
+
+
+def updates_table(run: RunStore):
+    """One row per update (and per deferred-gate verdict): epoch, status, costs, rationale."""
+    import pandas as pd
+
+    columns = ["epoch", "kind", "status", "train_cost_before", "train_cost_after", "rationale"]
+    rows = [{c: u.get(c, "update" if c == "kind" else "") for c in columns} for u in run.update_records]
+    return pd.DataFrame(rows, columns=columns)
+
+
 def epoch_summary(history) -> Any:
     """Mean similarity and word edit cost per epoch and split, one row per epoch."""
     table = history.pivot_table(index="epoch", columns="split", values=["similarity", "word_edit_distance"],

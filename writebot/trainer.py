@@ -10,6 +10,7 @@ import asyncio
 import inspect
 from collections.abc import Callable
 
+from writebot.aio import run_sync
 from writebot.engines.base import Engine, Evidence
 from writebot.llm import BudgetReached
 from writebot.metrics import scores, word_edit_distance
@@ -31,9 +32,11 @@ def train(run: RunStore, engine: Engine, user: User, topics: list[Topic], pipeli
             pipeline = run.load_version(epoch)
         else:
             run.save_version(epoch, pipeline)
+        for llm in _llms(engine, user):
+            llm.epoch = epoch
         todo = [t for t in topics if (epoch, t.id) not in run.done()]
         drafting = batch_all if batch and hasattr(engine, "abatch_write") else draft_all
-        asyncio.run(drafting(run, engine, user, pipeline, todo, epoch, concurrency, progress, budget))
+        run_sync(drafting(run, engine, user, pipeline, todo, epoch, concurrency, progress, budget))
         run.write_history()
         base = judge_previous_update(run, epoch)  # a deferred gate may send us back to an earlier version
         if epoch == epochs:
@@ -87,9 +90,13 @@ async def draft_all(run: RunStore, engine: Engine, user: User, pipeline: Pipelin
         raise BudgetReached(f"budget reached in epoch {epoch} with {len(stopped)} drafts to go")
 
 
+def _llms(engine: Engine, user: User) -> list:
+    return list({id(x): x for x in (getattr(engine, "llm", None), getattr(user, "llm", None)) if x}.values())
+
+
 async def _close_clients(engine: Engine, user: User) -> None:
     """API clients belong to this event loop, which ends with this epoch's drafts."""
-    for llm in {id(x): x for x in (getattr(engine, "llm", None), getattr(user, "llm", None)) if x}.values():
+    for llm in _llms(engine, user):
         await llm.aclose()
 
 

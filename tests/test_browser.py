@@ -1,0 +1,128 @@
+"""A real browser: JupyterLab on a loopback port, Debian's Chromium driven by Playwright, notebook 02 run and its
+widgets used by typing and clicking. Saves a screenshot. `.ci/run` installs chromium when it is missing."""
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from .conftest import ROOT
+
+CHROMIUM = "/usr/bin/chromium"
+FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def lab(tmp_path):
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"{CHROMIUM} missing: .ci/run installs it with apt-get")
+        pytest.skip(f"{CHROMIUM} not installed (apt-get install chromium)")
+    root = tmp_path / "lab"
+    root.mkdir()
+    shutil.copy(ROOT / "notebooks" / "02_train_with_feedback.ipynb", root)
+    port = free_port()
+    env = {**os.environ, "WRITEBOT_AUTODRIVE": "0", "WRITEBOT_NB_RUN": str(tmp_path / "run"),
+           "JUPYTER_CONFIG_DIR": str(tmp_path / "jupyter-config"), "JUPYTER_RUNTIME_DIR": str(tmp_path / "rt")}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--allow-root", f"--ServerApp.port={port}",
+         "--ServerApp.ip=127.0.0.1", "--IdentityProvider.token=", "--ServerApp.password=",
+         f"--ServerApp.root_dir={root}", "--ServerApp.port_retries=0", "--LabApp.news_url=None",
+         "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 40
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(f"{url}/api/status", timeout=1)
+            break
+        except OSError:
+            time.sleep(0.2)
+    else:
+        server.kill()
+        pytest.fail("JupyterLab did not start in 40 s")
+    yield url, tmp_path / "run"
+    server.terminate()
+    try:
+        server.wait(10)
+    except subprocess.TimeoutExpired:
+        server.kill()
+
+
+def accept_kernel_dialog(page, seconds: float) -> None:
+    """JupyterLab sometimes asks which kernel to start: take the notebook's own (python3)."""
+    button = page.locator(".jp-Dialog button", has_text="Select")
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if button.count():
+            button.first.click()
+            return
+        time.sleep(0.1)
+
+
+def run_all(page) -> None:
+    """Run every cell from JupyterLab's Run menu and wait for the widgets."""
+    accept_kernel_dialog(page, 3)
+    page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
+    page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
+    accept_kernel_dialog(page, 2)
+    page.wait_for_selector(".wb-feedback textarea", timeout=40_000)
+
+
+def test_notebook_02_in_jupyterlab_with_chromium(lab, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    url, run = lab
+    started = time.monotonic()
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
+        page = browser.new_page(viewport={"width": 1280, "height": 1600})
+        page.goto(f"{url}/lab/tree/02_train_with_feedback.ipynb", wait_until="domcontentloaded")
+        page.wait_for_selector(".jp-Notebook", timeout=30_000)
+        page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle'], "
+                               ".jp-Toolbar-kernelStatus", timeout=30_000)
+        try:
+            run_all(page)
+        except Exception:
+            page.screenshot(path=str(tmp_path / "failure.png"))
+            shutil.copy(tmp_path / "failure.png", ROOT / "results" / "browser-failure.png")
+            raise
+
+        draft = page.input_value(".wb-draft textarea")
+        assert "utilize" in draft.lower()
+        page.fill(".wb-feedback textarea", 'Say "use", not "utilize".')
+        page.fill(".wb-ground-truth textarea", draft.replace("utilize", "use").replace("Utilize", "Use"))
+        page.wait_for_selector(".wb-diff ins", timeout=10_000)
+        page.click("button.wb-submit")
+        page.wait_for_function("document.querySelector('.wb-status').innerText.includes('saved')", timeout=15_000)
+        saved = [json.loads(x) for x in (run / "feedback.jsonl").read_text().splitlines()]
+        assert saved and saved[0]["feedback"] == ['Say "use", not "utilize".']
+
+        page.click("button.wb-train")
+        page.wait_for_selector("button.wb-apply", timeout=20_000)
+        page.click("button.wb-apply")
+        page.wait_for_function("document.querySelector('.wb-epoch').innerText.includes('Epoch 1')", timeout=20_000)
+        status = page.inner_text(".wb-status")
+        assert "new pipeline version saved" in status
+        assert (run / "versions" / "epoch_001" / "STYLE.md").exists()
+        assert 'Replace "utilize" with "use".' in (run / "versions" / "epoch_001" / "STYLE.md").read_text()
+
+        shots = ROOT / "results" / "screenshots"
+        shots.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(shots / "notebook-02.png"), full_page=True)
+        browser.close()
+    assert time.monotonic() - started < 60

@@ -1,0 +1,114 @@
+"""Widgets, driven the way a person would: set .value, .click(), then check the run folder and the library."""
+
+import json
+
+from writebot.runs import RunStore
+from writebot.widgets import FeedbackEditor, RunDashboard, TrainingApp, UpdateReview, VersionBrowser, diff_html
+from writebot.workbench import Workbench, topic_from_text
+
+
+def records(path):
+    return [json.loads(x) for x in (path / "feedback.jsonl").read_text().splitlines()]
+
+
+def test_css_classes_are_stable(tmp_path):
+    app = TrainingApp(Workbench.open(tmp_path / "run", engine="rules"))
+    editor = app.editor
+    assert "wb-draft" in editor.draft._dom_classes and "wb-feedback" in editor.feedback._dom_classes
+    assert "wb-ground-truth" in editor.ground_truth._dom_classes and "wb-diff" in editor.diff._dom_classes
+    assert "wb-submit" in editor.submit._dom_classes and "wb-train" in app.train._dom_classes
+    assert "wb-epoch" in app.dashboard.epoch._dom_classes and "wb-status" in app.dashboard.status._dom_classes
+
+
+def test_submit_saves_feedback_and_ground_truth_at_once(tmp_path):
+    app = TrainingApp(Workbench.open(tmp_path / "run", engine="rules"))
+    editor = app.editor
+    assert editor.ground_truth.value == editor.draft.value  # prefilled with the draft
+    editor.feedback.value = 'Say "use", not "utilize".'
+    editor.ground_truth.value = editor.draft.value.replace("utilize", "use")
+    assert "<del" in editor.diff.value and "<ins" in editor.diff.value  # the live diff follows the edit
+    editor.submit.click()
+    saved = records(tmp_path / "run")
+    assert len(saved) == 1 and saved[0]["feedback"] == ['Say "use", not "utilize".']
+    assert saved[0]["ground_truth"] == editor.ground_truth.value and saved[0]["by"] == "human"
+    assert "saved" in app.dashboard.status.value and editor.submit.disabled
+
+
+def test_suggest_revision_applies_the_feedback_offline(tmp_path):
+    app = TrainingApp(Workbench.open(tmp_path / "run", engine="rules"))
+    app.editor.feedback.value = "No exclamation marks, please."
+    app.editor.suggest.click()
+    assert "!" in app.editor.draft.value and "!" not in app.editor.ground_truth.value
+
+
+def test_review_rejected_hunks_stay_out_of_the_next_version(tmp_path):
+    bench = Workbench.open(tmp_path / "run", engine="rules")
+    topic = bench.topics[0]
+    draft = bench.draft(topic)
+    truth = draft.replace("!", ".").replace("utilize", "use").replace("Utilize", "Use") + "\nBye now.\n"
+    bench.submit(topic, draft, 'Say "use", not "utilize".\nNo exclamation marks.\nEnd with "Bye now."', truth)
+    proposal = bench.propose()
+    applied = {}
+    review = UpdateReview(proposal, lambda accepted: applied.setdefault("ids", accepted) and "ok")
+    assert len(review.checks) >= 1 and all(c.value for c in review.checks.values())  # accepted by default
+    first = next(iter(review.checks))
+    review.checks[first].value = False
+    review.apply.click()
+    assert applied["ids"] == set(review.checks) - {first}
+    new = bench.apply(proposal, applied["ids"])
+    assert bench.epoch == 1 and RunStore.open(tmp_path / "run").load_version(1) == new
+    update = RunStore.open(tmp_path / "run").update_records[-1]
+    assert update["rejected_hunks"] == [first] and update["status"] in ("partial", "rejected")
+
+
+def test_train_and_apply_advance_the_epoch_and_the_dashboard(tmp_path):
+    app = TrainingApp(Workbench.open(tmp_path / "run", engine="rules"))
+    app.train.click()  # nothing submitted yet: a clear message, no update
+    assert "submit feedback on a draft first" in app.dashboard.status.value and app.review is None
+    app.editor.feedback.value = 'Say "use", not "utilize".'
+    app.editor.suggest.click()
+    app.editor.submit.click()
+    app.train.click()
+    app.review.apply.click()
+    assert "Epoch 1" in app.dashboard.epoch.value and "new pipeline version saved" in app.dashboard.status.value
+    assert (tmp_path / "run" / "versions" / "epoch_001" / "STYLE.md").exists()
+    assert app.editor.draft.value == app.bench.draft(app._current_topic())  # a fresh draft from version 1
+    assert "utilize" not in app.editor.draft.value.lower()
+
+
+def test_reopening_resumes_where_it_stopped(tmp_path):
+    first = TrainingApp(Workbench.open(tmp_path / "run", engine="rules"))
+    first.editor.feedback.value = "Too stiff."
+    first.editor.submit.click()
+    again = TrainingApp(Workbench.open(tmp_path / "run"))  # e.g. after a kernel crash
+    assert again.bench.epoch == 0 and len(again.bench.submitted()) == 1
+    assert "1 draft reviewed" in again.dashboard.status.value
+
+
+def test_version_browser_and_dashboard_follow_the_run(tmp_path):
+    bench = Workbench.open(tmp_path / "run", engine="rules")
+    topic = topic_from_text("My Own Topic", "Utilize the tools!\nKeep it short.")
+    draft = bench.draft(topic)
+    bench.submit(topic, draft, 'Say "use", not "utilize".', draft.replace("Utilize", "Use"))
+    proposal = bench.propose()
+    bench.apply(proposal, {h.id for h in proposal.hunks})
+    browser = VersionBrowser(bench.run)
+    assert browser.slider.max == 1 and "utilize" in browser.style.value and "<ins" in browser.changes.value
+    browser.slider.value = 0
+    assert "starting pipeline" in browser.changes.value
+    dashboard = RunDashboard(bench.run, bench.status)
+    assert "Epoch 1" in dashboard.epoch.value
+
+
+def test_diff_html_marks_insertions_and_deletions():
+    out = diff_html("I utilize <tools>!", "I use <tools>.")
+    assert "&lt;tools&gt;" in out and out.count("<del") == 2 and out.count("<ins") == 2
+    assert "no changes yet" in diff_html("same", "same")
+
+
+def test_feedback_editor_alone(tmp_path):
+    got = {}
+    editor = FeedbackEditor("A title", "# T\n\nHello!\n", lambda f, g: got.update(f=f, g=g) or "done")
+    editor.feedback.value = "fine"
+    editor.submit.click()
+    assert got == {"f": "fine", "g": "# T\n\nHello!\n"} and editor.message.value == "done"

@@ -1,0 +1,261 @@
+"""ipywidgets editors for training by hand. No training logic here: every action calls writebot.workbench.
+
+Stable CSS classes for tests and users' styling: wb-draft, wb-feedback, wb-ground-truth, wb-diff, wb-submit,
+wb-accept-hunk, wb-apply, wb-train, wb-status, wb-epoch.
+"""
+
+from __future__ import annotations
+
+import difflib
+import html
+import re
+from collections.abc import Callable
+
+import ipywidgets as w
+from IPython.display import clear_output, display
+
+from writebot.errors import InputError
+from writebot.pipeline import STYLE
+
+INS = "background:#ccf2d1;color:#0b4f1d;text-decoration:none;border-radius:2px;padding:0 1px"
+DEL = "background:#f9d0d0;color:#7a1010;text-decoration:line-through;border-radius:2px;padding:0 1px"
+BOX = ("font-family:ui-monospace,Menlo,monospace;font-size:13px;line-height:1.5;white-space:pre-wrap;"
+       "border:1px solid #ddd;border-radius:6px;padding:8px 10px;background:#fcfcfc;max-height:320px;overflow:auto")
+
+
+def _label(text: str) -> w.HTML:
+    return w.HTML(f"<div style='font-weight:600;margin:8px 0 2px'>{text}</div>")
+
+
+def diff_html(old: str, new: str) -> str:
+    """Word-level diff of old -> new as HTML: insertions green, deletions red and struck through."""
+    a, b = re.findall(r"\s+|[^\s]+", old), re.findall(r"\s+|[^\s]+", new)
+    out = []
+    for tag, a1, a2, b1, b2 in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes():
+        if tag in ("delete", "replace"):
+            out.append(f"<del style='{DEL}'>{html.escape(''.join(a[a1:a2]))}</del>")
+        if tag in ("insert", "replace"):
+            out.append(f"<ins style='{INS}'>{html.escape(''.join(b[b1:b2]))}</ins>")
+        if tag == "equal":
+            out.append(html.escape("".join(a[a1:a2])))
+    changes = sum(tag != "equal" for tag, *_ in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes())
+    head = "no changes yet" if not changes else f"{changes} change{'s' * (changes != 1)}"
+    return f"<div style='color:#555;font-size:12px'>{head}</div><div style='{BOX}'>{''.join(out)}</div>"
+
+
+def _lines_html(text: str) -> str:
+    return f"<div style='{BOX}'>{html.escape(text)}</div>"
+
+
+def _hunk_html(hunk) -> str:
+    rows = [f"<div style='{DEL}'>- {html.escape(line.rstrip())}</div>" for line in hunk.old]
+    rows += [f"<div style='{INS}'>+ {html.escape(line.rstrip())}</div>" for line in hunk.new]
+    return (f"<div style='font-size:12px;color:#555'>{html.escape(hunk.path)} (line {hunk.a[0] + 1})</div>"
+            f"<div style='{BOX};max-height:200px'>{''.join(rows) or '(no lines)'}</div>")
+
+
+class FeedbackEditor(w.VBox):
+    """Read the draft, say what is wrong, edit the ground truth (prefilled with the draft), watch the diff, Submit."""
+
+    def __init__(self, title: str, draft: str, on_submit: Callable[[str, str], str],
+                 on_suggest: Callable[[str, str], str] | None = None):
+        self.on_submit, self.on_suggest = on_submit, on_suggest
+        self.draft = w.Textarea(value=draft, disabled=True, layout=w.Layout(width="100%", height="200px"))
+        self.draft.add_class("wb-draft")
+        self.feedback = w.Textarea(placeholder='What would you change? e.g.  Say "use", not "utilize".  One comment '
+                                   "per line.", layout=w.Layout(width="100%", height="70px"))
+        self.feedback.add_class("wb-feedback")
+        self.suggest = w.Button(description="Suggest a revision", icon="magic",
+                                tooltip="Start the ground truth from a revision that follows your feedback",
+                                layout=w.Layout(width="180px"))
+        self.ground_truth = w.Textarea(value=draft, layout=w.Layout(width="100%", height="240px"))
+        self.ground_truth.add_class("wb-ground-truth")
+        self.diff = w.HTML(diff_html(draft, draft))
+        self.diff.add_class("wb-diff")
+        self.submit = w.Button(description="Submit", button_style="primary", icon="check",
+                               tooltip="Save this feedback and ground truth to the run folder now")
+        self.submit.add_class("wb-submit")
+        self.message = w.HTML(layout=w.Layout(margin="0 0 0 12px"))
+        self.ground_truth.observe(self._refresh, names="value")
+        self.submit.on_click(self._submit)
+        self.suggest.on_click(self._suggest)
+        super().__init__([
+            w.HTML(f"<h3 style='margin:4px 0'>{html.escape(title)}</h3>"),
+            _label("Draft (read-only)"), self.draft,
+            _label("Your feedback"), self.feedback, self.suggest,
+            _label("The post you wanted (edit it)"), self.ground_truth,
+            _label("What you changed"), self.diff,
+            w.HBox([self.submit, self.message], layout=w.Layout(align_items="center")),
+        ], layout=w.Layout(width="100%", max_width="900px"))
+
+    def _refresh(self, change=None) -> None:
+        self.diff.value = diff_html(self.draft.value, self.ground_truth.value)
+
+    def _suggest(self, _=None) -> None:
+        if self.on_suggest:
+            self.ground_truth.value = self.on_suggest(self.draft.value, self.feedback.value)
+
+    def _submit(self, _=None) -> None:
+        try:
+            self.message.value = html.escape(self.on_submit(self.feedback.value, self.ground_truth.value))
+            self.submit.disabled = True
+        except InputError as exc:
+            self.message.value = f"<span style='color:#a00'>{html.escape(str(exc))}</span>"
+
+
+class UpdateReview(w.VBox):
+    """The proposed change to each pipeline file as hunks: accept or reject each, then Apply."""
+
+    def __init__(self, proposal, on_apply: Callable[[set[str]], str]):
+        self.proposal, self.on_apply = proposal, on_apply
+        self.checks: dict[str, w.Checkbox] = {}
+        rows = []
+        for hunk in proposal.hunks:
+            check = w.Checkbox(value=True, description="accept", indent=False, layout=w.Layout(width="90px"))
+            check.add_class("wb-accept-hunk")
+            self.checks[hunk.id] = check
+            rows.append(w.HBox([check, w.HTML(_hunk_html(hunk), layout=w.Layout(width="100%"))]))
+        self.apply = w.Button(description="Apply", button_style="success", icon="save",
+                              tooltip="Save the accepted hunks as the next pipeline version")
+        self.apply.add_class("wb-apply")
+        self.message = w.HTML(layout=w.Layout(margin="0 0 0 12px"))
+        self.apply.on_click(self._apply)
+        rationale = html.escape(proposal.update.rationale or "")
+        super().__init__([
+            w.HTML("<h3 style='margin:4px 0'>Proposed update</h3>"
+                   f"<div style='color:#333;margin-bottom:6px'>{rationale}</div>"),
+            *(rows or [w.HTML("<i>No change proposed: the pipeline already fits your edits.</i>")]),
+            w.HBox([self.apply, self.message], layout=w.Layout(align_items="center")),
+        ], layout=w.Layout(width="100%", max_width="900px"))
+
+    def accepted(self) -> set[str]:
+        return {hunk_id for hunk_id, check in self.checks.items() if check.value}
+
+    def _apply(self, _=None) -> None:
+        self.message.value = html.escape(self.on_apply(self.accepted()))
+        self.apply.disabled = True
+
+
+class VersionBrowser(w.VBox):
+    """An epoch slider: STYLE.md at that epoch and its diff to the previous one."""
+
+    def __init__(self, run):
+        self.run = run
+        versions = run.versions()
+        self.slider = w.IntSlider(value=versions[-1], min=versions[0], max=versions[-1], description="epoch",
+                                  continuous_update=False)
+        self.style, self.changes = w.HTML(), w.HTML()
+        self.slider.observe(self._show, names="value")
+        super().__init__([self.slider, _label("STYLE.md"), self.style, _label("Change from the previous epoch"),
+                          self.changes], layout=w.Layout(width="100%", max_width="900px"))
+        self._show()
+
+    def _show(self, change=None) -> None:
+        epoch = self.slider.value
+        text = self.run.load_version(epoch).files[STYLE]
+        before = self.run.load_version(epoch - 1).files[STYLE] if epoch - 1 in self.run.versions() else text
+        self.style.value = _lines_html(text)
+        self.changes.value = diff_html(before, text) if epoch else "<i>epoch 0 is the starting pipeline</i>"
+
+
+class RunDashboard(w.VBox):
+    """Epoch counter, status line and learning curves, redrawn by refresh()."""
+
+    def __init__(self, run, status: Callable[[], str] | None = None):
+        self.run, self.status_text = run, status
+        self.epoch = w.HTML()
+        self.epoch.add_class("wb-epoch")
+        self.status = w.HTML(layout=w.Layout(margin="0 0 0 16px"))
+        self.status.add_class("wb-status")
+        self.plot = w.Output(layout=w.Layout(width="100%"))
+        super().__init__([w.HBox([self.epoch, self.status], layout=w.Layout(align_items="center")),
+                          self.plot], layout=w.Layout(width="100%", max_width="900px"))
+        self.refresh()
+
+    def refresh(self, message: str = "") -> None:
+        from writebot import plots
+        from writebot.runs import load_history
+
+        epoch = max(self.run.versions())
+        self.epoch.value = (f"<span style='font-size:18px;font-weight:700;background:#eef3ff;border-radius:6px;"
+                            f"padding:2px 10px'>Epoch {epoch}</span>")
+        self.status.value = html.escape(message or (self.status_text() if self.status_text else ""))
+        with self.plot:
+            clear_output(wait=True)
+            if (self.run.path / "history.csv").exists() and self.run.records:
+                fig = plots.learning_curve(load_history(self.run.path))
+                display(fig)
+                plots.plt.close(fig)
+
+
+class TrainingApp(w.VBox):
+    """Notebook 02's app: pick or type a topic, review the draft, Submit, Train (propose), review hunks, Apply."""
+
+    def __init__(self, bench):
+        self.bench = bench
+        self.topic = w.Dropdown(options=[(t.title, t.id) for t in bench.topics], description="topic",
+                                layout=w.Layout(width="520px"))
+        self.own_title = w.Text(placeholder="...or type a title", layout=w.Layout(width="520px"))
+        self.own_points = w.Textarea(placeholder="and its points, one per line", layout=w.Layout(width="520px"))
+        self.draft_button = w.Button(description="Draft", icon="pencil", tooltip="Write a draft for this topic")
+        self.train = w.Button(description="Train", button_style="warning", icon="graduation-cap",
+                              tooltip="Propose a pipeline update from everything you submitted")
+        self.train.add_class("wb-train")
+        self.editor_area, self.review_area = w.VBox(), w.VBox()
+        self.dashboard = RunDashboard(bench.run, bench.status)
+        self.draft_button.on_click(self._draft)
+        self.train.on_click(self._train)
+        super().__init__([
+            w.HTML("<h2 style='margin:4px 0'>Train the bot with your feedback</h2>"),
+            self.dashboard, self.topic, self.own_title, self.own_points, self.draft_button,
+            self.editor_area, self.train, self.review_area,
+        ], layout=w.Layout(width="100%", max_width="920px"))
+        self._draft()
+
+    @property
+    def editor(self) -> FeedbackEditor | None:
+        return self.editor_area.children[0] if self.editor_area.children else None
+
+    @property
+    def review(self) -> UpdateReview | None:
+        return self.review_area.children[0] if self.review_area.children else None
+
+    def _current_topic(self):
+        from writebot.workbench import topic_from_text
+
+        if self.own_title.value.strip():
+            return topic_from_text(self.own_title.value, self.own_points.value)
+        return next(t for t in self.bench.topics if t.id == self.topic.value)
+
+    def _draft(self, _=None) -> None:
+        try:
+            topic = self._current_topic()
+        except InputError as exc:
+            self.dashboard.refresh(str(exc))
+            return
+        draft = self.bench.draft(topic)
+
+        def submit(feedback: str, ground_truth: str) -> str:
+            record = self.bench.submit(topic, draft, feedback, ground_truth)
+            self.dashboard.refresh(f"saved: {topic.title} ({record['word_edit_distance']} words edited). "
+                                   + self.bench.status())
+            return "saved to the run folder"
+
+        self.editor_area.children = [FeedbackEditor(topic.title, draft, submit, self.bench.suggest_revision)]
+
+    def _train(self, _=None) -> None:
+        try:
+            proposal = self.bench.propose()
+        except InputError as exc:
+            self.dashboard.refresh(str(exc))
+            return
+
+        def apply(accepted: set[str]) -> str:
+            self.bench.apply(proposal, accepted)
+            self.dashboard.refresh(f"epoch {self.bench.epoch}: new pipeline version saved "
+                                   f"({len(accepted)} of {len(proposal.hunks)} hunks accepted)")
+            self._draft()
+            return "applied"
+
+        self.review_area.children = [UpdateReview(proposal, apply)]
+        self.dashboard.refresh(f"update proposed: {len(proposal.hunks)} hunks to review")

@@ -1,0 +1,162 @@
+"""Training by hand: a person drafts, gives feedback and edits ground truths; updates are reviewed hunk by hunk.
+
+Everything lives in a run folder: a submission is recorded (append + fsync) the moment it is made, and opening the
+same folder again resumes where it stopped. The widgets (writebot.widgets) only call this class.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from writebot import bundled
+from writebot.engines import Evidence, Update, make_engine
+from writebot.engines.directives import parse_feedback
+from writebot.errors import InputError
+from writebot.files import read_text
+from writebot.llm import LLM, UsageLog, resolve_model, text_of
+from writebot.pipeline import Hunk, Pipeline, apply_hunks, diff, hunks
+from writebot.post import normalize
+from writebot.rules import apply_rules
+from writebot.runs import RunStore, now
+from writebot.topics import Topic, load_topics
+from writebot.trainer import review_record
+from writebot.users import Review
+
+
+@dataclass
+class Proposal:
+    """A proposed update and its hunks, for review."""
+
+    base: Pipeline
+    update: Update
+    hunks: list[Hunk]
+
+
+def default_engine() -> str:
+    return "claude" if os.environ.get("ANTHROPIC_API_KEY") else "rules"
+
+
+def topic_from_text(title: str, points: str, audience: str = "") -> Topic:
+    """A topic typed by hand: one point per line."""
+    title = title.strip()
+    lines = [p.strip().lstrip("-* ").strip() for p in points.splitlines() if p.strip()]
+    if not title or not lines:
+        raise InputError("a topic needs a title and at least one point (one per line)")
+    slug = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")[:60] or "topic"
+    return Topic(slug, title, tuple(lines), audience.strip() or None, "train")
+
+
+class Workbench:
+    def __init__(self, run: RunStore, topics: list[Topic]):
+        self.run = run
+        self.topics = topics
+        self.llm = None
+        if run.config["engine"] in ("claude", "replay"):
+            self.llm = LLM(resolve_model(run.config.get("model")), UsageLog(run.path / "usage.csv"))
+        self.engine = make_engine(run.config["engine"], llm=self.llm)
+        self._drafts: dict[tuple[int, str], str] = {}
+
+    @classmethod
+    def open(cls, run_dir: Path | str, pipeline_dir: Path | str | None = None, topics_file: Path | str | None = None,
+             engine: str | None = None) -> Workbench:
+        """Reopen the run at run_dir, or start one there (bundled starter pipeline and topics by default)."""
+        run_dir = Path(run_dir)
+        if (run_dir / "run.json").exists():
+            run = RunStore.open(run_dir)
+        else:
+            topics_file = Path(topics_file or bundled.starter_topics())
+            pipeline = Pipeline.load(pipeline_dir or bundled.starter_pipeline())
+            engine = engine or default_engine()
+            config = {"command": "workbench", "engine": engine, "user": "human", "epochs": None,
+                      "model": resolve_model(None) if engine == "claude" else "rules-v1",
+                      "topics_file": str(topics_file), "pipeline_dir": str(pipeline_dir or bundled.starter_pipeline())}
+            run = RunStore.create(run_dir, config, {"topics.yaml": read_text(topics_file)})
+            run.save_version(0, pipeline)
+        return cls(run, load_topics(run.input_path("topics.yaml")))
+
+    # -- state --------------------------------------------------------------------------------------------
+    @property
+    def epoch(self) -> int:
+        return max(self.run.versions())
+
+    @property
+    def pipeline(self) -> Pipeline:
+        return self.run.load_version(self.epoch)
+
+    def submitted(self, epoch: int | None = None) -> list[dict]:
+        epoch = self.epoch if epoch is None else epoch
+        return [r for r in self.run.records if r["epoch"] == epoch]
+
+    def status(self) -> str:
+        done = self.submitted()
+        return (f"epoch {self.epoch}: {len(done)} draft{'s' * (len(done) != 1)} reviewed"
+                + (f", {sum(r['word_edit_distance'] for r in done)} words edited" if done else "")
+                + (f"; LLM cost so far ${self.run.usage_cost():.4f}" if self.llm else ""))
+
+    # -- one draft ----------------------------------------------------------------------------------------
+    def draft(self, topic: Topic) -> str:
+        key = (self.epoch, topic.id)
+        if key not in self._drafts:
+            self._drafts[key] = self.engine.write(self.pipeline, topic)
+        return self._drafts[key]
+
+    def suggest_revision(self, draft: str, feedback: str) -> str:
+        """A revised draft to start the ground truth from: Claude revises with the feedback; offline, the rules the
+        feedback states are applied ("say X, not Y", "no exclamation marks", ...)."""
+        if self.llm is not None:
+            from writebot.prompts import render
+
+            response = self.llm.run(self.llm.create("revise", max_tokens=2048, messages=[
+                {"role": "user", "content": render("revise", feedback=feedback.strip(), draft=draft.strip())}]))
+            return normalize(text_of(response))
+        rules = [r for r in parse_feedback(feedback) if r.kind != "max_sentence_words"]
+        return apply_rules(normalize(draft), rules)
+
+    def submit(self, topic: Topic, draft: str, feedback: str, ground_truth: str) -> dict:
+        """Record one reviewed draft at once (fsynced): nothing typed is lost if the kernel dies next."""
+        comments = [line.strip() for line in feedback.splitlines() if line.strip()]
+        record = review_record(Review(normalize(ground_truth), comments, "human"), topic, draft, self.epoch,
+                               self.pipeline)
+        self.run.record_draft(record)
+        self.run.write_history()
+        return record
+
+    # -- the update ---------------------------------------------------------------------------------------
+    def evidence(self) -> list[Evidence]:
+        out = []
+        for r in self.run.records:
+            t = r["topic"]
+            topic = Topic(t["id"], t["title"], tuple(t["points"]), t.get("audience"), t.get("split", "train"))
+            out.append(Evidence(topic, r["epoch"], r["draft"], tuple(r["feedback"]), r["ground_truth"]))
+        return out
+
+    def propose(self) -> Proposal:
+        if not self.submitted():
+            raise InputError(f"no reviewed drafts in epoch {self.epoch} yet: submit feedback on a draft first")
+        base = self.pipeline
+        if "history" in self.engine.update.__code__.co_varnames:
+            update = self.engine.update(base, self.evidence(), history=self.run.update_records)
+        else:
+            update = self.engine.update(base, self.evidence())
+        return Proposal(base, update, hunks(base, update.pipeline))
+
+    def apply(self, proposal: Proposal, accepted: set[str]) -> Pipeline:
+        """Keep the accepted hunks, save the next version, record the update, and start the next epoch."""
+        new = apply_hunks(proposal.base, proposal.update.pipeline, accepted)
+        new.validate("the reviewed pipeline")
+        kept = [h.id for h in proposal.hunks if h.id in accepted]
+        status = ("unchanged" if not proposal.hunks else "accepted" if len(kept) == len(proposal.hunks)
+                  else "partial" if kept else "rejected")
+        epoch = self.epoch
+        self.run.save_version(epoch + 1, new)
+        cost = sum(r["word_edit_distance"] for r in self.submitted(epoch))
+        self.run.record_update({"epoch": epoch, "status": status, "from_version": proposal.base.version_hash,
+                                "to_version": new.version_hash, "train_cost_before": cost, "train_cost_after": None,
+                                "rationale": proposal.update.rationale, "diff": diff(proposal.base, new),
+                                "accepted_hunks": kept, "rejected_hunks": [h.id for h in proposal.hunks
+                                                                           if h.id not in accepted],
+                                "details": proposal.update.details, "time": now()})
+        return new
