@@ -121,8 +121,13 @@ def test_notebook_02_in_jupyterlab_with_chromium(lab, tmp_path):
         assert (run / "versions" / "epoch_001" / "STYLE.md").exists()
         assert 'Replace "utilize" with "use".' in (run / "versions" / "epoch_001" / "STYLE.md").read_text()
 
+        # the next epoch's draft is written by the new version, which now swaps "utilize" for "use"
+        page.wait_for_function("!document.querySelector('.wb-draft textarea').value.toLowerCase()"
+                               ".includes('utilize')", timeout=20_000)
         shots = ROOT / "results" / "screenshots"
         shots.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(shots / "notebook-02.png"), full_page=True)
+        page.locator(".wb-epoch").scroll_into_view_if_needed()
+        page.screenshot(path=str(shots / "notebook-02-dashboard.png"))
         browser.close()
     assert time.monotonic() - started < 60

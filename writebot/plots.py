@@ -17,9 +17,9 @@ from matplotlib.figure import Figure  # noqa: E402
 COLOURS = {"train": "#1f77b4", "val": "#d62728"}
 
 
-def learning_curve(history, title: str = "") -> Figure:
+def learning_curve(history, title: str = "", figsize: tuple[float, float] = (10, 4)) -> Figure:
     """Similarity and word edit cost per epoch, train vs val (means over topics)."""
-    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4), constrained_layout=True)
+    fig, (left, right) = plt.subplots(1, 2, figsize=figsize, constrained_layout=True)
     for split, rows in history.groupby("split"):
         per_epoch = rows.groupby("epoch").agg(similarity=("similarity", "mean"),
                                               words=("word_edit_distance", "mean"))
@@ -29,8 +29,10 @@ def learning_curve(history, title: str = "") -> Figure:
     left.set(title="Similarity to ground truth", xlabel="epoch", ylabel="mean similarity (0-1)", ylim=(0, 1.02))
     right.set(title="Words the user still had to edit", xlabel="epoch", ylabel="mean word edit distance")
     right.set_ylim(bottom=0)
+    last = int(history["epoch"].max()) if len(history) else 0
     for ax in (left, right):
-        ax.xaxis.get_major_locator().set_params(integer=True)
+        ax.set_xlim(-0.3, last + 0.3)  # one epoch of data still gets a readable axis
+        ax.set_xticks(range(last + 1))
         ax.grid(alpha=0.3)
         ax.legend()
     if title:
