@@ -82,6 +82,8 @@ def test_usage_csv_sums_equal_what_the_stub_reported(stub, cli, tmp_path, topics
         assert sum(int(r[column]) for r in rows) == sum(u[column] for u in stub.usage)
     assert {r["purpose"] for r in rows} == {"draft", "update"}
     assert sum(float(r["cost_usd"]) for r in rows) > 0
+    assert {r["epoch"] for r in rows} == {"0", "1"}  # every call says which epoch it belongs to
+    assert (tmp_path / "r" / "cost_per_epoch.png").stat().st_size > 5_000
 
 
 def test_default_model_is_current_and_not_deprecated():

@@ -60,6 +60,7 @@ def test_report_and_resume_of_a_finished_run(cli, tmp_path, topics_file, persona
     code, out, _ = cli("report", tmp_path / "run")
     assert code == 0 and "train sim" in out
     assert (tmp_path / "run" / "learning_curve.png").stat().st_size > 10_000
+    assert (tmp_path / "run" / "style_size.png").exists()
     code, out, err = cli("resume", tmp_path / "run")
     assert code == 0 and "already complete" in err
 

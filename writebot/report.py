@@ -48,10 +48,16 @@ def before_after(run: RunStore) -> str:
 
 
 def write_plots(run: RunStore) -> Path:
+    """learning_curve.png, style_size.png and (when there were LLM calls) cost_per_epoch.png; returns the first."""
     from writebot import plots
+    from writebot.runs import load_usage, style_sizes
 
     if not (run.path / "history.csv").exists() or not run.records:
         raise InputError(f"{run.path}: no drafts recorded yet; run 'writebot resume {run.path}' first")
     figure = run.path / "learning_curve.png"
     plots.save(plots.learning_curve(load_history(run.path), title=f"writebot run: {run.path.name}"), figure)
+    plots.save(plots.style_size(style_sizes(run)), run.path / "style_size.png")
+    usage = load_usage(run.path)
+    if not usage.empty:
+        plots.save(plots.cost_per_epoch(usage), run.path / "cost_per_epoch.png")
     return figure

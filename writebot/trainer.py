@@ -160,10 +160,7 @@ def step(run: RunStore, engine: Engine, pipeline: Pipeline, topics: list[Topic],
     """One update. Immediate gate (free for the rules engine): re-draft the train topics with the proposal, and roll
     back if that raises this epoch's train edit cost. Deferred gate (Claude): judged on the next epoch's drafts."""
     pairs = evidence(run, topics, epoch)
-    if "history" in inspect.signature(engine.update).parameters:
-        proposal = engine.update(pipeline, pairs, history=run.update_records)
-    else:
-        proposal = engine.update(pipeline, pairs)
+    proposal = propose(engine, pipeline, pairs, run.update_records)
     changes = diff(pipeline, proposal.pipeline)
     before, after = train_cost(run, epoch), None
     if getattr(engine, "gate", "immediate") == "immediate":
@@ -178,6 +175,13 @@ def step(run: RunStore, engine: Engine, pipeline: Pipeline, topics: list[Topic],
                        "to_version": proposal.pipeline.version_hash, "train_cost_before": before,
                        "train_cost_after": after, "rationale": proposal.rationale, "diff": changes,
                        "details": proposal.details, "time": now()})
+
+
+def propose(engine: Engine, pipeline: Pipeline, pairs: list[Evidence], history: list[dict]):
+    """engine.update, giving the history of earlier updates to engines that take it (Claude does)."""
+    if "history" in inspect.signature(engine.update).parameters:
+        return engine.update(pipeline, pairs, history=history)
+    return engine.update(pipeline, pairs)
 
 
 def judge_previous_update(run: RunStore, epoch: int) -> Pipeline | None:

@@ -22,7 +22,7 @@ from writebot.post import normalize
 from writebot.rules import apply_rules
 from writebot.runs import RunStore, now
 from writebot.topics import Topic, load_topics
-from writebot.trainer import review_record
+from writebot.trainer import propose, review_record
 from writebot.users import Review
 
 
@@ -137,10 +137,7 @@ class Workbench:
         if not self.submitted():
             raise InputError(f"no reviewed drafts in epoch {self.epoch} yet: submit feedback on a draft first")
         base = self.pipeline
-        if "history" in self.engine.update.__code__.co_varnames:
-            update = self.engine.update(base, self.evidence(), history=self.run.update_records)
-        else:
-            update = self.engine.update(base, self.evidence())
+        update = propose(self.engine, base, self.evidence(), self.run.update_records)
         return Proposal(base, update, hunks(base, update.pipeline))
 
     def apply(self, proposal: Proposal, accepted: set[str]) -> Pipeline:
