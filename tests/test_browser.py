@@ -116,8 +116,9 @@ def test_notebook_02_in_jupyterlab_with_chromium(lab, tmp_path):
         page.wait_for_selector("button.wb-apply", timeout=20_000)
         page.click("button.wb-apply")
         page.wait_for_function("document.querySelector('.wb-epoch').innerText.includes('Epoch 1')", timeout=20_000)
-        status = page.inner_text(".wb-status")
-        assert "new pipeline version saved" in status
+        # widget updates reach the page one by one: wait for the status line too, rather than read it at once
+        page.wait_for_function("document.querySelector('.wb-status').innerText.includes('new pipeline version saved')",
+                               timeout=20_000)
         assert (run / "versions" / "epoch_001" / "STYLE.md").exists()
         assert 'Replace "utilize" with "use".' in (run / "versions" / "epoch_001" / "STYLE.md").read_text()
 
