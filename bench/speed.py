@@ -34,7 +34,8 @@ def one(n: int) -> dict:
         t0 = time.perf_counter()
         run.save_version(0, pipeline)
         for topic in topics:
-            run.record_draft(review_record(user, topic, engine.write(pipeline, topic), 0, pipeline))
+            draft = engine.write(pipeline, topic)
+            run.record_draft(review_record(user.review(topic, draft), topic, draft, 0, pipeline))
         run.write_history()
         t1 = time.perf_counter()
         step(run, engine, pipeline, topics, 0)

@@ -1,0 +1,20 @@
+"""The benchmark scripts still run (tiny sizes; their figures are printed, never asserted here)."""
+
+import subprocess
+import sys
+
+import pytest
+
+from .conftest import ROOT
+
+
+@pytest.mark.parametrize("script, args, expect", [
+    ("speed.py", ["60"], "µs/topic"),
+    ("learning.py", ["--epochs", "1"], "smallest reduction"),
+    ("claude_stub.py", ["--latency", "0.01", "--drafts", "4"], "cache-read share"),
+])
+def test_bench_script_runs(script, args, expect):
+    result = subprocess.run([sys.executable, str(ROOT / "bench" / script), *args], capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert expect in result.stdout
