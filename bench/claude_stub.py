@@ -12,6 +12,7 @@ import tempfile
 import time
 from itertools import groupby
 from pathlib import Path
+from statistics import median
 
 from writebot import bundled
 from writebot.llm import UsageLog
@@ -47,6 +48,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--latency", type=float, default=0.3)
     parser.add_argument("--drafts", type=int, default=24)
+    parser.add_argument("--repeat", type=int, default=3, help="runs per concurrency; the median is reported")
     args = parser.parse_args()
     with StubServer(latency=args.latency) as stub, tempfile.TemporaryDirectory() as tmp:
         os.environ.update(ANTHROPIC_API_KEY="stub-key-not-real", ANTHROPIC_BASE_URL=stub.url)
@@ -56,11 +58,13 @@ def main() -> None:
         topics_file.write_text(to_yaml(topics), encoding="utf-8")
 
         run_once(tmp, "warm-up", topics_file, 8, epochs=0)  # imports and TLS setup happen once, not in c=1's time
-        print(f"{args.drafts} drafts, stub latency {args.latency * 1000:.0f} ms\n")
+        print(f"{args.drafts} drafts, stub latency {args.latency * 1000:.0f} ms, median of {args.repeat} runs "
+              "(each run includes its setup: run folder, client, history)\n")
         print(f"{'concurrency':>11} {'seconds':>8} {'speed-up':>9}")
         base = None
         for concurrency in (1, 2, 4, 8):
-            seconds, _ = run_once(tmp, f"c{concurrency}", topics_file, concurrency, epochs=0)
+            seconds = median(run_once(tmp, f"c{concurrency}-{i}", topics_file, concurrency, epochs=0)[0]
+                             for i in range(args.repeat))
             base = base or seconds
             print(f"{concurrency:>11} {seconds:>8.2f} {base / seconds:>8.1f}x")
 

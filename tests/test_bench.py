@@ -11,7 +11,7 @@ from .conftest import ROOT
 @pytest.mark.parametrize("script, args, expect", [
     ("speed.py", ["60"], "µs/topic"),
     ("learning.py", ["--epochs", "1"], "smallest reduction"),
-    ("claude_stub.py", ["--latency", "0.01", "--drafts", "4"], "cache-read share"),
+    ("claude_stub.py", ["--latency", "0.01", "--drafts", "4", "--repeat", "1"], "cache-read share"),
 ])
 def test_bench_script_runs(script, args, expect):
     result = subprocess.run([sys.executable, str(ROOT / "bench" / script), *args], capture_output=True, text=True,

@@ -41,6 +41,13 @@ def _count(text: str) -> int:
     return value
 
 
+def _positive(text: str) -> int:
+    value = _count(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, got {value}")
+    return value
+
+
 def _money(text: str) -> float:
     try:
         value = float(text)
@@ -181,7 +188,7 @@ def _simulate_args(sim: argparse.ArgumentParser) -> None:
     sim.add_argument("--epochs", type=_count, default=3)
     sim.add_argument("--out", type=Path, help="run folder to create (default: results/simulate-TIMESTAMP)")
     sim.add_argument("--seed", type=int, default=0)
-    sim.add_argument("--concurrency", type=_count, default=4, help="drafts in flight at once (default 4)")
+    sim.add_argument("--concurrency", type=_positive, default=4, help="drafts in flight at once (default 4)")
     sim.add_argument("--model", help="Claude model (default: $WRITEBOT_MODEL or the built-in default)")
     sim.add_argument("--max-cost-usd", type=_money, help="stop cleanly once the run has cost this much")
     sim.add_argument("--record", type=Path, help="write every Claude request and response to this cassette")
