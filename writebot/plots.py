@@ -82,8 +82,10 @@ def style_size(sizes, title: str = "STYLE.md size per epoch") -> Figure:
     twin = ax.twinx()
     twin.plot(sizes["epoch"], sizes["rules"], color="#08519c", marker="o", label="rules")
     twin.set_ylabel("rules")
-    twin.set_ylim(bottom=0)
-    fig.legend(loc="upper left")
+    twin.set_ylim(0, max(1, sizes["rules"].max()) * 1.25)
+    ax.set_ylim(0, max(1, sizes["characters"].max()) * 1.25)
+    handles = ax.get_legend_handles_labels()[0] + twin.get_legend_handles_labels()[0]
+    ax.legend(handles, [h.get_label() for h in handles], loc="upper left")
     return fig
 
 
@@ -95,12 +97,14 @@ def cost_per_epoch(usage, title: str = "LLM cost per epoch") -> Figure:
                 transform=ax.transAxes)
         ax.set_axis_off()
         return fig
+    if "epoch" not in usage.columns or usage["epoch"].isna().all():  # runs recorded before usage rows had epochs
+        usage = usage.assign(epoch="all")
+    usage = usage.assign(epoch=usage["epoch"].astype(str).str.replace(r"\.0$", "", regex=True))
     table = usage.pivot_table(index="epoch", columns="purpose", values="cost_usd", aggfunc="sum").fillna(0)
     bottom = None
     for purpose in table.columns:
         ax.bar(table.index, table[purpose], bottom=bottom, label=purpose)
         bottom = table[purpose] if bottom is None else bottom + table[purpose]
     ax.set(title=title, xlabel="epoch", ylabel="USD")
-    ax.xaxis.get_major_locator().set_params(integer=True)
     ax.legend()
     return fig
