@@ -112,3 +112,11 @@ def test_feedback_editor_alone(tmp_path):
     editor.feedback.value = "fine"
     editor.submit.click()
     assert got == {"f": "fine", "g": "# T\n\nHello!\n"} and editor.message.value == "done"
+
+
+def test_resume_points_a_hand_trained_run_to_the_notebook(tmp_path, cli):
+    Workbench.open(tmp_path / "run", engine="rules")
+    code, _, err = cli("resume", tmp_path / "run")
+    assert code == 2 and "notebook 02" in err and err.count("\n") == 1
+    code, out, _ = cli("report", tmp_path / "run")  # nothing drafted yet: a clear error too
+    assert code == 2

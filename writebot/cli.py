@@ -149,6 +149,9 @@ def cmd_edit(args: argparse.Namespace) -> int:
 
 def cmd_resume(args: argparse.Namespace) -> int:
     run = RunStore.open(args.dir)
+    if run.config.get("user") == "human":
+        raise InputError(f"{run.path}: a run trained by hand; continue it in notebook 02 (RUN_DIR = '{run.path}') "
+                         "or with writebot.workbench.Workbench.open")
     if run.config.get("status") == "complete":
         print(f"{run.path}: run already complete.", file=sys.stderr)
         return report(run)
