@@ -164,15 +164,16 @@ def hunks(old: Pipeline, new: Pipeline) -> list[Hunk]:
 def apply_hunks(old: Pipeline, new: Pipeline, accepted: set[str]) -> Pipeline:
     """old with only the accepted hunks of old -> new applied."""
     files = dict(old.files)
-    for path in sorted(set(old.files) | set(new.files)):
+    by_path: dict[str, list[Hunk]] = {}
+    for hunk in hunks(old, new):
+        by_path.setdefault(hunk.path, []).append(hunk)
+    for path, changes in by_path.items():
         a = (old.files.get(path) or "").splitlines(keepends=True)
-        b = (new.files.get(path) or "").splitlines(keepends=True)
         out, pos = [], 0
-        for n, (_, a1, a2, b1, b2) in enumerate(_opcodes(a, b)):
-            out += a[pos:a1] + (b[b1:b2] if f"{path}#{n}" in accepted else a[a1:a2])
-            pos = a2
-        out += a[pos:]
-        text = "".join(out)
+        for hunk in changes:
+            out += a[pos : hunk.a[0]] + list(hunk.new if hunk.id in accepted else hunk.old)
+            pos = hunk.a[1]
+        text = "".join(out + a[pos:])
         if path not in old.files and not text:
             continue
         if path in old.files and path not in new.files and f"{path}#0" in accepted and not text:

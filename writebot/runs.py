@@ -119,10 +119,13 @@ class RunStore:
         """The update made at the end of `epoch` (not a later gate verdict on it)."""
         return next((u for u in self.update_records if u["epoch"] == epoch and u.get("kind") != "gate"), None)
 
+    def gate_for(self, epoch: int) -> dict | None:
+        """A deferred gate's verdict on the update of `epoch`, once recorded."""
+        return next((u for u in self.update_records if u["epoch"] == epoch and u.get("kind") == "gate"), None)
+
     def verdict_for(self, epoch: int) -> dict | None:
         """The final word on the update of `epoch`: a deferred gate's verdict if there is one, else the update."""
-        gate = next((u for u in self.update_records if u["epoch"] == epoch and u.get("kind") == "gate"), None)
-        return gate or self.update_for(epoch)
+        return self.gate_for(epoch) or self.update_for(epoch)
 
     def record_update(self, record: dict[str, Any]) -> None:
         self.updates.append(record)
@@ -168,9 +171,8 @@ def style_sizes(run: RunStore):
 
     rows = []
     for epoch in run.versions():
-        style = run.load_version(epoch).style
-        rows.append({"epoch": epoch, "characters": len(run.load_version(epoch).files["STYLE.md"]),
-                     "rules": len(style.rules)})
+        pipeline = run.load_version(epoch)
+        rows.append({"epoch": epoch, "characters": len(pipeline.files["STYLE.md"]), "rules": len(pipeline.style.rules)})
     return pd.DataFrame(rows)
 
 

@@ -94,14 +94,17 @@ def _append_feedback(pipeline: Pipeline, evidence: list[Evidence]) -> Update:
     return Update(pipeline.with_style(updated), f"appended {len(new)} feedback comments to the rules (baseline)")
 
 
-def _feedback(pool: Pool, evidence: list[Evidence], notes: list[str]) -> None:
+def _feedback(evidence: list[Evidence], notes: list[str]) -> list[tuple[Rule, str, str]]:
+    """The rules directive feedback asks for, as (rule, topic, topic@epoch); comments that are no directive we know
+    are appended to `notes`."""
+    said = []
     for e in evidence:
         for comment in e.feedback:
             rules = parse_feedback(comment)
-            for rule in rules:
-                pool.add(rule, e.topic.id, f"{e.topic.id}@{e.epoch}", source="feedback")
+            said += [(rule, e.topic.id, f"{e.topic.id}@{e.epoch}") for rule in rules]
             if not rules and comment not in notes:
                 notes.append(comment)
+    return said
 
 
 def _describe(cand, action: str, saved: int) -> dict:
@@ -109,8 +112,10 @@ def _describe(cand, action: str, saved: int) -> dict:
             "topics": len(cand.topics), "source": cand.source, "provenance": cand.provenance}
 
 
-def _select(selector: Selector, evidence: list[Evidence], log: list[dict], tried: set[Rule]) -> bool:
-    """One round: mine the residual diffs of the current rules, try each new candidate; True if any was kept."""
+def _select(selector: Selector, evidence: list[Evidence], log: list[dict], tried: set[Rule],
+            said: list[tuple[Rule, str, str]]) -> bool:
+    """One round: mine the residual diffs of the current rules (plus the rules feedback `said`), try each new
+    candidate; True if any was kept."""
     pool, bounds = Pool(), []
     outputs = selector.screen.outputs()
     sample = [evidence[i] for i in selector.index]
@@ -119,8 +124,8 @@ def _select(selector: Selector, evidence: list[Evidence], log: list[dict], tried
         lo, hi = mine(pool, analyse(out, e.ground_truth), e.topic.id, where)
         bounds.append((lo, hi, e.topic.id, where))
     split_candidates(pool, bounds)
-    if not log:
-        _feedback(pool, evidence, [])
+    for rule, topic, where in said:
+        pool.add(rule, topic, where, source="feedback")
     kept = False
     for cand in pool.ranked()[:MAX_CANDIDATES]:
         if cand.rule in selector.rules or cand.rule in tried:
@@ -169,12 +174,12 @@ def learn(pipeline: Pipeline, evidence: list[Evidence]) -> Update:
     start = selector.total
     log: list[dict] = []
     tried: set[Rule] = set()
-    for _ in range(MAX_ROUNDS):
-        if not _select(selector, evidence, log, tried):
+    notes = list(style.notes)
+    said = _feedback(evidence, notes)
+    for round_number in range(MAX_ROUNDS):  # feedback's rules are candidates in the first round only
+        if not _select(selector, evidence, log, tried, said if round_number == 0 else []):
             break
     _prune(selector, log)
-    notes = list(style.notes)
-    _feedback(Pool(), evidence, notes)
     updated = Style(style.prose, tuple(r.to_line() for r in selector.rules) + prose_lines,
                     tuple(notes[-MAX_NOTES:]), style.tail)
     kept = [d for d in log if d["action"] != "rejected"]

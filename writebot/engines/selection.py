@@ -142,9 +142,13 @@ class Selector:
     def best(self, candidates: list[list[Rule]], probe: list[Rule] | None = None) -> Choice | None:
         """The candidate list with the lowest total cost if it beats the current rules, else None.
         probe: a cheap-to-evaluate list; if it does not help on the sample, give up at once."""
-        if probe is not None and self.screen.cost_of(probe) >= self.screen.total:
-            return None
-        scored = sorted(((self.screen.cost_of(c), i) for i, c in enumerate(candidates)))
+        known = {}
+        if probe is not None:
+            known[tuple(probe)] = self.screen.cost_of(probe)
+            if known[tuple(probe)] >= self.screen.total:
+                return None
+        scored = sorted((known[tuple(c)] if tuple(c) in known else self.screen.cost_of(c), i)
+                        for i, c in enumerate(candidates))
         if not scored or scored[0][0] >= self.screen.total:
             return None
         for screen_cost, i in scored[:3]:
