@@ -12,8 +12,9 @@ import re
 from writebot.engines.base import Evidence
 from writebot.engines.rules import RulesEngine, learn
 from writebot.pipeline import Pipeline
-from writebot.stub import last_user_text, text_reply, tool_reply
+from writebot.stub import last_user_text, parse_brief, text_reply, tool_reply
 from writebot.topics import Topic
+from writebot.workbench import topic_from_text
 
 _STYLE_IN_SYSTEM = re.compile(r'<style_guide path="STYLE.md">\n(.*?)\n</style_guide>', re.S)
 _STYLE_IN_PROMPT = re.compile(r'<file path="/pipeline/STYLE.md">\n(.*?)\n</file>', re.S)
@@ -24,11 +25,8 @@ _EPOCH = re.compile(r"Reviewed drafts from epoch (\d+)")
 
 def _topic(brief: str) -> Topic:
     """The topic a brief describes; its id is made from the title, the same way for drafts and for updates."""
-    title = re.search(r"(?m)^Title: (.+)$", brief)[1].strip()
-    audience = re.search(r"(?m)^Audience: (.+)$", brief)[1].strip()
-    points = tuple(re.findall(r"(?m)^- (.+)$", brief))
-    slug = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")
-    return Topic(slug, title, points, None if audience == "general readers" else audience)
+    title, audience, points = parse_brief(brief)
+    return topic_from_text(title, "\n".join(points), "" if audience == "general readers" else audience)
 
 
 def _pipeline(style: str) -> Pipeline:

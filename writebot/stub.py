@@ -53,14 +53,20 @@ def last_user_text(body: dict) -> str:
     return ""
 
 
+def parse_brief(brief: str) -> tuple[str | None, str | None, list[str]]:
+    """(title, audience, points) of a brief written from prompts/writer_brief.md."""
+    title = re.search(r"(?m)^Title: (.+)$", brief)
+    audience = re.search(r"(?m)^Audience: (.+)$", brief)
+    return (title[1].strip() if title else None, audience[1].strip() if audience else None,
+            re.findall(r"(?m)^- (.+)$", brief))
+
+
 def echo_writer(body: dict) -> dict:
     """Default answer: a post that carries the brief's title and points (writer requests), or no edits."""
     if body.get("tools"):
         return text_reply("No changes needed.")
-    brief = last_user_text(body)
-    title = re.search(r"(?m)^Title: (.+)$", brief)
-    points = re.findall(r"(?m)^- (.+)$", brief)
-    return text_reply(f"# {title[1] if title else 'Untitled'}\n\n" + " ".join(points) + "\n")
+    title, _, points = parse_brief(last_user_text(body))
+    return text_reply(f"# {title or 'Untitled'}\n\n" + " ".join(points) + "\n")
 
 
 def _cache_prefix(body: dict) -> str | None:

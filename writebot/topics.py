@@ -22,6 +22,11 @@ class Topic:
     audience: str | None = None
     split: str = "train"
 
+    @classmethod
+    def from_dict(cls, data: dict) -> Topic:
+        """The inverse of to_dict (a run folder's records store topics this way)."""
+        return cls(data["id"], data["title"], tuple(data["points"]), data.get("audience"), data.get("split", "train"))
+
     def to_dict(self) -> dict:
         out = {"id": self.id, "title": self.title, "points": list(self.points), "split": self.split}
         if self.audience:

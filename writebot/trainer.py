@@ -190,7 +190,7 @@ def judge_previous_update(run: RunStore, epoch: int) -> Pipeline | None:
     update = run.update_for(epoch - 1) if epoch > 0 else None
     if not update or update["status"] != "pending":
         return None
-    verdict = next((u for u in run.update_records if u.get("kind") == "gate" and u["epoch"] == epoch - 1), None)
+    verdict = run.gate_for(epoch - 1)
     if verdict is None:
         before, after = train_cost(run, epoch - 1), train_cost(run, epoch)
         verdict = {"epoch": epoch - 1, "kind": "gate", "status": "accepted" if after <= before else "rolled_back",

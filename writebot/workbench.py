@@ -16,11 +16,12 @@ from writebot.engines import Evidence, Update, make_engine
 from writebot.engines.directives import parse_feedback
 from writebot.errors import InputError
 from writebot.files import read_text
-from writebot.llm import LLM, UsageLog, resolve_model, text_of
+from writebot.llm import UsageLog, resolve_model, text_of
 from writebot.pipeline import Hunk, Pipeline, apply_hunks, diff, hunks
 from writebot.post import normalize
 from writebot.rules import apply_rules
 from writebot.runs import RunStore, now
+from writebot.session import RunOptions, build_llm
 from writebot.topics import Topic, load_topics
 from writebot.trainer import propose, review_record
 from writebot.users import Review
@@ -53,10 +54,9 @@ class Workbench:
     def __init__(self, run: RunStore, topics: list[Topic]):
         self.run = run
         self.topics = topics
-        self.llm = None
-        if run.config["engine"] in ("claude", "replay"):
-            self.llm = LLM(resolve_model(run.config.get("model")), UsageLog(run.path / "usage.csv"))
-        self.engine = make_engine(run.config["engine"], llm=self.llm)
+        options = RunOptions.from_config(run.config)
+        self.llm = build_llm(options, UsageLog(run.path / "usage.csv"))
+        self.engine = make_engine(options.engine, llm=self.llm, style_budget=options.style_budget)
         self._drafts: dict[tuple[int, str], str] = {}
 
     @classmethod
@@ -126,12 +126,8 @@ class Workbench:
 
     # -- the update ---------------------------------------------------------------------------------------
     def evidence(self) -> list[Evidence]:
-        out = []
-        for r in self.run.records:
-            t = r["topic"]
-            topic = Topic(t["id"], t["title"], tuple(t["points"]), t.get("audience"), t.get("split", "train"))
-            out.append(Evidence(topic, r["epoch"], r["draft"], tuple(r["feedback"]), r["ground_truth"]))
-        return out
+        return [Evidence(Topic.from_dict(r["topic"]), r["epoch"], r["draft"], tuple(r["feedback"]), r["ground_truth"])
+                for r in self.run.records]
 
     def propose(self) -> Proposal:
         if not self.submitted():

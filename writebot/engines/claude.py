@@ -11,6 +11,7 @@ import re
 from writebot.editor import ROOT, TOOL, PipelineEditor
 from writebot.edits import analyse
 from writebot.engines.base import Evidence, Update
+from writebot.errors import InputError
 from writebot.llm import LLM, text_of
 from writebot.metrics import word_edit_distance
 from writebot.pipeline import STYLE, Pipeline
@@ -146,8 +147,10 @@ class ClaudeEngine:
         return Update(proposal, rationale or f"{editor.edits} edits", log)
 
     def _refusal(self, proposal: Pipeline) -> str | None:
-        if STYLE not in proposal.files or not proposal.steps:
-            return "the edits removed STYLE.md or every step prompt"
+        try:
+            proposal.validate("the edited pipeline")
+        except InputError as exc:
+            return str(exc)
         if len(proposal.files[STYLE]) > self.style_budget:
             return f"STYLE.md is {len(proposal.files[STYLE])} characters, over its budget of {self.style_budget}"
         return None
