@@ -63,3 +63,20 @@ def cli(capsys):
 
 def dedent(text: str) -> str:
     return textwrap.dedent(text).lstrip("\n")
+
+
+@pytest.fixture
+def sim(monkeypatch):
+    """The Messages API simulator, with the SDK pointed at it. Every request body is also checked against the SDK's
+    own parameter types; a test fails if any request broke them, or if the simulated API refused any with 400."""
+    from writebot.testing.simulator import Simulator
+
+    server = Simulator(check_contract=True).start()
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "test-key-not-real")
+    monkeypatch.setenv("ANTHROPIC_BASE_URL", server.url)
+    monkeypatch.delenv("WRITEBOT_MODEL", raising=False)
+    monkeypatch.delenv("WRITEBOT_EFFORT", raising=False)
+    yield server
+    server.stop()
+    assert server.contract_violations == [], "a request broke the SDK's parameter types"
+    assert [e for e in server.errors if e["status"] == 400 and not server.expect_400] == [], "the API refused a request"

@@ -1,11 +1,10 @@
-"""The Claude engine against a loopback stub of /v1/messages (never the real API): request shape and prompt
-caching, the text-editor tool loop, refusals, retries, usage, replay, concurrency, budget, the Claude user."""
+"""The Claude engine against the Messages API simulator (never the real API): request settings and prompt caching,
+the text-editor tool loop, retries, usage, replay, concurrency, budget, init and the Claude-played user."""
 
 import json
 import os
 import warnings
 
-import anthropic
 import pytest
 
 from writebot import bundled
@@ -14,21 +13,11 @@ from writebot.engines import Evidence, make_engine
 from writebot.errors import InputError
 from writebot.llm import DEFAULT_MODEL, LLM, ReplayMiss, UsageLog
 from writebot.pipeline import Pipeline
-from writebot.stub import StubServer, echo_writer, last_user_text, text_reply, tool_reply
+from writebot.testing.replies import last_user_text, scripted, text_reply, tool_reply
 from writebot.topics import Topic
 from writebot.users import ClaudeUser, load_persona
 
 from .conftest import make_topics
-
-
-@pytest.fixture
-def stub(monkeypatch):
-    server = StubServer().start()
-    monkeypatch.setenv("ANTHROPIC_API_KEY", "test-key-not-real")
-    monkeypatch.setenv("ANTHROPIC_BASE_URL", server.url)
-    monkeypatch.delenv("WRITEBOT_MODEL", raising=False)
-    yield server
-    server.stop()
 
 
 def starter():
@@ -43,46 +32,131 @@ def evidence_for(engine, pipeline, topics):
     return out
 
 
-def scripted(*turns):
-    """A responder that answers optimizer requests with the given turns in order, and drafts with echo_writer."""
-    queue = list(turns)
-
-    def respond(body):
-        if body.get("tools"):
-            return queue.pop(0) if queue else text_reply("Done.")
-        return echo_writer(body)
-
-    return respond
+def drafts_of(sim):
+    return [r for r in sim.requests if not r.get("tools") and r["max_tokens"] > 0]
 
 
-# -- writer ------------------------------------------------------------------------------------------------
-def test_drafts_share_one_byte_identical_cached_prefix_and_read_it_from_cache(stub, cli, tmp_path, topics_file):
-    code, out, err = cli("simulate", "--engine", "claude", "--topics", topics_file, "--persona",
-                         bundled.persona("warm-casual"), "--epochs", "0", "--concurrency", "1", "--out", tmp_path / "r")
+def simulate(cli, tmp_path, topics_file, *args, out="r"):
+    return cli("simulate", "--engine", "claude", "--topics", topics_file, "--persona", bundled.persona("warm-casual"),
+               "--out", tmp_path / out, *args)
+
+
+# -- writer: settings and the prompt cache ------------------------------------------------------------------
+def test_drafts_share_one_cached_prefix_written_once_per_version(sim, cli, tmp_path, topics_file):
+    sim.latency = 0.05
+    code, _, err = simulate(cli, tmp_path, topics_file, "--epochs", "0", "--concurrency", "8")
     assert code == 0, err
-    drafts = [r for r in stub.requests if not r.get("tools")]
-    assert len(drafts) == 8
-    systems = {json.dumps(r["system"], sort_keys=True) for r in drafts}
-    assert len(systems) == 1
-    system = drafts[0]["system"]
-    assert system[-1]["cache_control"] == {"type": "ephemeral"}
-    assert "## Rules" in system[0]["text"] and "houseplants.md" in system[0]["text"]
-    assert drafts[0]["model"] == DEFAULT_MODEL
-    later = stub.usage[1:]
+    drafts = drafts_of(sim)
+    assert len(drafts) == 8 and len({json.dumps(r["system"], sort_keys=True) for r in drafts}) == 1
+    assert drafts[0]["system"][-1]["cache_control"] == {"type": "ephemeral"}
+    assert "## Rules" in drafts[0]["system"][0]["text"] and "houseplants.md" in drafts[0]["system"][0]["text"]
+    warm = [r for r in sim.requests if r["max_tokens"] == 0]
+    assert len(warm) == 1 and warm[0]["system"] == drafts[0]["system"]
+    assert (warm[0]["thinking"], warm[0]["output_config"]) == (drafts[0]["thinking"], drafts[0]["output_config"])
+    writes = [u for u in sim.usage if u["cache_creation_input_tokens"]]
+    assert len(writes) == 1  # the warm-up; all 8 drafts, sent together, read it
     assert all(u["cache_read_input_tokens"] / (u["cache_read_input_tokens"] + u["input_tokens"]) >= 0.8
-               for u in later)
+               for u in sim.usage[1:])
 
 
-def test_usage_csv_sums_equal_what_the_stub_reported(stub, cli, tmp_path, topics_file):
-    assert cli("simulate", "--engine", "claude", "--topics", topics_file, "--persona", bundled.persona("warm-casual"),
-               "--epochs", "1", "--out", tmp_path / "r")[0] == 0
+def test_without_the_warm_up_concurrent_drafts_each_pay_the_cache_write(sim, tmp_path):
+    sim.latency = 0.1
+    engine = make_engine("claude", llm=LLM(DEFAULT_MODEL))
+    engine.warm_cache = False
+    from writebot.trainer import draft_all
+
+    class Store:  # only what draft_all touches
+        def record_draft(self, record):
+            pass
+
+    from writebot.aio import run_sync
+    from writebot.users import PersonaUser
+
+    user = PersonaUser(load_persona(bundled.persona("warm-casual")))
+    run_sync(draft_all(Store(), engine, user, starter(), make_topics(4), 0, 4, None, None))
+    assert sum(1 for u in sim.usage if u["cache_creation_input_tokens"]) == 4
+
+
+def test_a_prefix_below_the_models_minimum_is_not_warmed(sim):
+    tiny = Pipeline({"STYLE.md": "# S\n\n## Rules\n\n- Be brief.\n", "steps/1.md": "Write.\n"})
+    engine = make_engine("claude", llm=LLM(DEFAULT_MODEL))
+    engine.write(tiny, make_topics(1)[0])
+    engine.write(tiny, make_topics(2)[1])
+    assert [r["max_tokens"] for r in sim.requests] == [8000, 8000]  # no warm-up call
+    assert all(u["cache_creation_input_tokens"] == u["cache_read_input_tokens"] == 0 for u in sim.usage)
+
+
+def revising_reader(body):
+    """Drafts echo the brief; the Claude-played reader always asks for a greeting."""
+    if "<verdict>" in (body.get("system") or ""):
+        draft = last_user_text(body).split("<draft>\n", 1)[1].split("\n</draft>", 1)[0]
+        title, _, rest = draft.partition("\n\n")
+        return text_reply(f"<verdict>revise</verdict>\n<feedback>Greet me.</feedback>\n<post>\n{title}\n\n"
+                          f"Hi friends,\n\n{rest}\n</post>")
+    from writebot.testing.replies import echo_writer
+
+    return echo_writer(body)
+
+
+def test_each_purpose_sends_its_effort_thinking_and_budget(sim, cli, tmp_path, topics_file):
+    sim.responder = scripted(tool_reply({"command": "view", "path": "/pipeline/STYLE.md"}), text_reply("Looked."),
+                             drafts=revising_reader)
+    assert simulate(cli, tmp_path, topics_file, "--epochs", "1", "--user", "claude")[0] == 0
+    by_purpose = {}
+    for body in sim.requests:
+        purpose = "update" if body.get("tools") else "warm" if body["max_tokens"] == 0 else \
+            "user" if "<verdict>" in body["system"] else "draft"
+        by_purpose.setdefault(purpose, body)
+    assert by_purpose["draft"]["output_config"] == {"effort": "low"} and by_purpose["draft"]["max_tokens"] == 8000
+    assert by_purpose["user"]["output_config"] == {"effort": "low"}
+    assert by_purpose["update"]["output_config"] == {"effort": "high"} and by_purpose["update"]["max_tokens"] == 10000
+    assert all(b["thinking"] == {"type": "adaptive"} for b in by_purpose.values())
+
+
+def test_effort_from_the_flag_or_the_environment_per_purpose(sim, cli, tmp_path, topics_file, monkeypatch):
+    assert simulate(cli, tmp_path, topics_file, "--epochs", "0", "--effort", "medium", out="a")[0] == 0
+    assert {r["output_config"]["effort"] for r in sim.requests} == {"medium"}
+    sim.requests.clear()
+    monkeypatch.setenv("WRITEBOT_EFFORT", "draft=high")
+    assert simulate(cli, tmp_path, topics_file, "--epochs", "0", out="b")[0] == 0
+    assert {r["output_config"]["effort"] for r in sim.requests} == {"high"}
+    assert json.loads((tmp_path / "b" / "run.json").read_text())["effort"] == "draft=high"  # resume keeps it
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--effort", "huge"], "unknown level 'huge'"),
+    (["--effort", "drafts=low"], "unknown call purpose 'drafts'"),
+    (["--effort", "xhigh", "--model", "claude-opus-4-6"], "does not take effort 'xhigh'"),
+])
+def test_an_effort_the_model_does_not_take_is_exit_2_before_anything_is_written(sim, cli, tmp_path, topics_file,
+                                                                                  args, message):
+    code, _, err = simulate(cli, tmp_path, topics_file, *args)
+    assert code == 2 and message in err and err.count("\n") == 1
+    assert not (tmp_path / "r").exists() and sim.requests == []
+
+
+def test_a_model_writebot_does_not_know_gets_no_thinking_or_effort(sim, monkeypatch):
+    from writebot.testing import api_rules
+
+    monkeypatch.setitem(api_rules.MODELS, "local-model", api_rules.MODELS["claude-haiku-4-5"])
+    engine = make_engine("claude", llm=LLM("local-model"))
+    engine.write(starter(), make_topics(1)[0])
+    assert "thinking" not in sim.requests[0] and "output_config" not in sim.requests[0]
+    assert [r["max_tokens"] for r in sim.requests] == [8000]  # and no cache warm-up for an unknown model
+
+
+def test_usage_csv_sums_equal_what_the_api_reported(sim, cli, tmp_path, topics_file):
+    sim.thinking_tokens = 300
+    assert simulate(cli, tmp_path, topics_file, "--epochs", "1")[0] == 0
     rows = UsageLog(tmp_path / "r" / "usage.csv").rows
-    assert len(rows) == len(stub.requests) == 8 + 1 + 8  # drafts, one optimizer turn, drafts
+    assert len(rows) == len(sim.requests) == 1 + 8 + 1 + 8  # warm-up, drafts, one optimizer turn, drafts
     for column in ("input_tokens", "output_tokens", "cache_read_input_tokens", "cache_creation_input_tokens"):
-        assert sum(int(r[column]) for r in rows) == sum(u[column] for u in stub.usage)
-    assert {r["purpose"] for r in rows} == {"draft", "update"}
-    assert sum(float(r["cost_usd"]) for r in rows) > 0
-    assert {r["epoch"] for r in rows} == {"0", "1"}  # every call says which epoch it belongs to
+        assert sum(int(r[column]) for r in rows) == sum(u[column] for u in sim.usage)
+    assert sum(int(r["thinking_tokens"]) for r in rows) == sum(u["output_tokens_details"]["thinking_tokens"]
+                                                                for u in sim.usage) > 0
+    assert {r["purpose"] for r in rows} == {"cache warm-up", "draft", "update"}
+    assert {r["stop_reason"] for r in rows} == {"max_tokens", "end_turn"}  # max_tokens: the warm-up only
+    assert {r["epoch"] for r in rows} == {"0", "1"}
     assert (tmp_path / "r" / "cost_per_epoch.png").stat().st_size > 5_000
 
 
@@ -94,7 +168,7 @@ def test_default_model_is_current_and_not_deprecated():
     assert DEFAULT_MODEL in ModelParam.__args__[0].__args__
 
 
-def test_model_from_flag_then_environment(stub, monkeypatch):
+def test_model_from_flag_then_environment(monkeypatch):
     monkeypatch.setenv("WRITEBOT_MODEL", "claude-haiku-5-5")
     from writebot.llm import resolve_model
 
@@ -102,7 +176,7 @@ def test_model_from_flag_then_environment(stub, monkeypatch):
     assert resolve_model("claude-opus-5-5") == "claude-opus-5-5"
 
 
-def test_no_deprecation_warning_for_a_draft(stub):
+def test_no_deprecation_warning_for_a_draft(sim):
     engine = make_engine("claude", llm=LLM(DEFAULT_MODEL))
     with warnings.catch_warnings():
         warnings.simplefilter("error", DeprecationWarning)
@@ -110,14 +184,14 @@ def test_no_deprecation_warning_for_a_draft(stub):
 
 
 # -- optimizer tool loop -----------------------------------------------------------------------------------
-def test_tool_loop_runs_each_command_and_lands_one_new_version(stub):
-    stub.responder = scripted(
+def test_tool_loop_runs_each_command_and_lands_one_new_version(sim):
+    sim.responder = scripted(
         tool_reply({"command": "view", "path": "/pipeline"}, {"command": "view", "path": "/pipeline/STYLE.md",
                                                                 "view_range": [1, 3]}),
         tool_reply({"command": "str_replace", "path": "/pipeline/STYLE.md",
                     "old_str": "- Open with the line: Hello, dear readers!",
                     "new_str": "- Open with the line: Hi friends,"}),
-        tool_reply({"command": "insert", "path": "/pipeline/STYLE.md", "insert_line": 12,
+        tool_reply({"command": "insert", "path": "/pipeline/STYLE.md", "insert_line": 26,
                     "insert_text": '- Replace "utilize" with "use".'},
                    {"command": "create", "path": "examples/short.md", "file_text": "# Short\n\nHi friends,\n"}),
         text_reply("Swapped the greeting and banned 'utilize', because the user edits both every time."),
@@ -127,16 +201,56 @@ def test_tool_loop_runs_each_command_and_lands_one_new_version(stub):
     update = engine.update(before, evidence_for(engine, before, make_topics(2)))
     after = update.pipeline
     assert "Open with the line: Hi friends," in after.files["STYLE.md"]
-    assert 'Replace "utilize" with "use".' in after.files["STYLE.md"].splitlines()[12]
+    assert 'Replace "utilize" with "use".' in after.files["STYLE.md"].splitlines()[26]
     assert after.files["examples/short.md"] == "# Short\n\nHi friends,\n"
-    assert update.rationale.startswith("Swapped the greeting")
+    assert update.rationale.startswith("Swapped the greeting") and update.failed is None
     assert before == starter()  # the input version is untouched
-    optimizer = [r for r in stub.requests if r.get("tools")]
+    optimizer = [r for r in sim.requests if r.get("tools")]
     assert optimizer[0]["tools"] == [{"type": "text_editor_20250728", "name": "str_replace_based_edit_tool"}]
     results = optimizer[1]["messages"][-1]["content"]
     assert "/pipeline/STYLE.md" in results[0]["content"] and results[1]["content"].startswith("1: # Style guide")
     assert not any(r["is_error"] for r in results)
     assert len(optimizer) == 4
+
+
+def test_thinking_blocks_go_back_unmodified_and_blank_text_is_dropped(sim):
+    sim.thinking_tokens = 200
+    sim.responder = scripted(
+        {"content": [{"type": "text", "text": " \n"}, {"type": "tool_use", "name": "str_replace_based_edit_tool",
+                                                       "input": {"command": "view", "path": "/pipeline/STYLE.md"}}],
+         "stop_reason": "tool_use"},
+        text_reply("Nothing to change."))
+    engine = make_engine("claude", llm=LLM(DEFAULT_MODEL))
+    engine.update(starter(), evidence_for(engine, starter(), make_topics(1)))
+    first, second = [r for r in sim.requests if r.get("tools")]
+    answer = next(x for x in sim.responses if any(b["type"] == "tool_use" for b in x["content"]))
+    sent_back = second["messages"][1]["content"]
+    assert sent_back[0] == answer["content"][0] and sent_back[0]["type"] == "thinking"  # signature and all
+    assert [b["type"] for b in sent_back] == ["thinking", "tool_use"]  # the whitespace text block is gone
+    assert not sim.errors
+
+
+def test_viewing_an_empty_file_gives_a_placeholder_not_an_empty_result(sim):
+    sim.responder = scripted(tool_reply({"command": "create", "path": "/pipeline/notes.md", "file_text": ""}),
+                             tool_reply({"command": "view", "path": "/pipeline/notes.md"}), text_reply("ok"))
+    engine = make_engine("claude", llm=LLM(DEFAULT_MODEL))
+    engine.update(starter(), evidence_for(engine, starter(), make_topics(1)))
+    result = [r for r in sim.requests if r.get("tools")][2]["messages"][-1]["content"][0]
+    assert result["content"] == "(/pipeline/notes.md is empty)" and not sim.errors
+
+
+def test_later_optimizer_turns_read_the_conversation_so_far_from_the_cache(sim):
+    sim.responder = scripted(*[tool_reply({"command": "view", "path": "/pipeline/STYLE.md"})] * 4, text_reply("ok"))
+    engine = make_engine("claude", llm=LLM(DEFAULT_MODEL))
+    engine.update(starter(), evidence_for(engine, starter(), make_topics(6)))
+    turns = [u for r, u in zip(sim.requests, sim.usage, strict=True) if r.get("tools")]
+    assert len(turns) == 5
+    for usage in turns[1:]:
+        total = usage["input_tokens"] + usage["cache_read_input_tokens"] + usage["cache_creation_input_tokens"]
+        assert usage["cache_read_input_tokens"] / total >= 0.8
+    breakpoints = [sum("cache_control" in b for m in r["messages"] for b in m["content"])
+                   for r in sim.requests if r.get("tools")]
+    assert breakpoints == [1] * 5  # one moving breakpoint, never more than the API's limit of 4
 
 
 @pytest.mark.parametrize("call", [
@@ -146,11 +260,11 @@ def test_tool_loop_runs_each_command_and_lands_one_new_version(stub):
     {"command": "view", "path": "/etc"},
     {"command": "str_replace", "path": "/tmp/x", "old_str": "a", "new_str": "b"},
 ])
-def test_escape_attempts_are_refused_and_nothing_is_written(stub, tmp_path, call):
-    stub.responder = scripted(tool_reply(call), text_reply("Tried."))
+def test_escape_attempts_are_refused_and_nothing_is_written(sim, tmp_path, call):
+    sim.responder = scripted(tool_reply(call), text_reply("Tried."))
     engine = make_engine("claude", llm=LLM(DEFAULT_MODEL))
     update = engine.update(starter(), evidence_for(engine, starter(), make_topics(1)))
-    result = [r for r in stub.requests if r.get("tools")][1]["messages"][-1]["content"][0]
+    result = [r for r in sim.requests if r.get("tools")][1]["messages"][-1]["content"][0]
     assert result["is_error"] and "pipeline" in result["content"]
     assert update.pipeline == starter()
     assert not os.path.exists("/etc/writebot-escape") and not (tmp_path.parent / "escape.md").exists()
@@ -167,13 +281,13 @@ def test_escape_attempts_are_refused_and_nothing_is_written(stub, tmp_path, call
     ({"command": "create", "path": "/pipeline/x.md"}, "'file_text' must be a string"),
     ({"command": "view", "path": 7}, "'path' must be"),
 ])
-def test_malformed_tool_input_is_a_tool_error_and_the_loop_goes_on(stub, call, message):
-    stub.responder = scripted(tool_reply(call), tool_reply({"command": "str_replace", "path": "/pipeline/STYLE.md",
-                                                            "old_str": "Hello, dear readers!", "new_str": "Hi!"}),
-                              text_reply("Fixed the greeting."))
+def test_malformed_tool_input_is_a_tool_error_and_the_loop_goes_on(sim, call, message):
+    sim.responder = scripted(tool_reply(call), tool_reply({"command": "str_replace", "path": "/pipeline/STYLE.md",
+                                                           "old_str": "Hello, dear readers!", "new_str": "Hi!"}),
+                             text_reply("Fixed the greeting."))
     engine = make_engine("claude", llm=LLM(DEFAULT_MODEL))
     update = engine.update(starter(), evidence_for(engine, starter(), make_topics(1)))
-    first = [r for r in stub.requests if r.get("tools")][1]["messages"][-1]["content"][0]
+    first = [r for r in sim.requests if r.get("tools")][1]["messages"][-1]["content"][0]
     assert first["is_error"] and message in first["content"]
     assert "Open with the line: Hi!" in update.pipeline.files["STYLE.md"]
 
@@ -186,13 +300,13 @@ def test_style_budget_refuses_an_edit_that_grows_the_guide_too_much():
     assert editor.files == starter().files
 
 
-def test_turn_limit_stops_the_loop(stub):
-    stub.responder = scripted(*[tool_reply({"command": "view", "path": "/pipeline"})] * 10)
+def test_turn_limit_stops_the_loop(sim):
+    sim.responder = scripted(*[tool_reply({"command": "view", "path": "/pipeline"})] * 10)
     engine = make_engine("claude", llm=LLM(DEFAULT_MODEL))
     engine.max_turns = 3
     update = engine.update(starter(), evidence_for(engine, starter(), make_topics(1)))
     assert "turn limit of 3" in update.rationale
-    assert len([r for r in stub.requests if r.get("tools")]) == 3
+    assert len([r for r in sim.requests if r.get("tools")]) == 3
 
 
 def test_symlink_out_of_the_pipeline_is_refused(tmp_path):
@@ -203,58 +317,26 @@ def test_symlink_out_of_the_pipeline_is_refused(tmp_path):
         Pipeline.load(tmp_path / "p")
 
 
-# -- errors, retries, budget -------------------------------------------------------------------------------
-def test_a_529_is_retried(stub):
-    stub.failures.extend([529, 529])
+# -- retries, budget, concurrency --------------------------------------------------------------------------
+def test_a_529_is_retried_by_the_sdk(sim):
+    sim.faults.extend([529, 529])
     llm = LLM(DEFAULT_MODEL)
     text = make_engine("claude", llm=llm).write(starter(), make_topics(1)[0])
-    assert text.startswith("# ") and len(stub.requests) == 3 and len(llm.usage.rows) == 1
-
-
-def test_exhausted_retries_fail_the_step_cleanly_and_resume_continues(stub, cli, tmp_path, topics_file):
-    stub.responder = scripted(tool_reply({"command": "str_replace", "path": "/pipeline/STYLE.md",
-                                          "old_str": "Hello, dear readers!", "new_str": "Hi!"}), text_reply("ok"))
-    original = stub._message
-
-    def overloaded_optimizer(body):  # every optimizer request (and each SDK retry of it) gets a 529
-        if body.get("tools"):
-            with stub._lock:
-                stub.requests.append(body)
-            return 529, {"type": "error", "error": {"type": "overloaded_error", "message": "busy"}}
-        return original(body)
-
-    stub._message = overloaded_optimizer
-    out = tmp_path / "r"
-    code, _, err = cli("simulate", "--engine", "claude", "--topics", topics_file, "--persona",
-                       bundled.persona("warm-casual"), "--epochs", "1", "--out", out)
-    assert code == 1 and "Claude API error after retries" in err and "writebot resume" in err
-    assert err.count("\n") == 1
-    run_json = json.loads((out / "run.json").read_text())
-    assert run_json["status"] == "failed" and "Overloaded" in run_json["error"]
-    assert not (out / "versions" / "epoch_001").exists() and not (out / "updates.jsonl").exists()
-    assert len([r for r in stub.requests if r.get("tools")]) == 5  # the first try and 4 SDK retries
-    assert len((out / "feedback.jsonl").read_text().splitlines()) == 8
-    stub._message = original  # the API is back
-    code, stdout, err = cli("resume", out)
-    assert code == 0, err
-    assert json.loads((out / "run.json").read_text())["status"] == "complete"
-    assert "Open with the line: Hi!" in (out / "versions" / "epoch_001" / "STYLE.md").read_text()
+    assert text.startswith("# ") and sim.message_calls == 4 and len(llm.usage.rows) == 2  # warm-up + draft
 
 
 def test_missing_api_key_is_a_one_line_error(cli, monkeypatch, tmp_path, topics_file):
     monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
-    code, _, err = cli("simulate", "--engine", "claude", "--topics", topics_file, "--persona",
-                       bundled.persona("warm-casual"), "--out", tmp_path / "r")
+    code, _, err = simulate(cli, tmp_path, topics_file)
     assert code == 2 and err.count("\n") == 1
     assert "ANTHROPIC_API_KEY" in err and "--engine rules" in err
     assert not (tmp_path / "r").exists()
 
 
-def test_budget_stops_cleanly_and_resume_with_more_finishes(stub, cli, tmp_path, topics_file):
+def test_budget_stops_cleanly_and_resume_with_more_finishes(sim, cli, tmp_path, topics_file):
     out = tmp_path / "r"
-    code, _, err = cli("simulate", "--engine", "claude", "--topics", topics_file, "--persona",
-                       bundled.persona("warm-casual"), "--epochs", "1", "--concurrency", "1",
-                       "--max-cost-usd", "0.000001", "--out", out)
+    code, _, err = simulate(cli, tmp_path, topics_file, "--epochs", "1", "--concurrency", "1",
+                            "--max-cost-usd", "0.000001")
     assert code == 0 and "stopped cleanly" in err
     assert json.loads((out / "run.json").read_text())["status"] == "stopped"
     assert len((out / "feedback.jsonl").read_text().splitlines()) == 1  # the one step that crossed the limit
@@ -264,23 +346,21 @@ def test_budget_stops_cleanly_and_resume_with_more_finishes(stub, cli, tmp_path,
     assert json.loads((out / "run.json").read_text())["status"] == "complete"
 
 
-# -- concurrency -------------------------------------------------------------------------------------------
-def test_concurrency_is_bounded(stub, cli, tmp_path, write_yaml):
-    stub.latency = 0.1
+def test_concurrency_is_bounded(sim, cli, tmp_path, write_yaml):
+    sim.latency = 0.1
     topics = write_yaml("t.yaml", [t.to_dict() for t in make_topics(12)])
-    assert cli("simulate", "--engine", "claude", "--topics", topics, "--persona", bundled.persona("warm-casual"),
-               "--epochs", "0", "--concurrency", "3", "--out", tmp_path / "r")[0] == 0
-    assert stub.max_in_flight == 3
+    assert simulate(cli, tmp_path, topics, "--epochs", "0", "--concurrency", "3")[0] == 0
+    assert sim.max_in_flight == 3
 
 
 # -- record and replay -------------------------------------------------------------------------------------
-def test_record_then_replay_offline_and_a_miss_is_a_clear_error(stub, cli, tmp_path, topics_file, monkeypatch):
+def test_record_then_replay_offline_and_a_miss_is_a_clear_error(sim, cli, tmp_path, topics_file, monkeypatch):
     cassette = tmp_path / "run.cassette.jsonl"
     persona = bundled.persona("warm-casual")
     common = ["--topics", topics_file, "--persona", persona, "--epochs", "1", "--concurrency", "1"]
     assert cli("simulate", "--engine", "claude", *common, "--record", cassette, "--out", tmp_path / "live")[0] == 0
-    recorded = len(stub.requests)
-    stub.stop()
+    recorded = len(sim.requests)
+    sim.stop()
     monkeypatch.setenv("ANTHROPIC_BASE_URL", "http://127.0.0.1:9")  # nothing listens: a live call would fail
     monkeypatch.delenv("ANTHROPIC_API_KEY")
     code, _, err = cli("simulate", "--engine", "replay", "--cassette", cassette, *common, "--out", tmp_path / "replay")
@@ -288,8 +368,7 @@ def test_record_then_replay_offline_and_a_miss_is_a_clear_error(stub, cli, tmp_p
     live = [json.loads(x)["draft"] for x in (tmp_path / "live" / "feedback.jsonl").read_text().splitlines()]
     again = [json.loads(x)["draft"] for x in (tmp_path / "replay" / "feedback.jsonl").read_text().splitlines()]
     assert live == again and recorded == len(cassette.read_text().splitlines())
-    # a different pipeline makes different requests: a miss, never a live call
-    other = tmp_path / "other"
+    other = tmp_path / "other"  # a different pipeline makes different requests: a miss, never a live call
     starter().with_file("STYLE.md", starter().files["STYLE.md"] + "\n- Be brief.\n").save(other)
     code, _, err = cli("simulate", "--engine", "replay", "--cassette", cassette, *common, "--pipeline", other,
                        "--out", tmp_path / "miss")
@@ -305,7 +384,7 @@ def test_replay_miss_is_raised_by_the_llm_layer(tmp_path):
 
 
 # -- the Claude-played user --------------------------------------------------------------------------------
-def test_claude_user_judges_first_then_revises_with_feedback(stub):
+def test_claude_user_judges_first_then_revises_with_feedback(sim):
     persona = load_persona(bundled.persona("warm-casual"))
 
     def respond(body):
@@ -315,7 +394,7 @@ def test_claude_user_judges_first_then_revises_with_feedback(stub):
         return text_reply("<verdict>revise</verdict>\n<feedback>Too stiff; greet me.</feedback>\n"
                           "<post>\n# T\n\nHi friends,\n\nBody.\n</post>")
 
-    stub.responder = respond
+    sim.responder = respond
     user = ClaudeUser(persona, LLM(DEFAULT_MODEL))
     topic = Topic("t", "T", ("Body.",))
     fits = user.review(topic, "# T\n\nHi friends,\n\nBody.\n")
@@ -323,62 +402,27 @@ def test_claude_user_judges_first_then_revises_with_feedback(stub):
     revised = user.review(topic, "# T\n\nBody.\n")
     assert revised.ground_truth == "# T\n\nHi friends,\n\nBody.\n" and revised.feedback == ["Too stiff; greet me."]
     assert revised.by == "claude:warm-casual"
-    assert persona.description in stub.requests[0]["system"]
+    assert persona.description in sim.requests[0]["system"]
 
 
-def test_sdk_errors_are_not_swallowed_by_the_engine(stub):
-    stub.failures.extend([400])
-    with pytest.raises(anthropic.BadRequestError):
-        make_engine("claude", llm=LLM(DEFAULT_MODEL)).write(starter(), make_topics(1)[0])
-
-
-# -- batches -----------------------------------------------------------------------------------------------
-def test_batch_api_drafts_are_matched_by_custom_id_and_half_price(stub, cli, tmp_path, topics_file):
-    persona = bundled.persona("warm-casual")
-    common = ["--engine", "claude", "--topics", topics_file, "--persona", persona, "--epochs", "0"]
-    assert cli("simulate", *common, "--batch-api", "--out", tmp_path / "batch")[0] == 0
-    assert stub.message_calls == 0 and len(stub.requests) == 8  # all 8 drafts went through the batch
-    assert cli("simulate", *common, "--concurrency", "1", "--out", tmp_path / "live")[0] == 0
-    records = {}
-    for name in ("batch", "live"):
-        lines = (tmp_path / name / "feedback.jsonl").read_text().splitlines()
-        records[name] = {json.loads(x)["topic_id"]: json.loads(x)["draft"] for x in lines}
-    assert records["batch"] == records["live"]  # the stub answers batches in reverse order: ids still match
-    batch_rows = UsageLog(tmp_path / "batch" / "usage.csv").rows
-    live_rows = UsageLog(tmp_path / "live" / "usage.csv").rows
-    assert {r["purpose"] for r in batch_rows} == {"draft (batch)"}
-    by_tokens = {(r["input_tokens"], r["output_tokens"], r["cache_read_input_tokens"]): float(r["cost_usd"])
-                 for r in live_rows}
-    halves = [float(r["cost_usd"]) / by_tokens[(r["input_tokens"], r["output_tokens"], r["cache_read_input_tokens"])]
-              for r in batch_rows if (r["input_tokens"], r["output_tokens"], r["cache_read_input_tokens"]) in by_tokens]
-    assert halves and all(abs(h - 0.5) < 0.01 for h in halves)
-    assert json.loads((tmp_path / "batch" / "batches.jsonl").read_text().splitlines()[0])["batch_id"]
-
-
-def test_a_submitted_batch_is_collected_not_resubmitted_on_resume(stub, cli, tmp_path, topics_file, monkeypatch):
-    from writebot.runs import RunStore
-
-    out = tmp_path / "r"
-    real = RunStore.record_draft
-
-    def crash(self, record):
-        raise KeyboardInterrupt
-
-    monkeypatch.setattr(RunStore, "record_draft", crash)
-    code, _, _ = cli("simulate", "--engine", "claude", "--batch-api", "--topics", topics_file, "--persona",
-                     bundled.persona("warm-casual"), "--epochs", "0", "--out", out)
-    assert code == 1
-    monkeypatch.setattr(RunStore, "record_draft", real)
-    assert len(stub._batches) == 1
-    assert cli("resume", out)[0] == 0
-    assert len(stub._batches) == 1  # the same batch's results were fetched again
-    assert len((out / "feedback.jsonl").read_text().splitlines()) == 8
+def test_user_claude_from_the_cli_and_the_key_never_reaches_the_run_folder(sim, cli, tmp_path, topics_file,
+                                                                          monkeypatch):
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-test-SECRET-do-not-store")
+    out, cassette = tmp_path / "r", tmp_path / "c.jsonl"
+    code, _, err = simulate(cli, tmp_path, topics_file, "--user", "claude", "--epochs", "0", "--record", cassette)
+    assert code == 0, err
+    records = [json.loads(x) for x in (out / "feedback.jsonl").read_text().splitlines()]
+    assert {r["by"] for r in records} == {"claude:warm-casual"}
+    assert {r["purpose"] for r in UsageLog(out / "usage.csv").rows} == {"cache warm-up", "draft", "user"}
+    for path in [cassette, *out.rglob("*")]:
+        if path.is_file():
+            assert b"SECRET" not in path.read_bytes(), path
 
 
 # -- init ---------------------------------------------------------------------------------------------------
 def examples(tmp_path):
     folder = tmp_path / "examples"
-    folder.mkdir()
+    folder.mkdir(exist_ok=True)
     bodies = {"a": "We're here. It's fun. Don't stop. I'm glad.", "b": "It's sunny. We're out. You'll see."}
     for name, body in bodies.items():
         post = f"# Post Number {name.upper()}{name.upper()}\n\nHey there!\n\n## Why It Works\n\n{body}\n\nCheers, Sam\n"
@@ -398,8 +442,8 @@ def test_init_offline_mines_rules_the_examples_agree_on(cli, tmp_path):
     assert "examples/a.md" in pipeline.files and pipeline.steps
 
 
-def test_init_with_claude_writes_style_and_steps_with_the_editor(stub, cli, tmp_path):
-    stub.responder = scripted(
+def test_init_with_claude_writes_style_and_steps_with_the_editor(sim, cli, tmp_path):
+    sim.responder = scripted(
         tool_reply({"command": "view", "path": "/pipeline/examples/a.md"}),
         tool_reply({"command": "create", "path": "/pipeline/STYLE.md",
                     "file_text": "# Style guide\n\nChatty.\n\n## Rules\n\n- Use contractions.\n\n## Notes\n"},
@@ -410,7 +454,8 @@ def test_init_with_claude_writes_style_and_steps_with_the_editor(stub, cli, tmp_
     assert code == 0, err
     pipeline = Pipeline.load(tmp_path / "p")
     assert pipeline.style.rules == ("Use contractions.",) and pipeline.steps == {"steps/01_draft.md": "Write it.\n"}
-    assert "Chatty." in stub.requests[0]["messages"][0]["content"]
+    assert "Chatty." in sim.requests[0]["messages"][0]["content"][0]["text"]
+    assert sim.requests[0]["output_config"] == {"effort": "high"}
 
 
 @pytest.mark.parametrize("args, message", [
@@ -442,28 +487,14 @@ def test_shipped_cassette_replays_offline_and_shows_learning(cli, tmp_path, monk
     assert "LLM calls" in out
 
 
-def test_shipped_cassette_is_current(tmp_path):
+def test_shipped_cassette_is_current(tmp_path, monkeypatch):
     """The cassette must be re-recorded when prompts or bundled data change, or replay would miss."""
     from writebot.impersonator import record_demo_cassette
 
+    monkeypatch.delenv("WRITEBOT_EFFORT", raising=False)
     fresh = tmp_path / "fresh.jsonl"
     record_demo_cassette(fresh, tmp_path / "run")
     keys = [json.loads(x)["key"] for x in fresh.read_text().splitlines()]
     shipped = bundled.data_dir() / "cassettes" / "claude-demo.jsonl"
     assert keys == [json.loads(x)["key"] for x in shipped.read_text().splitlines()], (
         "stale cassette: run python -m writebot.impersonator data/cassettes/claude-demo.jsonl")
-
-
-def test_user_claude_from_the_cli_and_the_key_never_reaches_the_run_folder(stub, cli, tmp_path, topics_file,
-                                                                          monkeypatch):
-    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-test-SECRET-do-not-store")
-    out, cassette = tmp_path / "r", tmp_path / "c.jsonl"
-    code, _, err = cli("simulate", "--engine", "claude", "--user", "claude", "--topics", topics_file, "--persona",
-                       bundled.persona("warm-casual"), "--epochs", "0", "--record", cassette, "--out", out)
-    assert code == 0, err
-    records = [json.loads(x) for x in (out / "feedback.jsonl").read_text().splitlines()]
-    assert {r["by"] for r in records} == {"claude:warm-casual"}
-    assert {r["purpose"] for r in UsageLog(out / "usage.csv").rows} == {"draft", "user"}
-    for path in [cassette, *out.rglob("*")]:
-        if path.is_file():
-            assert b"SECRET" not in path.read_bytes(), path

@@ -35,6 +35,6 @@ def test_code_is_ruff_clean():
     import subprocess
     import sys
 
-    result = subprocess.run([sys.executable, "-m", "ruff", "check", "writebot", "tests", "bench"], cwd=ROOT,
+    result = subprocess.run([sys.executable, "-m", "ruff", "check", "writebot", "tests", "bench", "dev"], cwd=ROOT,
                             capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr

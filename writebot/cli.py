@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from dataclasses import replace
 import sys
 import time
 from pathlib import Path
@@ -13,7 +14,7 @@ from writebot.files import read_text
 from writebot.llm import BudgetReached
 from writebot.report import before_after, summary_table, write_plots
 from writebot.runs import RunStore
-from writebot.session import RunOptions, continue_run, start_run
+from writebot.session import RunOptions, check_options, continue_run, start_run
 from writebot.trainer import BatchIncomplete
 from writebot.users import load_persona, persona_edit
 
@@ -58,6 +59,16 @@ def _money(text: str) -> float:
     return value
 
 
+def _price(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected USD per million tokens, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
+    return value
+
+
 def _default_out(kind: str) -> Path:
     return Path("results") / f"{kind}-{time.strftime('%Y%m%d-%H%M%S')}"
 
@@ -65,6 +76,9 @@ def _default_out(kind: str) -> Path:
 def drive(run: RunStore, max_cost_usd: float | None = None) -> int:
     """Train the run to the end, then print the table and write the plots; map stops to exit codes."""
     import anthropic
+
+    from writebot.api_errors import explain
+    from writebot.llm import ModelStop
 
     try:
         continue_run(run, progress=_progress(), max_cost_usd=max_cost_usd)
@@ -78,11 +92,11 @@ def drive(run: RunStore, max_cost_usd: float | None = None) -> int:
         print(f"writebot: {exc} (spent ${run.usage_cost():.4f}); stopped cleanly. Continue with: "
               f"writebot resume {run.path} --max-cost-usd MORE", file=sys.stderr)
         return 0
-    except anthropic.APIError as exc:
-        run.set_status("failed", error=f"{type(exc).__name__}: {exc}")
-        print(f"writebot: Claude API error after retries ({type(exc).__name__}: {str(exc)[:200]}); the pipeline is "
-              f"unchanged and nothing recorded is lost. Continue with: writebot resume {run.path}", file=sys.stderr)
-        return 1
+    except (anthropic.APIError, ModelStop) as exc:
+        explained = explain(exc, str(run.path))
+        run.set_status("failed", error=explained.message)
+        print(f"writebot: error: {explained.message}", file=sys.stderr)
+        return explained.exit_code
     except BatchIncomplete as exc:
         run.set_status("failed", error=str(exc))
         print(f"writebot: {exc}. Continue with: writebot resume {run.path}", file=sys.stderr)
@@ -108,7 +122,7 @@ def options_from(args: argparse.Namespace, engine: str) -> RunOptions:
                       concurrency=args.concurrency, max_cost_usd=args.max_cost_usd,
                       record=str(args.record) if args.record else None,
                       cassette=str(args.cassette) if args.cassette else None, style_budget=args.style_budget,
-                      batch_api=args.batch_api)
+                      batch_api=args.batch_api, effort=args.effort, price_in=args.price_in, price_out=args.price_out)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -152,12 +166,29 @@ def cmd_resume(args: argparse.Namespace) -> int:
     if run.config.get("user") == "human":
         raise InputError(f"{run.path}: a run trained by hand; continue it in notebook 02 (RUN_DIR = '{run.path}') "
                          "or with writebot.workbench.Workbench.open")
+    if args.max_cost_usd is not None:  # a flag that cannot work is exit 2 before the run is touched
+        check_options(replace(RunOptions.from_config(run.config), max_cost_usd=args.max_cost_usd))
     if run.config.get("status") == "complete":
         print(f"{run.path}: run already complete.", file=sys.stderr)
         return report(run)
     print(f"Resuming {run.path}: {len(run.records)} drafts and {len(run.update_records)} updates already "
           "recorded.", file=sys.stderr)
     return drive(run, max_cost_usd=args.max_cost_usd)
+
+
+def api_call(call):
+    """Run `call()`; an API or model error becomes one line on stderr and its exit status (no run to resume)."""
+    import anthropic
+
+    from writebot.api_errors import explain
+    from writebot.llm import ModelStop
+
+    try:
+        return call()
+    except (anthropic.APIError, ModelStop) as exc:
+        explained = explain(exc)
+        print(f"writebot: error: {explained.message}", file=sys.stderr)
+        return explained.exit_code
 
 
 def cmd_init(args: argparse.Namespace) -> int:
@@ -167,11 +198,31 @@ def cmd_init(args: argparse.Namespace) -> int:
     if args.engine == "claude":
         from writebot.engines import make_engine
         from writebot.llm import LLM, resolve_model
+        from writebot.models import check_effort, resolve_effort
 
-        engine = make_engine("claude", llm=LLM(resolve_model(args.model)), style_budget=args.style_budget)
-    summary = init_pipeline(args.description, args.examples, args.out, engine)
-    print(f"wrote {args.out} ({summary}). Train it with: writebot simulate --pipeline {args.out} ...")
-    return 0
+        model, effort = resolve_model(args.model), resolve_effort(args.effort)
+        check_effort(model, effort)
+        engine = make_engine("claude", llm=LLM(model, effort=effort), style_budget=args.style_budget)
+
+    def init() -> int:
+        summary = init_pipeline(args.description, args.examples, args.out, engine)
+        print(f"wrote {args.out} ({summary}). Train it with: writebot simulate --pipeline {args.out} ...")
+        return 0
+
+    return api_call(init)
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    from writebot.llm import LLM, resolve_model
+
+    llm = LLM(resolve_model(None))
+
+    def show() -> int:
+        for model in llm.run(llm.list_models()):
+            print(model)
+        return 0
+
+    return api_call(show)
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -199,6 +250,15 @@ def _simulate_args(sim: argparse.ArgumentParser) -> None:
     sim.add_argument("--style-budget", type=_count, default=4000, help="STYLE.md size limit in characters")
     sim.add_argument("--batch-api", action="store_true",
                      help="send each epoch's drafts through the Message Batches API (half price, slower)")
+    _claude_args(sim)
+    sim.add_argument("--price-in", type=_price, help="USD per million input tokens, for a model without a price")
+    sim.add_argument("--price-out", type=_price, help="USD per million output tokens, for a model without a price")
+
+
+def _claude_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--effort", help="Claude's effort: one of low, medium, high, xhigh, max for every call, or per "
+                        "call purpose, e.g. draft=low,update=high (default: drafts and reviews low, updates high; "
+                        "or $WRITEBOT_EFFORT)")
 
 
 def build_parser() -> Parser:
@@ -232,7 +292,11 @@ def build_parser() -> Parser:
                       help="rules: prose + rules mined from the examples (offline); claude: Claude writes it")
     init.add_argument("--model", help="Claude model (default: $WRITEBOT_MODEL or the built-in default)")
     init.add_argument("--style-budget", type=_count, default=4000, help="STYLE.md size limit in characters")
+    _claude_args(init)
     init.set_defaults(func=cmd_init)
+
+    models = sub.add_parser("models", help="list the Claude models your API key can use (GET /v1/models)")
+    models.set_defaults(func=cmd_models)
 
     rep = sub.add_parser("report", help="print a run's summary table and write its plots")
     rep.add_argument("dir", type=Path)

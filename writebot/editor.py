@@ -87,6 +87,8 @@ class PipelineEditor:
                 raise ToolError(f"{ROOT}/{path}: no such file or folder")
             return "\n".join(f"{ROOT}/{p}" for p in listing)
         lines = self.files[path].splitlines()
+        if not lines:  # an empty tool result would be a blank text block, which the API refuses
+            return f"({ROOT}/{path} is empty)"
         start, end = 1, len(lines)
         span = args.get("view_range")
         if span is not None:

@@ -1,5 +1,6 @@
-"""An offline stand-in for Claude behind the loopback stub: it answers draft requests with the rules engine's
-writer and optimizer requests with the rules learner's edits, made through the text editor tool.
+"""An offline stand-in for Claude behind the Messages API simulator (writebot.testing): it answers draft requests
+with the rules engine's writer and optimizer requests with the rules learner's edits, made through the text editor
+tool.
 
 It exists to record the demo cassette that ships with writebot (data/cassettes/), so a notebook can replay a
 "Claude engine" run with no network and no key. The cassette's responses come from this stand-in, not from Claude.
@@ -12,7 +13,7 @@ import re
 from writebot.engines.base import Evidence
 from writebot.engines.rules import RulesEngine, learn
 from writebot.pipeline import Pipeline
-from writebot.stub import last_user_text, parse_brief, text_reply, tool_reply
+from writebot.testing.replies import last_user_text, parse_brief, text_reply, tool_reply
 from writebot.topics import Topic
 from writebot.workbench import topic_from_text
 
@@ -40,8 +41,8 @@ def respond(body: dict) -> dict:
         text = last_user_text(body)
         return text_reply(RulesEngine().write(_pipeline(style[1] if style else "# Style\n"), _topic(text)))
     if len(body["messages"]) > 1:  # the edit was made: finish with the rationale
-        return text_reply(body["messages"][-2]["content"][0]["text"])
-    prompt = body["messages"][0]["content"]
+        return text_reply(next(b["text"] for b in body["messages"][-2]["content"] if b["type"] == "text"))
+    prompt = last_user_text(body)
     epoch = int(_EPOCH.search(prompt)[1])
     pipeline = _pipeline(_STYLE_IN_PROMPT.search(prompt)[1])
     evidence = [Evidence(_topic(brief), epoch, draft + "\n",
@@ -59,16 +60,16 @@ DEMO = {"persona": "warm-casual", "epochs": 2}
 
 def record_demo_cassette(cassette, out_dir) -> None:
     """Record the shipped demo cassette: the bundled topics, persona and starter pipeline, engine claude, through
-    the stub with this stand-in answering. Replay it with the same inputs (see data/cassettes/README.md)."""
+    the simulator with this stand-in answering. Replay it with the same inputs (see data/cassettes/README.md)."""
     import os
 
     from writebot import bundled
     from writebot.session import RunOptions, continue_run, start_run
-    from writebot.stub import StubServer
+    from writebot.testing.simulator import Simulator
 
     saved = {k: os.environ.get(k) for k in ("ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL", "WRITEBOT_MODEL")}
-    with StubServer(respond) as stub:
-        os.environ.update(ANTHROPIC_API_KEY="stub-key-not-real", ANTHROPIC_BASE_URL=stub.url)
+    with Simulator(respond) as sim:
+        os.environ.update(ANTHROPIC_API_KEY="sim-key-not-real", ANTHROPIC_BASE_URL=sim.url)
         os.environ.pop("WRITEBOT_MODEL", None)
         try:
             options = RunOptions(engine="claude", epochs=DEMO["epochs"], concurrency=1, record=str(cassette))

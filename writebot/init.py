@@ -89,7 +89,14 @@ def init_claude(engine, description: str, examples: dict[str, str]) -> tuple[Pip
     files = {"STYLE.md": f"# Style guide\n\n{description.strip()}\n\n## Rules\n\n## Notes\n", **examples}
     system = render("init_system", budget=engine.style_budget)
     prompt = render("init_request", description=description.strip(), examples=", ".join(sorted(examples)))
-    editor, rationale, _ = engine.llm.run(engine.edit_loop(files, system, prompt, purpose="init"))
+    from writebot.engines.claude import UpdateStopped
+    from writebot.llm import BadOutput
+
+    try:
+        editor, rationale, _ = engine.llm.run(engine.edit_loop(files, system, prompt, purpose="init"))
+    except UpdateStopped as stopped:
+        raise BadOutput("init", f"Claude could not finish writing the pipeline ({stopped}); nothing was written. "
+                                "Try again, or use --engine rules") from None
     pipeline = Pipeline(editor.files)
     if not pipeline.steps:  # Claude wrote no steps: fall back to the starter's, so the pipeline is usable
         pipeline = Pipeline({**starter_steps(), **editor.files})

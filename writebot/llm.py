@@ -1,7 +1,12 @@
-"""The one place that talks to the Messages API: client, retries, usage rows and cost, record/replay cassettes.
+"""The one place that talks to the Messages API: client, retries, stop reasons, usage rows and cost, cassettes.
 
-Every call goes through `LLM.create(purpose, **request)`, which returns the response as a plain dict. With a
-cassette to replay, no client is ever built: a request not in the cassette is an error, never a live call.
+`LLM.complete(purpose, body)` is what the engines call: it adds the purpose's thinking, effort and max_tokens
+(models.py), sends, and applies the stop-reason policy (https://platform.claude.com/docs/en/build-with-claude/
+handling-stop-reasons): an answer cut at `max_tokens` is asked again once with a larger budget, a `refusal` and an
+answer its caller finds unusable are asked again once, and a second failure raises a ModelStop, so nothing cut,
+refused or empty is ever used as if it were whole. HTTP errors are retried by the SDK (429, 5xx, connection errors);
+what remains reaches the caller as the SDK's own exception (see api_errors.py for the one-line explanation).
+With a cassette to replay, no client is ever built: a request not in the cassette is an error, never a live call.
 """
 
 from __future__ import annotations
@@ -13,19 +18,20 @@ import io
 import json
 import os
 import time
-from functools import lru_cache
-from importlib import resources
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from writebot.errors import InputError
 from writebot.files import JsonlLog
+from writebot.models import larger_budget, settings
+from writebot.pricing import Price, cost_usd, price_of, warn_unpriced
 
 DEFAULT_MODEL = "claude-sonnet-5-5"  # current in the installed SDK, not in its deprecated list
 USAGE_COLUMNS = ["purpose", "model", "input_tokens", "output_tokens", "cache_read_input_tokens",
-                 "cache_creation_input_tokens", "latency_s", "cost_usd", "epoch"]
+                 "cache_creation_input_tokens", "latency_s", "cost_usd", "epoch", "thinking_tokens", "stop_reason"]
+USABLE_STOPS = ("end_turn", "tool_use", "stop_sequence")
 
 
 class ReplayMiss(InputError):
@@ -34,6 +40,42 @@ class ReplayMiss(InputError):
 
 class BudgetReached(Exception):
     """The run's cost reached --max-cost-usd; the run stops cleanly and can be resumed."""
+
+
+class ModelStop(Exception):
+    """Claude's answer could not be used, twice: cut at max_tokens, refused, or unusable. Nothing of it is kept."""
+
+    def __init__(self, purpose: str, message: str):
+        super().__init__(message)
+        self.purpose = purpose
+
+
+class OutputCut(ModelStop):
+    """Cut at max_tokens even with the larger budget (or stopped by the context window)."""
+
+
+class Refused(ModelStop):
+    """stop_reason "refusal" twice; `category` and `explanation` come from the API's stop_details."""
+
+    def __init__(self, purpose: str, message: str, category: str | None = None, explanation: str | None = None):
+        super().__init__(purpose, message)
+        self.category, self.explanation = category, explanation
+
+
+class BadOutput(ModelStop):
+    """An answer its caller could not use (empty, no verdict, ...) twice, or a stop reason writebot never asks for."""
+
+
+@dataclass(frozen=True)
+class BatchFailure:
+    """A batch result that is not a message: errored (with the API's error), canceled or expired."""
+
+    kind: str
+    error_type: str | None = None
+    message: str | None = None
+
+    def __str__(self) -> str:
+        return self.kind + (f" ({self.error_type}: {self.message})" if self.error_type else "")
 
 
 def resolve_model(cli_model: str | None = None) -> str:
@@ -51,28 +93,21 @@ def request_key(request: dict) -> str:
     return hashlib.sha256(json.dumps(request, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
-@lru_cache(maxsize=1)
-def prices() -> dict:
-    return yaml.safe_load(resources.files("writebot").joinpath("prices.yaml").read_text("utf-8"))
-
-
-def cost_usd(model: str, usage: dict, batch: bool = False) -> float:
-    table = prices()
-    p = table["models"].get(model, table["default"])
-    cost = (usage.get("input_tokens", 0) * p["input"] + usage.get("output_tokens", 0) * p["output"]
-            + (usage.get("cache_read_input_tokens") or 0) * p["cache_read"]
-            + (usage.get("cache_creation_input_tokens") or 0) * p["cache_write"]) / 1e6
-    return cost * (table["batch_discount"] if batch else 1.0)
+def text_of(response: dict) -> str:
+    return "".join(b.get("text", "") for b in response.get("content", []) if b.get("type") == "text")
 
 
 class UsageLog:
-    """usage.csv: one row per call, appended, flushed and fsynced."""
+    """usage.csv: one row per call, appended, flushed and fsynced. An older file keeps its own columns."""
 
     def __init__(self, path: Path | str | None):
         self.path = Path(path) if path else None
         self.rows: list[dict] = []
+        self.columns = USAGE_COLUMNS
         if self.path and self.path.exists():
-            self.rows = list(csv.DictReader(io.StringIO(self.path.read_text("utf-8"))))
+            text = self.path.read_text("utf-8")
+            self.rows = list(csv.DictReader(io.StringIO(text)))
+            self.columns = next(csv.reader(io.StringIO(text)), USAGE_COLUMNS) or USAGE_COLUMNS
         elif self.path:
             self._write(",".join(USAGE_COLUMNS) + "\n")
 
@@ -86,7 +121,7 @@ class UsageLog:
         self.rows.append(row)
         if self.path:
             out = io.StringIO()
-            csv.DictWriter(out, USAGE_COLUMNS, extrasaction="ignore", lineterminator="\n").writerow(row)
+            csv.DictWriter(out, self.columns, extrasaction="ignore", lineterminator="\n").writerow(row)
             self._write(out.getvalue())
 
     @property
@@ -95,17 +130,19 @@ class UsageLog:
 
 
 class LLM:
-    """Messages API access with SDK retries, usage accounting, budget and cassettes."""
+    """Messages API access with SDK retries, the stop-reason policy, usage accounting, budget and cassettes."""
 
     def __init__(self, model: str, usage: UsageLog | None = None, *, record: Path | str | None = None,
-                 replay: Path | str | None = None, max_retries: int = 4, timeout: float = 120.0,
-                 max_cost_usd: float | None = None, http_client: Any = None):
+                 replay: Path | str | None = None, max_retries: int = 4, max_cost_usd: float | None = None,
+                 http_client: Any = None, effort: dict[str, str] | None = None, price: Price | None = None):
         self.model = model
         self.usage = usage or UsageLog(None)
         self.max_retries = max_retries
-        self.timeout = timeout
         self.max_cost_usd = max_cost_usd
         self.http_client = http_client
+        self.effort = effort or {}
+        self.price = price or price_of(model)
+        self._warned_unpriced = False
         self.recorder = JsonlLog(record) if record else None
         self.cassette: dict[str, dict] | None = None
         if replay:
@@ -126,12 +163,13 @@ class LLM:
         return self.max_cost_usd is not None and self.cost >= self.max_cost_usd
 
     def client(self):
-        """An AsyncAnthropic client for the running event loop (clients are bound to their loop)."""
+        """An AsyncAnthropic client for the running event loop (clients are bound to their loop). The SDK's own
+        timeout applies: it grows with max_tokens, as thinking makes answers long."""
         import anthropic
 
         loop = id(asyncio.get_running_loop())
         if loop not in self._clients:
-            kwargs = {"max_retries": self.max_retries, "timeout": self.timeout}
+            kwargs: dict[str, Any] = {"max_retries": self.max_retries}
             if self.http_client is not None:
                 kwargs["http_client"] = self.http_client
             self._clients[loop] = anthropic.AsyncAnthropic(**kwargs)  # key and base URL from the environment
@@ -143,8 +181,13 @@ class LLM:
         if client is not None:
             await client.close()
 
-    async def create(self, purpose: str, **request: Any) -> dict:
-        request = {"model": self.model, **request}
+    def request(self, purpose: str, body: dict) -> dict:
+        """The whole request: model, the purpose's max_tokens / thinking / effort, then the body (system, messages,
+        tools; a body's own max_tokens wins)."""
+        return {"model": self.model, **settings(self.model, purpose, self.effort), **body}
+
+    async def create(self, purpose: str, request: dict) -> dict:
+        """Send one whole request (or serve it from the cassette) and account for it; no stop-reason policy."""
         key = request_key(request)
         started = time.perf_counter()
         if self.cassette is not None:
@@ -160,26 +203,63 @@ class LLM:
         self.account(purpose, response, time.perf_counter() - started)
         return response
 
-    async def batch(self, purpose: str, requests: dict[str, dict], existing_id: str | None = None,
-                    on_submit=None, on_poll=None, poll_seconds: float = 5.0) -> tuple[dict[str, dict], dict[str, str]]:
-        """Send requests (custom_id -> request) through the Message Batches API (half price), poll until the batch
-        ends, and return (responses, errors) keyed by custom_id. Replay serves each request from the cassette."""
-        full = {cid: {"model": self.model, **req} for cid, req in requests.items()}
+    async def complete(self, purpose: str, body: dict, check: Callable[[dict], str | None] | None = None) -> dict:
+        """An answer whose stop reason is end_turn/tool_use and that `check` accepts (it returns a problem or None).
+        Asks once more on max_tokens (with a larger budget), refusal or a problem; raises a ModelStop after that."""
+        request = self.request(purpose, body)
+        failures: list[str] = []
+        for _ in range(2):
+            response = await self.create(purpose, request)
+            stop = response.get("stop_reason")
+            if stop in USABLE_STOPS:
+                problem = check(response) if check else None
+                if problem is None:
+                    return response
+                failures.append(problem)
+            elif stop == "max_tokens":
+                failures.append(f"cut at max_tokens={request['max_tokens']}")
+                request = {**request, "max_tokens": larger_budget(self.model, request["max_tokens"])}
+            elif stop == "refusal":
+                details = response.get("stop_details") or {}
+                failures.append(f"refused ({details.get('category') or 'no category'}: "
+                                f"{details.get('explanation') or 'no explanation'})")
+            else:  # model_context_window_exceeded, pause_turn: asking again would end the same way
+                raise (OutputCut if stop == "model_context_window_exceeded" else BadOutput)(
+                    purpose, f"Claude's {purpose} answer stopped with stop_reason {stop}; nothing of it was kept")
+        return self._give_up(purpose, response, failures)
+
+    def _give_up(self, purpose: str, response: dict, failures: list[str]):
+        said = "; then ".join(failures)
+        stop = response.get("stop_reason")
+        if stop == "refusal":
+            details = response.get("stop_details") or {}
+            raise Refused(purpose, f"Claude declined the {purpose} request twice: {said}", details.get("category"),
+                          details.get("explanation"))
+        if stop == "max_tokens":
+            raise OutputCut(purpose, f"Claude's {purpose} answer was {said}, thinking included; nothing partial was "
+                                     f"kept. Lower the effort (--effort {purpose}=low) or use a model that thinks less")
+        raise BadOutput(purpose, f"Claude's {purpose} answer was unusable twice: {said}")
+
+    async def batch(self, purpose: str, requests: dict[str, dict], batch_id: str | None = None,
+                    on_submit: Callable[[str], object] | None = None, on_poll: Callable[[Any], object] | None = None,
+                    poll_seconds: float = 5.0) -> dict[str, dict | BatchFailure]:
+        """Whole requests (custom_id -> request) through the Message Batches API (half price): submit them (or
+        collect `batch_id`, a batch already submitted with them), poll until it ends, and return each custom_id's
+        message or BatchFailure. Results for custom_ids not in `requests` are ignored. Replay serves the cassette."""
         started = time.perf_counter()
         if self.cassette is not None:
-            out = {}
-            for cid, req in full.items():
+            out: dict[str, dict | BatchFailure] = {}
+            for cid, req in requests.items():
                 key = request_key(req)
                 if key not in self.cassette:
                     raise ReplayMiss(f"replay: a batched {purpose} request is not in the cassette (key {key[:12]})")
                 out[cid] = self.cassette[key]
                 self.account(purpose, out[cid], 0.0, batch=True)
-            return out, {}
+            return out
         client = self.client()
-        batch_id = existing_id
         if batch_id is None:
             created = await client.messages.batches.create(
-                requests=[{"custom_id": cid, "params": req} for cid, req in full.items()])
+                requests=[{"custom_id": cid, "params": req} for cid, req in requests.items()])
             batch_id = created.id
             if on_submit:
                 on_submit(batch_id)
@@ -190,29 +270,42 @@ class LLM:
             if status.processing_status == "ended":
                 break
             await asyncio.sleep(poll_seconds)
-        responses, errors = {}, {}
+        outcomes: dict[str, dict | BatchFailure] = {}
         async for item in await client.messages.batches.results(batch_id):
-            if item.result.type != "succeeded" or item.custom_id not in full:
-                errors[item.custom_id] = item.result.type
+            if item.custom_id not in requests:
                 continue
-            response = item.result.message.model_dump(mode="json", exclude_none=True)
-            responses[item.custom_id] = response
-            if self.recorder:
-                self.recorder.append({"key": request_key(full[item.custom_id]), "purpose": purpose,
-                                      "request": full[item.custom_id], "response": response})
-        latency = (time.perf_counter() - started) / max(1, len(responses))
-        for response in responses.values():
-            self.account(purpose, response, latency, batch=True)
-        return responses, errors
+            result = item.result
+            if result.type == "succeeded":
+                outcomes[item.custom_id] = result.message.model_dump(mode="json", exclude_none=True)
+                if self.recorder:
+                    self.recorder.append({"key": request_key(requests[item.custom_id]), "purpose": purpose,
+                                          "request": requests[item.custom_id], "response": outcomes[item.custom_id]})
+            elif result.type == "errored":
+                error = result.error.error
+                outcomes[item.custom_id] = BatchFailure("errored", error.type, error.message)
+            else:
+                outcomes[item.custom_id] = BatchFailure(result.type)
+        messages = [o for o in outcomes.values() if isinstance(o, dict)]
+        for message in messages:
+            self.account(purpose, message, (time.perf_counter() - started) / max(1, len(messages)), batch=True)
+        return outcomes
 
     def account(self, purpose: str, response: dict, latency: float, batch: bool = False) -> None:
         usage = response.get("usage", {})
+        if self.price is None and not self._warned_unpriced:
+            self._warned_unpriced = True  # once per run
+            warn_unpriced(self.model)
         row = {"purpose": f"{purpose} (batch)" if batch else purpose, "model": response.get("model", self.model),
                "latency_s": round(latency, 4),
                **{c: usage.get(c) or 0 for c in USAGE_COLUMNS[2:6]},
-               "cost_usd": round(cost_usd(self.model, usage, batch), 6),
-               "epoch": "" if self.epoch is None else self.epoch}
+               "cost_usd": "" if self.price is None else round(cost_usd(self.price, usage, batch), 6),
+               "epoch": "" if self.epoch is None else self.epoch,
+               "thinking_tokens": (usage.get("output_tokens_details") or {}).get("thinking_tokens", ""),
+               "stop_reason": response.get("stop_reason", "")}
         self.usage.add(row)
+
+    async def list_models(self) -> list[str]:
+        return [m.id async for m in self.client().models.list()]
 
     def run(self, coroutine):
         """Run a coroutine to completion from synchronous code, closing this loop's client before the loop ends."""
@@ -226,7 +319,3 @@ class LLM:
         from writebot.aio import run_sync
 
         return run_sync(wrapped())
-
-
-def text_of(response: dict) -> str:
-    return "".join(b.get("text", "") for b in response.get("content", []) if b.get("type") == "text")

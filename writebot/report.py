@@ -25,6 +25,10 @@ def summary_table(run: RunStore) -> str:
         line = f"{epoch:>5}  {row['train_sim']:>9.3f}  {row['train_words']:>11.1f}"
         line += f"  {row['val_sim']:>7.3f}  {row['val_words']:>9.1f}" if has_val else ""
         lines.append(line + f"  {rules.get(epoch, 0):>5}  {status}".rstrip())
+    if run.refused:
+        shown = ", ".join(f"{r['topic_id']}@{r['epoch']}" for r in run.refused[:5])
+        lines.append(f"\n{len(run.refused)} refused by Claude and left out of the scores (refusals.jsonl): {shown}"
+                     + (", ..." if len(run.refused) > 5 else ""))
     cost = run.usage_cost()
     if cost:
         lines.append(f"\nLLM calls: {len(run.usage_rows())}, cost ${cost:.4f}")

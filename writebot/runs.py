@@ -47,8 +47,10 @@ class RunStore:
         self.feedback = JsonlLog(path / "feedback.jsonl")
         self.updates = JsonlLog(path / "updates.jsonl")
         self.batches = JsonlLog(path / "batches.jsonl")
+        self.refusals = JsonlLog(path / "refusals.jsonl")
         self.records = self.feedback.read()
         self.update_records = self.updates.read()
+        self.refused = self.refusals.read()
 
     @classmethod
     def create(cls, path: Path | str, config: dict[str, Any], inputs: dict[str, str]) -> RunStore:
@@ -109,7 +111,8 @@ class RunStore:
 
     # -- records ----------------------------------------------------------------------------------------
     def done(self) -> set[tuple[int, str]]:
-        return {(r["epoch"], r["topic_id"]) for r in self.records}
+        """(epoch, topic id) of every topic drafted and reviewed, or refused, so far."""
+        return {(r["epoch"], r["topic_id"]) for r in self.records + self.refused}
 
     def record_draft(self, record: dict[str, Any]) -> None:
         self.feedback.append(record)
@@ -127,6 +130,24 @@ class RunStore:
         """The final word on the update of `epoch`: a deferred gate's verdict if there is one, else the update."""
         return self.gate_for(epoch) or self.update_for(epoch)
 
+    def record_refusal(self, record: dict[str, Any]) -> None:
+        """A topic Claude declined (twice) for this epoch: kept in refusals.jsonl, never as a draft or ground truth,
+        so history, plots and the learner skip it."""
+        self.refusals.append(record)
+        self.refused.append(record)
+
+    def update_history(self) -> list[dict]:
+        """Every update with its final verdict (a deferred gate's, when there is one) and both train costs."""
+        out = []
+        for update in self.update_records:
+            if update.get("kind") == "gate":
+                continue
+            verdict = self.verdict_for(update["epoch"])
+            out.append({"epoch": update["epoch"], "status": verdict["status"],
+                        "train_cost_before": update.get("train_cost_before"),
+                        "train_cost_after": verdict.get("train_cost_after"), "rationale": update.get("rationale", "")})
+        return out
+
     def record_update(self, record: dict[str, Any]) -> None:
         self.updates.append(record)
         self.update_records.append(record)
@@ -137,13 +158,16 @@ class RunStore:
     def usage_cost(self) -> float:
         return sum(float(r.get("cost_usd") or 0) for r in self.usage_rows())
 
-    def record_batch(self, epoch: int, batch_id: str, topic_ids: list[str]) -> None:
-        """A submitted Message Batch, so a resumed run collects its results instead of paying twice."""
-        self.batches.append({"epoch": epoch, "batch_id": batch_id, "topic_ids": topic_ids, "time": now()})
+    def record_batch(self, epoch: int, batch_id: str, members: dict[str, str]) -> None:
+        """A submitted Message Batch (custom_id -> topic id), so a resumed run collects its results for every topic
+        it covers instead of paying twice."""
+        self.batches.append({"epoch": epoch, "batch_id": batch_id, "custom_ids": members,
+                             "topic_ids": list(members.values()), "time": now()})
 
-    def batch_for(self, epoch: int, topic_ids: list[str]) -> str | None:
-        found = [b for b in self.batches.read() if b["epoch"] == epoch and b["topic_ids"] == topic_ids]
-        return found[-1]["batch_id"] if found else None
+    def batches_for(self, epoch: int) -> dict[str, dict[str, str]]:
+        """batch id -> {custom_id: topic id} for the batches submitted in `epoch` (older runs: positional ids)."""
+        return {b["batch_id"]: b.get("custom_ids") or {f"draft-{i}": t for i, t in enumerate(b["topic_ids"])}
+                for b in self.batches.read() if b["epoch"] == epoch}
 
     def write_history(self) -> None:
         rows = [{**r, "feedback_count": len(r.get("feedback", []))} for r in self.records]

@@ -5,6 +5,7 @@ The CLI and the notebooks both use this module, so an engine is resolved in exac
 
 from __future__ import annotations
 
+import os
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
@@ -12,7 +13,9 @@ from writebot.engines import make_engine
 from writebot.errors import InputError
 from writebot.files import read_text
 from writebot.llm import LLM, UsageLog, resolve_model
+from writebot.models import check_effort, resolve_effort
 from writebot.pipeline import Pipeline
+from writebot.pricing import Price, price_of
 from writebot.runs import RunStore
 from writebot.topics import load_topics
 from writebot.trainer import train
@@ -32,6 +35,10 @@ class RunOptions:
     cassette: str | None = None  # cassette to replay (engine replay)
     style_budget: int = 4000
     batch_api: bool = False  # an epoch's drafts through the Message Batches API (half price)
+    effort: str | None = None  # --effort: one level, or per purpose ("draft=low,update=high"); else $WRITEBOT_EFFORT
+    price_in: float | None = None  # USD per million input tokens, for a model prices.yaml does not list
+    price_out: float | None = None
+    cache_warmup: bool = True  # a max_tokens 0 request writes each version's cached prefix before its drafts fan out
 
     def uses_llm(self) -> bool:
         return self.engine in ("claude", "replay") or self.user == "claude"
@@ -52,18 +59,33 @@ def check_options(options: RunOptions) -> None:
         raise InputError("--batch-api sends Claude drafts as a Message Batch; use it with --engine claude")
     if options.style_budget < 200:
         raise InputError(f"--style-budget {options.style_budget}: too small for a style guide; use 200 or more")
+    if (options.price_in is None) != (options.price_out is None):
+        raise InputError("--price-in and --price-out go together: give both (USD per million tokens)")
+    if options.uses_llm():
+        model = resolve_model(options.model)
+        check_effort(model, resolve_effort(options.effort))
+        if options.max_cost_usd is not None and options.price_in is None and price_of(model) is None:
+            raise InputError(f"--max-cost-usd: no price is known for model '{model}' (writebot/prices.yaml), so the "
+                             "budget cannot be kept; add --price-in and --price-out (USD per million tokens)")
+
+
+def price_for(options: RunOptions) -> Price | None:
+    return Price.custom(options.price_in, options.price_out) if options.price_in is not None else None
 
 
 def build_llm(options: RunOptions, usage: UsageLog) -> LLM | None:
     if not options.uses_llm():
         return None
     return LLM(resolve_model(options.model), usage, record=options.record,
-               replay=options.cassette if options.engine == "replay" else None, max_cost_usd=options.max_cost_usd)
+               replay=options.cassette if options.engine == "replay" else None, max_cost_usd=options.max_cost_usd,
+               effort=resolve_effort(options.effort), price=price_for(options))
 
 
 def start_run(out: Path, topics_file: Path, persona_file: Path, pipeline_dir: Path, options: RunOptions,
               command: str) -> RunStore:
     """Validate every input, then create the run folder (nothing is written if an input is bad)."""
+    if options.effort is None and os.environ.get("WRITEBOT_EFFORT"):
+        options.effort = os.environ["WRITEBOT_EFFORT"]  # recorded, so a resumed run keeps the same effort
     check_options(options)
     topics = load_topics(topics_file)
     persona = load_persona(persona_file)
@@ -87,10 +109,11 @@ def continue_run(run: RunStore, progress=None, max_cost_usd: float | None = None
     options = RunOptions.from_config(run.config)
     if max_cost_usd is not None:
         options.max_cost_usd = max_cost_usd
+        check_options(options)
         run.set_status(run.config.get("status", "running"), max_cost_usd=max_cost_usd)
     usage = UsageLog(run.path / "usage.csv")
     llm = build_llm(options, usage)
-    engine = make_engine(options.engine, llm=llm, style_budget=options.style_budget)
+    engine = make_engine(options.engine, llm=llm, style_budget=options.style_budget, warm_cache=options.cache_warmup)
     persona = load_persona(run.input_path("persona.yaml"))
     user = ClaudeUser(persona, llm) if options.user == "claude" else PersonaUser(persona)
     topics = load_topics(run.input_path("topics.yaml"))

@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from writebot.aio import run_sync
 from writebot.engines.base import Engine, Evidence
-from writebot.llm import BudgetReached
+from writebot.llm import BudgetReached, Refused
 from writebot.metrics import scores, word_edit_distance
 from writebot.pipeline import Pipeline, diff
 from writebot.runs import RunStore, now
@@ -70,6 +70,8 @@ async def draft_all(run: RunStore, engine: Engine, user: User, pipeline: Pipelin
                 draft = await _call(getattr(engine, "awrite", engine.write), pipeline, topic)
                 review = await _call(getattr(user, "areview", user.review), topic, draft)
                 run.record_draft(review_record(review, topic, draft, epoch, pipeline))
+            except Refused as refusal:  # declined twice: recorded as refused, never as a draft or ground truth
+                run.record_refusal(refusal_record(refusal, topic, epoch, pipeline))
             except BaseException:
                 failed.append(topic.id)
                 raise
@@ -106,12 +108,12 @@ class BatchIncomplete(Exception):
 
 async def batch_all(run: RunStore, engine, user: User, pipeline: Pipeline, todo: list[Topic], epoch: int,
                     concurrency: int, progress: Progress | None, budget: Callable[[], bool] | None) -> None:
-    """Draft `todo` in one Message Batch (reusing a batch already submitted for them), then review and record."""
+    """Draft `todo` through the Message Batches API (collecting what this epoch already submitted), then review and
+    record each draft."""
     if not todo:
         return
     if budget and budget():
         raise BudgetReached(f"budget reached in epoch {epoch} with {len(todo)} drafts to go")
-    ids = [t.id for t in todo]
     bar = progress(total=len(todo), desc=f"epoch {epoch} (batch)", unit="draft") if progress else None
 
     def polled(status) -> None:
@@ -120,19 +122,31 @@ async def batch_all(run: RunStore, engine, user: User, pipeline: Pipeline, todo:
             bar.refresh()
 
     try:
-        drafts, errors = await engine.abatch_write(pipeline, todo, run.batch_for(epoch, ids),
-                                                   lambda batch_id: run.record_batch(epoch, batch_id, ids), polled)
+        result = await engine.abatch_write(pipeline, todo, run.batches_for(epoch),
+                                           lambda batch_id, members: run.record_batch(epoch, batch_id, members),
+                                           polled)
         for topic in todo:
-            if topic.id in drafts:
-                review = await _call(getattr(user, "areview", user.review), topic, drafts[topic.id])
-                run.record_draft(review_record(review, topic, drafts[topic.id], epoch, pipeline))
+            try:
+                if topic.id in result.refused:
+                    raise result.refused[topic.id]
+                if topic.id in result.drafts:
+                    review = await _call(getattr(user, "areview", user.review), topic, result.drafts[topic.id])
+                    run.record_draft(review_record(review, topic, result.drafts[topic.id], epoch, pipeline))
+            except Refused as refusal:
+                run.record_refusal(refusal_record(refusal, topic, epoch, pipeline))
     finally:
         await _close_clients(engine, user)
         if bar is not None:
             bar.close()
-    if errors:
-        raise BatchIncomplete(f"{len(errors)} batched drafts failed ({', '.join(sorted(set(errors.values())))}); "
-                              "the others are recorded")
+    if result.failed:
+        shown = "; ".join(f"{t}: {why}" for t, why in sorted(result.failed.items())[:3])
+        raise BatchIncomplete(f"{len(result.failed)} batched drafts failed ({shown}"
+                              f"{'; ...' if len(result.failed) > 3 else ''}); the others are recorded")
+
+
+def refusal_record(refusal: Refused, topic: Topic, epoch: int, pipeline: Pipeline) -> dict:
+    return {"epoch": epoch, "topic_id": topic.id, "split": topic.split, "version": pipeline.version_hash,
+            "stage": refusal.purpose, "category": refusal.category, "reason": str(refusal), "time": now()}
 
 
 def review_record(review, topic: Topic, draft: str, epoch: int, pipeline: Pipeline) -> dict:
@@ -158,27 +172,38 @@ def train_cost(run: RunStore, epoch: int) -> int:
 
 def step(run: RunStore, engine: Engine, pipeline: Pipeline, topics: list[Topic], epoch: int) -> None:
     """One update. Immediate gate (free for the rules engine): re-draft the train topics with the proposal, and roll
-    back if that raises this epoch's train edit cost. Deferred gate (Claude): judged on the next epoch's drafts."""
+    back if that raises this epoch's train edit cost. Deferred gate (Claude): judged on the next epoch's drafts.
+    Drafts that needed no edits and got no feedback teach nothing: the optimizer is not called, the update is
+    recorded unchanged."""
+    before = train_cost(run, epoch)
+    record = {"epoch": epoch, "from_version": pipeline.version_hash, "train_cost_before": before, "time": now()}
+    if before == 0 and not any(r["feedback"] for r in run.records if r["epoch"] == epoch and r["split"] == "train"):
+        run.save_version(epoch + 1, pipeline)
+        run.record_update({**record, "status": "unchanged", "to_version": pipeline.version_hash,
+                           "train_cost_after": 0, "diff": {}, "details": [],
+                           "rationale": f"nothing to learn: epoch {epoch}'s train drafts needed no edits"})
+        return
     pairs = evidence(run, topics, epoch)
-    proposal = propose(engine, pipeline, pairs, run.update_records)
+    proposal = propose(engine, pipeline, pairs, run.update_history())
     changes = diff(pipeline, proposal.pipeline)
-    before, after = train_cost(run, epoch), None
-    if getattr(engine, "gate", "immediate") == "immediate":
+    after = None
+    if proposal.failed:
+        status = "failed"
+    elif getattr(engine, "gate", "immediate") == "immediate":
         latest = [e for e in pairs if e.epoch == epoch]
         after = sum(word_edit_distance(engine.write(proposal.pipeline, e.topic), e.ground_truth) for e in latest)
         status = "unchanged" if not changes else ("accepted" if after <= before else "rolled_back")
     else:
         status = "unchanged" if not changes else "pending"
         after = before if not changes else None
-    run.save_version(epoch + 1, pipeline if status == "rolled_back" else proposal.pipeline)
-    run.record_update({"epoch": epoch, "status": status, "from_version": pipeline.version_hash,
-                       "to_version": proposal.pipeline.version_hash, "train_cost_before": before,
+    run.save_version(epoch + 1, pipeline if status in ("rolled_back", "failed") else proposal.pipeline)
+    run.record_update({**record, "status": status, "to_version": proposal.pipeline.version_hash,
                        "train_cost_after": after, "rationale": proposal.rationale, "diff": changes,
-                       "details": proposal.details, "time": now()})
+                       "details": proposal.details, **({"error": proposal.failed} if proposal.failed else {})})
 
 
 def propose(engine: Engine, pipeline: Pipeline, pairs: list[Evidence], history: list[dict]):
-    """engine.update, giving the history of earlier updates to engines that take it (Claude does)."""
+    """engine.update, giving the history of earlier updates (final verdicts) to engines that take it (Claude)."""
     if "history" in inspect.signature(engine.update).parameters:
         return engine.update(pipeline, pairs, history=history)
     return engine.update(pipeline, pairs)

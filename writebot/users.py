@@ -144,9 +144,25 @@ _FEEDBACK = re.compile(r"<feedback>(.*?)</feedback>", re.S | re.I)
 _POST = re.compile(r"<post>\s*(.*?)\s*</post>", re.S | re.I)
 
 
+def review_problem(response: dict) -> str | None:
+    """Why a reviewer's answer cannot be used (None when it can): no verdict, or "revise" without a whole post. A
+    revision cut before </post> must never pass for "fits" (ground truth = draft): that corrupts the training signal."""
+    from writebot.llm import text_of
+
+    text = text_of(response)
+    verdict = _VERDICT.search(text)
+    if not verdict:
+        return "no <verdict> in the answer"
+    post = _POST.search(text)
+    if verdict[1].lower() == "revise" and (not post or not post[1].strip()):
+        return "verdict revise without a complete <post>...</post>"
+    return None
+
+
 class ClaudeUser:
     """A simulated user played by Claude from the persona's description (PRELUDE protocol): judge first, and if
-    the draft does not fit, revise it and say in a sentence or two what was wrong."""
+    the draft does not fit, revise it and say in a sentence or two what was wrong. An answer cut, refused or
+    unusable twice raises a ModelStop (writebot.llm): never a ground truth made of half an answer."""
 
     def __init__(self, persona: Persona, llm):
         if not persona.description:
@@ -159,16 +175,17 @@ class ClaudeUser:
         from writebot.llm import text_of
         from writebot.prompts import render
 
-        response = await self.llm.create(
-            "user", max_tokens=2048, system=render("user_system", description=self._persona.description),
-            messages=[{"role": "user", "content": render("user_review", title=topic.title, draft=draft.strip())}])
+        response = await self.llm.complete(
+            "user", {"system": render("user_system", description=self._persona.description),
+                     "messages": [{"role": "user", "content": render("user_review", title=topic.title,
+                                                                     draft=draft.strip())}]},
+            check=review_problem)
         text = text_of(response)
-        verdict = _VERDICT.search(text)
-        post = _POST.search(text)
-        if verdict and verdict[1].lower() == "fits" or not post:
+        if _VERDICT.search(text)[1].lower() == "fits":
             return Review(normalize(draft), [], by=f"claude:{self.name}")
         feedback = _FEEDBACK.search(text)
-        return Review(normalize(post[1]), [feedback[1].strip()] if feedback else [], by=f"claude:{self.name}")
+        return Review(normalize(_POST.search(text)[1]), [feedback[1].strip()] if feedback else [],
+                      by=f"claude:{self.name}")
 
     def review(self, topic: Topic, draft: str) -> Review:
         return self.llm.run(self.areview(topic, draft))

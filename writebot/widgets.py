@@ -92,8 +92,9 @@ class FeedbackEditor(w.VBox):
         self.diff.value = diff_html(self.draft.value, self.ground_truth.value)
 
     def _suggest(self, _=None) -> None:
-        if self.on_suggest:
-            self.ground_truth.value = self.on_suggest(self.draft.value, self.feedback.value)
+        revised = self.on_suggest(self.draft.value, self.feedback.value) if self.on_suggest else None
+        if revised is not None:  # None: the suggestion failed, and the app's status line says why
+            self.ground_truth.value = revised
 
     def _submit(self, _=None) -> None:
         try:
@@ -227,13 +228,26 @@ class TrainingApp(w.VBox):
             return topic_from_text(self.own_title.value, self.own_points.value)
         return next(t for t in self.bench.topics if t.id == self.topic.value)
 
-    def _draft(self, _=None) -> None:
+    def _attempt(self, call: Callable[[], object]):
+        """call(); bad input, an API error or an unusable answer becomes one line in the status line (and None)."""
+        import anthropic
+
+        from writebot.api_errors import explain
+        from writebot.llm import ModelStop
+
         try:
-            topic = self._current_topic()
+            return call()
         except InputError as exc:
             self.dashboard.refresh(str(exc))
+        except (anthropic.APIError, ModelStop) as exc:
+            self.dashboard.refresh(explain(exc).message)
+        return None
+
+    def _draft(self, _=None) -> None:
+        topic = self._attempt(self._current_topic)
+        draft = self._attempt(lambda: self.bench.draft(topic)) if topic is not None else None
+        if draft is None:
             return
-        draft = self.bench.draft(topic)
 
         def submit(feedback: str, ground_truth: str) -> str:
             record = self.bench.submit(topic, draft, feedback, ground_truth)
@@ -241,13 +255,14 @@ class TrainingApp(w.VBox):
                                    + self.bench.status())
             return "saved to the run folder"
 
-        self.editor_area.children = [FeedbackEditor(topic.title, draft, submit, self.bench.suggest_revision)]
+        def suggest(draft: str, feedback: str) -> str | None:
+            return self._attempt(lambda: self.bench.suggest_revision(draft, feedback))
+
+        self.editor_area.children = [FeedbackEditor(topic.title, draft, submit, suggest)]
 
     def _train(self, _=None) -> None:
-        try:
-            proposal = self.bench.propose()
-        except InputError as exc:
-            self.dashboard.refresh(str(exc))
+        proposal = self._attempt(self.bench.propose)
+        if proposal is None:
             return
 
         def apply(accepted: set[str]) -> str:

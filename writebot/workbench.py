@@ -107,10 +107,12 @@ class Workbench:
         """A revised draft to start the ground truth from: Claude revises with the feedback; offline, the rules the
         feedback states are applied ("say X, not Y", "no exclamation marks", ...)."""
         if self.llm is not None:
+            from writebot.engines.claude import post_problem
             from writebot.prompts import render
 
-            response = self.llm.run(self.llm.create("revise", max_tokens=2048, messages=[
-                {"role": "user", "content": render("revise", feedback=feedback.strip(), draft=draft.strip())}]))
+            response = self.llm.run(self.llm.complete("revise", {"messages": [
+                {"role": "user", "content": render("revise", feedback=feedback.strip() or "(no feedback)",
+                                                   draft=draft.strip())}]}, check=post_problem))
             return normalize(text_of(response))
         rules = [r for r in parse_feedback(feedback) if r.kind != "max_sentence_words"]
         return apply_rules(normalize(draft), rules)
@@ -133,7 +135,11 @@ class Workbench:
         if not self.submitted():
             raise InputError(f"no reviewed drafts in epoch {self.epoch} yet: submit feedback on a draft first")
         base = self.pipeline
-        update = propose(self.engine, base, self.evidence(), self.run.update_records)
+        if not any(r["word_edit_distance"] or r["feedback"] for r in self.submitted()):
+            update = Update(base, f"nothing to learn: the drafts you reviewed in epoch {self.epoch} needed no edits "
+                                  "and got no feedback")
+        else:
+            update = propose(self.engine, base, self.evidence(), self.run.update_history())
         return Proposal(base, update, hunks(base, update.pipeline))
 
     def apply(self, proposal: Proposal, accepted: set[str]) -> Pipeline:
@@ -141,8 +147,8 @@ class Workbench:
         new = apply_hunks(proposal.base, proposal.update.pipeline, accepted)
         new.validate("the reviewed pipeline")
         kept = [h.id for h in proposal.hunks if h.id in accepted]
-        status = ("unchanged" if not proposal.hunks else "accepted" if len(kept) == len(proposal.hunks)
-                  else "partial" if kept else "rejected")
+        status = ("failed" if proposal.update.failed else "unchanged" if not proposal.hunks
+                  else "accepted" if len(kept) == len(proposal.hunks) else "partial" if kept else "rejected")
         epoch = self.epoch
         self.run.save_version(epoch + 1, new)
         cost = sum(r["word_edit_distance"] for r in self.submitted(epoch))

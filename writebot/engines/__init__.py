@@ -7,7 +7,7 @@ __all__ = ["Engine", "Evidence", "Update", "make_engine", "ENGINES"]
 ENGINES = ("rules", "rules-frozen", "rules-append-feedback", "claude", "replay")
 
 
-def make_engine(name: str, llm=None, style_budget: int = 4000) -> Engine:
+def make_engine(name: str, llm=None, style_budget: int = 4000, warm_cache: bool = True) -> Engine:
     """The engine called `name`. claude and replay need an LLM (writebot.llm.LLM; for replay, one built with a
     cassette). rules-frozen and rules-append-feedback are the baselines of bench/learning.py."""
     learners = {"rules": "mine", "rules-frozen": "none", "rules-append-feedback": "append_feedback"}
@@ -20,5 +20,5 @@ def make_engine(name: str, llm=None, style_budget: int = 4000) -> Engine:
 
         if llm is None:
             raise ValueError(f"the {name} engine needs an LLM")
-        return ClaudeEngine(llm, style_budget=style_budget)
+        return ClaudeEngine(llm, style_budget=style_budget, warm_cache=warm_cache)
     raise ValueError(f"unknown engine {name!r}")

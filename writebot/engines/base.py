@@ -27,6 +27,7 @@ class Update:
     pipeline: Pipeline
     rationale: str
     details: list[dict] = field(default_factory=list)
+    failed: str | None = None  # why the optimizer could not finish; then `pipeline` is the unchanged input
 
 
 class Engine(Protocol):

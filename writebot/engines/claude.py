@@ -1,27 +1,33 @@
 """The Claude engine: Claude writes with the pipeline, and trains it by editing its files with the text editor tool.
 
-Contract (gepa-style): a failed or refused update never raises out of `update` for a tool-level problem and never
-half-applies: the edits live in memory and land as one new version, or not at all.
+Contract (gepa-style): a failed or refused update never raises out of `update` for a tool-level problem or an
+unusable answer, and never half-applies: the edits live in memory and land as one new version, or not at all (an
+update that Claude could not finish comes back with `failed` set and the pipeline unchanged). `write` returns a whole
+draft or raises: Refused (the trainer records the topic as refused), or another ModelStop / an API error (the run
+stops, resumable).
 """
 
 from __future__ import annotations
 
+import asyncio
 import re
+import time
+from dataclasses import dataclass, field
 
 from writebot.editor import ROOT, TOOL, PipelineEditor
 from writebot.edits import analyse
 from writebot.engines.base import Evidence, Update
 from writebot.errors import InputError
-from writebot.llm import LLM, text_of
+from writebot.llm import LLM, BatchFailure, ModelStop, Refused, text_of
 from writebot.metrics import word_edit_distance
+from writebot.models import spec
 from writebot.pipeline import STYLE, Pipeline
 from writebot.post import normalize
 from writebot.prompts import render
 from writebot.topics import Topic
 
-MAX_TOKENS_DRAFT = 2048
-MAX_TOKENS_UPDATE = 4096
 PAIRS_SHOWN = 6
+WARM_FOR_SECONDS = 240  # re-warm a version's cached prefix after 4 idle minutes (entries live 5 minutes)
 _FENCE = re.compile(r"^```[a-zA-Z]*\n(.*?)\n```\s*$", re.S)
 
 
@@ -43,12 +49,64 @@ def clean_post(text: str) -> str:
     return normalize(fenced[1] if fenced else text)
 
 
+def post_problem(response: dict) -> str | None:
+    """Why an answer is not a post (None when it is)."""
+    return None if clean_post(text_of(response)).strip() else "no post text in the answer"
+
+
 def describe_spans(draft: str, ground_truth: str, limit: int = 20) -> str:
     spans = analyse(draft, ground_truth).spans
     lines = [f"- {s.op} ({s.location}): {s.old!r} -> {s.new!r}" for s in spans[:limit]]
     if len(spans) > limit:
         lines.append(f"- ... {len(spans) - limit} more")
     return "\n".join(lines) or "(no edits)"
+
+
+def sendable(content: list[dict]) -> list[dict]:
+    """An assistant turn as it goes back to the API: exactly as it came (thinking blocks with their signatures, in
+    order), minus text blocks with no visible text, which the API refuses with 400 "text content blocks must contain
+    non-whitespace text"."""
+    return [b for b in content if b.get("type") != "text" or b.get("text", "").strip()]
+
+
+def with_breakpoint(messages: list[dict]) -> list[dict]:
+    """The conversation with one cache breakpoint, on its last block, so the next turn reads everything so far from
+    the cache (at most 4 breakpoints are allowed, so earlier ones are not kept)."""
+    out = []
+    for n, message in enumerate(messages):
+        content = message["content"]
+        blocks = [{"type": "text", "text": content}] if isinstance(content, str) else content
+        blocks = [{k: v for k, v in b.items() if k != "cache_control"} for b in blocks]
+        if n == len(messages) - 1:
+            blocks[-1] = {**blocks[-1], "cache_control": {"type": "ephemeral"}}
+        out.append({"role": message["role"], "content": blocks})
+    return out
+
+
+class UpdateStopped(Exception):
+    """The editor loop could not finish; its in-memory edits are discarded."""
+
+
+@dataclass
+class BatchDrafts:
+    """What a batch of drafts gave: drafts, refusals and failures by topic id."""
+
+    drafts: dict[str, str] = field(default_factory=dict)
+    refused: dict[str, Refused] = field(default_factory=dict)
+    failed: dict[str, str] = field(default_factory=dict)
+
+
+def custom_ids(topic_ids: list[str]) -> dict[str, str]:
+    """custom_id -> topic id: the topic id made to fit ^[a-zA-Z0-9_-]{1,64}$ (Message Batches API) and unique."""
+    out: dict[str, str] = {}
+    for topic_id in topic_ids:
+        cid = re.sub(r"[^a-zA-Z0-9_-]", "-", topic_id)[:64] or "topic"
+        if cid in out:
+            import hashlib
+
+            cid = f"{cid[:55]}-{hashlib.sha256(topic_id.encode()).hexdigest()[:8]}"
+        out[cid] = topic_id
+    return out
 
 
 class ClaudeEngine:
@@ -58,38 +116,95 @@ class ClaudeEngine:
     name = "claude"
     gate = "deferred"
 
-    def __init__(self, llm: LLM, style_budget: int = 4000, max_turns: int = 12, batch_poll_seconds: float = 5.0):
+    def __init__(self, llm: LLM, style_budget: int = 4000, max_turns: int = 12, batch_poll_seconds: float = 5.0,
+                 warm_cache: bool = True):
         self.llm = llm
         self.batch_poll_seconds = batch_poll_seconds
         self.style_budget = style_budget
         self.max_turns = max_turns
+        self.warm_cache = warm_cache
+        self._warming: dict[tuple[int, str], asyncio.Task] = {}
+        self._warmed: dict[str, float] = {}
 
     @property
     def model(self) -> str:
         return self.llm.model
 
+    # -- writing ------------------------------------------------------------------------------------------
     def draft_request(self, pipeline: Pipeline, topic: Topic) -> dict:
-        return {"max_tokens": MAX_TOKENS_DRAFT,
-                "system": [{"type": "text", "text": system_prefix(pipeline), "cache_control": {"type": "ephemeral"}}],
+        return {"system": [{"type": "text", "text": system_prefix(pipeline), "cache_control": {"type": "ephemeral"}}],
                 "messages": [{"role": "user", "content": brief(topic)}]}
 
+    async def _warm(self, pipeline: Pipeline, topic: Topic) -> None:
+        """Write this version's cached prefix once, before its drafts fan out: a cache entry becomes readable only
+        once the answer that wrote it has begun, so drafts sent together would each pay the cache write
+        (https://platform.claude.com/docs/en/build-with-claude/prompt-caching, "Pre-warming the cache":
+        max_tokens 0 writes the cache and generates nothing)."""
+        model_spec = spec(self.model)
+        prefix = system_prefix(pipeline)
+        if not self.warm_cache or model_spec is None or len(prefix) / 4 < model_spec.min_cache_tokens:
+            return
+        version = pipeline.version_hash
+        if time.monotonic() - self._warmed.get(version, -1e9) < WARM_FOR_SECONDS:
+            return
+        key = (id(asyncio.get_running_loop()), version)
+        if key not in self._warming:
+            request = {**self.llm.request("draft", self.draft_request(pipeline, topic)), "max_tokens": 0}
+            self._warming[key] = asyncio.ensure_future(self.llm.create("cache warm-up", request))
+        try:
+            await asyncio.shield(self._warming[key])
+        finally:
+            self._warming.pop(key, None)
+        self._warmed[version] = time.monotonic()
+
     async def awrite(self, pipeline: Pipeline, topic: Topic) -> str:
-        response = await self.llm.create("draft", **self.draft_request(pipeline, topic))
+        await self._warm(pipeline, topic)
+        response = await self.llm.complete("draft", self.draft_request(pipeline, topic), check=post_problem)
+        self._warmed[pipeline.version_hash] = time.monotonic()
         return clean_post(text_of(response))
 
     def write(self, pipeline: Pipeline, topic: Topic) -> str:
         return self.llm.run(self.awrite(pipeline, topic))
 
-    async def abatch_write(self, pipeline: Pipeline, topics: list[Topic], existing_id: str | None = None,
-                           on_submit=None, on_poll=None) -> tuple[dict[str, str], dict[str, str]]:
-        """Drafts for `topics` through the Message Batches API: (topic id -> draft, topic id -> error)."""
-        ids = {f"draft-{i}": t for i, t in enumerate(topics)}
-        responses, errors = await self.llm.batch(
-            "draft", {cid: self.draft_request(pipeline, t) for cid, t in ids.items()}, existing_id, on_submit,
-            on_poll, poll_seconds=self.batch_poll_seconds)
-        return ({ids[c].id: clean_post(text_of(r)) for c, r in responses.items()},
-                {ids[c].id: e for c, e in errors.items() if c in ids})
+    async def abatch_write(self, pipeline: Pipeline, topics: list[Topic], submitted: dict[str, dict[str, str]],
+                           on_submit, on_poll=None) -> BatchDrafts:
+        """Drafts for `topics` through the Message Batches API. `submitted` holds the batches already sent for this
+        epoch (batch id -> {custom_id: topic id}): their results are collected, never paid for twice; topics they do
+        not cover, or whose result there errored, expired or was canceled (none of which is billed), go in one new
+        batch (`on_submit(batch_id, {custom_id: topic id})` records it before polling); what fails in that one is
+        reported, for a resumed run to send again. An answer that stopped short (max_tokens, refusal, no text) is
+        asked again directly, under the usual stop-reason policy."""
+        by_id = {t.id: t for t in topics}
+        requests = {t.id: self.llm.request("draft", self.draft_request(pipeline, t)) for t in topics}
+        outcomes: dict[str, dict | BatchFailure] = {}
+        for batch_id, members in submitted.items():
+            mine = {cid: tid for cid, tid in members.items() if tid in by_id and tid not in outcomes}
+            if mine:
+                got = await self.llm.batch("draft", {c: requests[t] for c, t in mine.items()}, batch_id,
+                                           on_poll=on_poll, poll_seconds=self.batch_poll_seconds)
+                outcomes.update({mine[c]: o for c, o in got.items()})
+        again = [t for t in by_id if not isinstance(outcomes.get(t), dict)]
+        if again:
+            members = custom_ids(again)
+            got = await self.llm.batch("draft", {c: requests[t] for c, t in members.items()},
+                                       on_submit=lambda batch_id: on_submit(batch_id, members), on_poll=on_poll,
+                                       poll_seconds=self.batch_poll_seconds)
+            outcomes.update({members[c]: o for c, o in got.items()})
+        result = BatchDrafts()
+        for topic_id, outcome in outcomes.items():
+            if isinstance(outcome, BatchFailure):
+                result.failed[topic_id] = str(outcome)
+            elif outcome.get("stop_reason") == "end_turn" and post_problem(outcome) is None:
+                result.drafts[topic_id] = clean_post(text_of(outcome))
+            else:
+                try:
+                    result.drafts[topic_id] = await self.awrite(pipeline, by_id[topic_id])
+                except Refused as refusal:
+                    result.refused[topic_id] = refusal
+        result.failed.update({t: "no result in the batch" for t in by_id if t not in outcomes})
+        return result
 
+    # -- updating -----------------------------------------------------------------------------------------
     def update(self, pipeline: Pipeline, evidence: list[Evidence], history: list[dict] | None = None) -> Update:
         return self.llm.run(self.aupdate(pipeline, evidence, history or []))
 
@@ -103,33 +218,36 @@ class ClaudeEngine:
                                  feedback="\n".join(e.feedback) or "(none)",
                                  ground_truth=e.ground_truth.strip(),
                                  analysis=describe_spans(e.draft, e.ground_truth)) for e in latest[:PAIRS_SHOWN])
-        past = "\n".join(f"- epoch {h['epoch']}: {h['status']}, train edit cost {h.get('train_cost_before')} -> "
-                         f"{h.get('train_cost_after')}; {h.get('rationale', '')[:300]}" for h in history[-3:])
         others = ", ".join(f"{ROOT}/{p}" for p in sorted(pipeline.files) if p != STYLE)
         return render("optimizer_update", style=pipeline.files[STYLE].strip(), style_chars=len(pipeline.files[STYLE]),
-                      budget=self.style_budget, other_files=others or "(none)", history=past or "(none yet)",
+                      budget=self.style_budget, other_files=others or "(none)", history=past_updates(history),
                       epoch=epoch, shown=min(PAIRS_SHOWN, len(latest)), total=len(latest), pairs=pairs)
 
     async def edit_loop(self, files: dict[str, str], system: str, prompt: str, purpose: str = "update"):
-        """Let Claude edit `files` with the text editor tool until end_turn or the turn limit.
-        Returns (editor, rationale, tool log); the edits stay in the editor's memory."""
+        """Let Claude edit `files` with the text editor tool until it ends its turn or the turn limit.
+        Returns (editor, rationale, tool log); the edits stay in the editor's memory. Raises UpdateStopped when an
+        answer was cut, refused or unusable twice: then the edits must be thrown away."""
         editor = PipelineEditor(files, self.style_budget)
         messages: list[dict] = [{"role": "user", "content": prompt}]
         log: list[dict] = []
         rationale = ""
         for turn in range(1, self.max_turns + 1):
-            response = await self.llm.create(purpose, max_tokens=MAX_TOKENS_UPDATE, system=system, tools=[TOOL],
-                                             messages=messages)
-            messages.append({"role": "assistant", "content": response["content"]})
+            try:
+                response = await self.llm.complete(purpose, {"system": system, "tools": [TOOL],
+                                                             "messages": with_breakpoint(messages)})
+            except ModelStop as stop:
+                raise UpdateStopped(f"turn {turn}: {stop}") from None
+            content = sendable(response["content"])
             rationale = text_of(response).strip() or rationale
-            calls = [b for b in response["content"] if b.get("type") == "tool_use"]
+            calls = [b for b in content if b.get("type") == "tool_use"]
             if response.get("stop_reason") != "tool_use" or not calls:
                 break
+            messages.append({"role": "assistant", "content": content})
             results = []
             for call in calls:
                 output, is_error = editor.run(call.get("input"))
                 log.append({"turn": turn, "tool_input": call.get("input"), "error": output if is_error else None})
-                results.append({"type": "tool_result", "tool_use_id": call["id"], "content": output,
+                results.append({"type": "tool_result", "tool_use_id": call["id"], "content": output or "(no output)",
                                 "is_error": is_error})
             messages.append({"role": "user", "content": results})
         else:
@@ -137,9 +255,13 @@ class ClaudeEngine:
         return editor, rationale, log
 
     async def aupdate(self, pipeline: Pipeline, evidence: list[Evidence], history: list[dict]) -> Update:
-        system = render("optimizer_system", budget=self.style_budget)
-        editor, rationale, log = await self.edit_loop(pipeline.files, system,
-                                                      self._update_prompt(pipeline, evidence, history))
+        system = render("optimizer_system", budget=self.style_budget, rule_phrasings=render("rule_phrasings"))
+        try:
+            editor, rationale, log = await self.edit_loop(pipeline.files, system,
+                                                          self._update_prompt(pipeline, evidence, history))
+        except UpdateStopped as stopped:
+            reason = f"Claude could not finish the update ({stopped}); its edits were discarded"
+            return Update(pipeline, f"failed: {reason}", [], failed=reason)
         proposal = Pipeline(editor.files)
         problem = self._refusal(proposal)
         if problem:
@@ -154,3 +276,16 @@ class ClaudeEngine:
         if len(proposal.files[STYLE]) > self.style_budget:
             return f"STYLE.md is {len(proposal.files[STYLE])} characters, over its budget of {self.style_budget}"
         return None
+
+
+def past_updates(history: list[dict]) -> str:
+    """The last updates for the optimizer's prompt: each verdict, the train edit cost before and after (on the next
+    epoch's drafts), and the whole rationale."""
+    lines = []
+    for h in history[-3:]:
+        after = h.get("train_cost_after")
+        costs = (f"train words edited {h.get('train_cost_before')} -> {after}" if after is not None
+                 else f"train words edited {h.get('train_cost_before')} before it, not yet judged after")
+        lines.append(f"- update after epoch {h['epoch']}: {h['status']}; {costs}.\n  Rationale: "
+                     f"{(h.get('rationale') or '(none)').strip()}")
+    return "\n".join(lines) or "(none yet)"

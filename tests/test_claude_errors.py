@@ -1,0 +1,107 @@
+"""Every API error is one line that says what to do, in every command and in the notebook's status line: exit 2
+when the user must fix something (key, model, request), exit 1 when resuming later is the fix."""
+
+import json
+
+import pytest
+
+from writebot import bundled
+from writebot.testing.replies import scripted, tool_reply
+
+ERRORS = [  # (status, what the line must say, exit code)
+    (401, "check ANTHROPIC_API_KEY", 2),
+    (400, "the Claude API refused the request (400 invalid_request_error): simulated 400", 2),
+    (403, "may not do this", 2),
+    (429, "writebot resume", 1),
+    (500, "writebot resume", 1),
+    (529, "writebot resume", 1),
+]
+
+
+def always(status):
+    return lambda body: status
+
+
+def one_line(err):
+    """One error line (resume says first what it resumes), and no traceback."""
+    return len([line for line in err.splitlines() if line.startswith("writebot: error: ")]) == 1 \
+        and err.endswith("\n") and "Traceback" not in err and err.splitlines()[-1].startswith("writebot: error: ")
+
+
+@pytest.mark.parametrize("status, says, code", ERRORS)
+def test_simulate_and_resume(sim, cli, tmp_path, topics_file, status, says, code):
+    sim.expect_400 = True
+    sim.fault_for = always(status)
+    out = tmp_path / "r"
+    got, _, err = cli("simulate", "--engine", "claude", "--topics", topics_file, "--persona",
+                      bundled.persona("warm-casual"), "--epochs", "0", "--out", out)
+    assert (got, one_line(err)) == (code, True), err
+    assert says in err
+    run = json.loads((out / "run.json").read_text())
+    assert run["status"] == "failed" and says.split(":")[0] in run["error"]
+    if status in (429, 500, 529):
+        assert sim.message_calls == 5  # the first try and the SDK's 4 retries
+    got, _, err = cli("resume", out)
+    assert (got, one_line(err), says in err) == (code, True, True)
+    sim.fault_for = None  # fixed (or the API is back): resume finishes the run
+    assert cli("resume", out)[0] == 0
+
+
+def test_an_unknown_model_names_it_and_how_to_list_models(sim, cli, tmp_path, topics_file):
+    code, _, err = cli("simulate", "--engine", "claude", "--model", "claude-sonet-5-5", "--topics", topics_file,
+                       "--persona", bundled.persona("warm-casual"), "--epochs", "0", "--out", tmp_path / "r")
+    assert code == 2 and one_line(err)
+    assert "model 'claude-sonet-5-5' does not exist" in err and "writebot models" in err and "--model" in err
+
+
+@pytest.mark.parametrize("status, says, code", ERRORS)
+def test_init(sim, cli, tmp_path, status, says, code):
+    sim.expect_400 = True
+    (tmp_path / "ex").mkdir()
+    (tmp_path / "ex" / "a.md").write_text("# A\n\nHello.\n")
+    sim.fault_for = always(status)
+    got, _, err = cli("init", "--engine", "claude", "--description", "Chatty.", "--examples", tmp_path / "ex",
+                      "--out", tmp_path / "p")
+    assert (got, one_line(err)) == (code, True), err
+    assert (says if code == 2 else "try again later") in err and not (tmp_path / "p").exists()
+
+
+def test_models_lists_what_the_api_serves_and_explains_a_bad_key(sim, cli):
+    code, out, _ = cli("models")
+    assert code == 0 and "claude-sonnet-5-5" in out.split()
+    sim.api_key = "the-right-key"
+    code, _, err = cli("models")
+    assert code == 2 and one_line(err) and "check ANTHROPIC_API_KEY" in err
+
+
+@pytest.mark.parametrize("status, says, code", ERRORS)
+def test_the_notebook_status_line(sim, tmp_path, status, says, code):
+    from writebot.widgets import TrainingApp
+    from writebot.workbench import Workbench
+
+    sim.expect_400 = True
+    bench = Workbench.open(tmp_path / "wb", engine="claude")
+    app = TrainingApp(bench)
+    sim.fault_for = always(status)
+    app.own_title.value = "A New Topic"
+    app.own_points.value = "One point."
+    app.draft_button.click()
+    status_line = app.dashboard.status.value
+    assert (says if code == 2 else "try again later") in status_line and "\n" not in status_line
+
+
+def test_the_optimizer_failing_after_retries_leaves_the_pipeline_and_resume_continues(sim, cli, tmp_path,
+                                                                                     topics_file):
+    sim.responder = scripted(tool_reply({"command": "str_replace", "path": "/pipeline/STYLE.md",
+                                         "old_str": "Hello, dear readers!", "new_str": "Hi!"}))
+    sim.fault_for = lambda body: 529 if body.get("tools") else None
+    out = tmp_path / "r"
+    code, _, err = cli("simulate", "--engine", "claude", "--topics", topics_file, "--persona",
+                       bundled.persona("warm-casual"), "--epochs", "1", "--out", out)
+    assert code == 1 and one_line(err) and "overloaded_error" in err and f"writebot resume {out}" in err
+    assert not (out / "versions" / "epoch_001").exists() and not (out / "updates.jsonl").exists()
+    assert len((out / "feedback.jsonl").read_text().splitlines()) == 8
+    sim.fault_for = None
+    code, _, err = cli("resume", out)
+    assert code == 0, err
+    assert "Open with the line: Hi!" in (out / "versions" / "epoch_001" / "STYLE.md").read_text()

@@ -1,0 +1,98 @@
+"""Prompts a model can follow: no optimizer call when there is nothing to learn, an update history with verdicts,
+both costs and whole rationales, rule phrasings the optimizer can see, steps that yield to STYLE.md. And the SDK
+floor the code needs."""
+
+import json
+import re
+import tomllib
+
+from writebot import bundled
+from writebot.engines.claude import past_updates
+from writebot.pipeline import Pipeline
+from writebot.prompts import render
+from writebot.rules import parse_rule
+from writebot.testing.replies import echo_writer, scripted, text_reply, tool_reply
+
+from .conftest import ROOT
+
+
+def fitting_writer(body):
+    """Drafts that already carry warm-casual's every wish, so the reader edits nothing."""
+    reply = echo_writer(body)
+    if body.get("tools") or "<verdict>" in str(body.get("system")):
+        return reply
+    text = reply["content"][0]["text"].rstrip("\n")
+    title, _, rest = text.partition("\n\n")
+    return text_reply(f"{title}\n\nHi friends,\n\n{rest}\n\nThanks so much for reading.\n")
+
+
+def test_no_optimizer_call_when_the_drafts_needed_no_edits(sim, cli, tmp_path, write_yaml):
+    topics = write_yaml("t.yaml", [{"id": "a", "title": "Short", "points": ["Use it."], "split": "train"}])
+    sim.responder = fitting_writer
+    code, _, err = cli("simulate", "--engine", "claude", "--topics", topics, "--persona",
+                       bundled.persona("warm-casual"), "--epochs", "1", "--out", tmp_path / "r")
+    assert code == 0, err
+    assert not any(r.get("tools") for r in sim.requests)
+    update = json.loads((tmp_path / "r" / "updates.jsonl").read_text().splitlines()[0])
+    assert update["status"] == "unchanged" and update["rationale"].startswith("nothing to learn")
+
+
+def test_the_update_history_shows_verdicts_both_costs_and_whole_rationales(sim, cli, tmp_path, topics_file):
+    long = "I added a greeting rule because every draft lacked one. " * 8
+    sim.responder = scripted(tool_reply({"command": "str_replace", "path": "/pipeline/STYLE.md",
+                                         "old_str": "Hello, dear readers!", "new_str": "Hi friends,"}),
+                             text_reply(long.strip()), tool_reply({"command": "view", "path": "/pipeline"}),
+                             text_reply("Nothing more."))
+    assert cli("simulate", "--engine", "claude", "--topics", topics_file, "--persona",
+               bundled.persona("warm-casual"), "--epochs", "2", "--out", tmp_path / "r")[0] == 0
+    second = [r for r in sim.requests if r.get("tools")][2]["messages"][0]["content"][0]["text"]
+    history = second.split("Earlier updates", 1)[1].split("Reviewed drafts", 1)[0]
+    assert re.search(r"update after epoch 0: (accepted|rolled_back); train words edited \d+ -> \d+\.", history)
+    assert long.strip() in history and "pending" not in history and "None" not in history
+
+
+def test_past_updates_formats_a_not_yet_judged_update_plainly():
+    text = past_updates([{"epoch": 3, "status": "pending", "train_cost_before": 12, "train_cost_after": None,
+                          "rationale": "Shorter sentences."}])
+    assert "train words edited 12 before it, not yet judged after" in text and "None" not in text
+
+
+def test_the_optimizer_is_told_the_rule_phrasings_both_engines_act_on():
+    system = render("optimizer_system", budget=4000, rule_phrasings=render("rule_phrasings"))
+    examples = [line.strip().split("   (")[0] for line in render("rule_phrasings").splitlines()
+                if line.startswith("  ")]
+    assert len(examples) == 9 and all(parse_rule(line) is not None for line in examples)
+    assert all(line in system for line in examples)
+    assert '"## Notes" section' in system and "when there are any" in system
+
+
+def test_the_starter_style_guide_lists_the_same_phrasings_in_a_comment():
+    style = Pipeline.load(bundled.starter_pipeline()).files["STYLE.md"]
+    comment = style.split("<!--", 1)[1].split("-->", 1)[0]
+    listed = [line.strip() for line in comment.splitlines()[1:] if line.strip()]
+    expected = [line.strip() for line in render("rule_phrasings").splitlines() if line.startswith("  ")]
+    assert listed == expected
+    assert "## Notes" not in style.split("<!--")[0].split("## Rules")[0].replace('"## Notes" section', "")
+
+
+def test_the_starter_steps_yield_to_style_rules():
+    steps = "\n".join(Pipeline.load(bundled.starter_pipeline()).steps.values())
+    assert "add no new claims" not in steps and "Carry the text of every point" not in steps
+    assert "unless a rule in STYLE.md" in steps and "win over these steps" in steps
+
+
+def test_the_sdk_floor_is_the_version_the_code_needs():
+    """dev/sdk_floor.py found 1.9.0 as the first anthropic release with all the code relies on (the model ids
+    claude-sonnet-5-5 and others in ModelParam, output_config.effort with xhigh, adaptive thinking, top-level
+    cache_control, usage.output_tokens_details, stop_details on refusals, the httpx2 transport)."""
+    import anthropic
+    from packaging.version import Version
+
+    deps = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    floor = Version(next(d for d in deps if d.startswith("anthropic")).split(">=")[1])
+    assert floor >= Version("1.9.0")
+    assert Version(anthropic.__version__) >= floor
+    from anthropic.types import OutputConfigParam, RefusalStopDetails, ThinkingConfigAdaptiveParam, Usage
+
+    assert "xhigh" in str(OutputConfigParam.__annotations__["effort"])
+    assert ThinkingConfigAdaptiveParam and RefusalStopDetails and "output_tokens_details" in Usage.model_fields
