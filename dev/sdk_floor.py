@@ -1,10 +1,12 @@
 """Find the oldest anthropic SDK release that has everything writebot's Claude path relies on (a dev tool: it
 downloads wheels from the package index, so run it on a machine that reaches PyPI, never in tests).
 
-    python dev/sdk_floor.py            # prints the probes per release and the floor to put in pyproject.toml
+    python dev/sdk_floor.py                 # the probes per release, and the first release that has them all
+    python dev/sdk_floor.py --verify 1.9.0  # the Claude tests, in a fresh venv with that release (slow)
 
 Probes: the default model id in ModelParam, output_config.effort with "xhigh", adaptive thinking, top-level
-cache_control, usage.output_tokens_details, stop_details on refusals, and the httpx2 transport.
+cache_control, usage.output_tokens_details, stop_details on refusals, and the httpx2 transport. The probes read
+types only; --verify runs the code: a fresh clone of this checkout's HEAD, installed with that release pinned.
 """
 
 from __future__ import annotations
@@ -48,7 +50,29 @@ def probe(version: str, folder: Path) -> dict[str, bool]:
     return found
 
 
+CLAUDE_TESTS = ["tests/test_claude.py", "tests/test_claude_stops.py", "tests/test_claude_errors.py",
+                "tests/test_claude_costs.py", "tests/test_claude_batches.py", "tests/test_claude_prompts.py",
+                "tests/test_contract.py", "tests/test_simulator.py"]
+
+
+def verify(version: str) -> int:
+    root = Path(__file__).resolve().parent.parent
+    with tempfile.TemporaryDirectory() as tmp:
+        clone = Path(tmp) / "writebot"
+        subprocess.run(["git", "clone", "-q", str(root), str(clone)], check=True)
+        subprocess.run([sys.executable, "-m", "venv", str(clone / ".venv")], check=True)
+        python = str(clone / ".venv" / "bin" / "python")
+        subprocess.run([python, "-m", "pip", "install", "-q", "-e", f"{clone}[dev]", f"anthropic=={version}"],
+                       check=True)
+        print(subprocess.run([python, "-c", "import anthropic; print('anthropic', anthropic.__version__)"],
+                             capture_output=True, text=True, check=True).stdout.strip())
+        return subprocess.run([python, "-m", "pytest", "-q", "-p", "no:cacheprovider", *CLAUDE_TESTS],
+                              cwd=clone).returncode
+
+
 def main() -> None:
+    if sys.argv[1:2] == ["--verify"]:
+        sys.exit(verify(sys.argv[2]))
     candidates = [v for v in versions() if v[0].isdigit() and int(v.split(".")[0]) >= 1]
     with tempfile.TemporaryDirectory() as tmp:
         low, high = 0, len(candidates) - 1  # all probes only ever appear, so bisect on "all true"

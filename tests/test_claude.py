@@ -161,7 +161,10 @@ def test_usage_csv_sums_equal_what_the_api_reported(sim, cli, tmp_path, topics_f
 
 
 def test_default_model_is_current_and_not_deprecated():
-    from anthropic._data import DEPRECATED_MODELS
+    try:
+        from anthropic._data import DEPRECATED_MODELS
+    except ImportError:  # anthropic < 1.12 keeps the list beside messages.create
+        from anthropic.resources.messages.messages import DEPRECATED_MODELS
     from anthropic.types.model_param import ModelParam
 
     assert DEFAULT_MODEL not in DEPRECATED_MODELS

@@ -18,14 +18,25 @@ class Explained:
     exit_code: int
 
 
+def api_message(exc) -> str:
+    """The API's own `error.message` (from the response body, so it works with every SDK since the floor)."""
+    body = getattr(exc, "body", None)
+    error = body.get("error") if isinstance(body, dict) else None
+    if isinstance(error, dict) and error.get("message"):
+        return str(error["message"])
+    return getattr(exc, "message", "") or str(exc)
+
+
 def _status(exc) -> str:
-    kind = getattr(exc, "type", None) or ""
+    body = getattr(exc, "body", None)
+    error = body.get("error") if isinstance(body, dict) else None
+    kind = error.get("type", "") if isinstance(error, dict) else ""
     return f"{exc.status_code} {kind}".strip()
 
 
 def explain(exc: BaseException, run_dir: str | None = None) -> Explained | None:
     """One line for an API error or a ModelStop (None for anything else). With `run_dir`, the line ends with how to
-    continue the run."""
+    continue the run. Decided on the HTTP status, not the SDK's exception classes, which vary between releases."""
     import anthropic
 
     resume = f"writebot resume {run_dir}" if run_dir else None
@@ -33,28 +44,29 @@ def explain(exc: BaseException, run_dir: str | None = None) -> Explained | None:
         return Explained(f"{exc}" + (f"; nothing partial was recorded. Continue with: {resume}" if resume else ""), 1)
     if not isinstance(exc, anthropic.APIError):
         return None
-    api_message = getattr(exc, "api_message", None) or getattr(exc, "message", "") or str(exc)
     after_fix = f"; then continue with: {resume}" if resume else ""
-    if isinstance(exc, anthropic.AuthenticationError):
-        return Explained(f"the Claude API rejected the API key ({_status(exc)}: {api_message}); check "
-                         f"ANTHROPIC_API_KEY (and ANTHROPIC_BASE_URL if you set it){after_fix}", 2)
-    if isinstance(exc, anthropic.PermissionDeniedError):
-        return Explained(f"the API key may not do this ({_status(exc)}: {api_message}); check the key's workspace "
-                         f"and model access{after_fix}", 2)
-    if isinstance(exc, anthropic.NotFoundError):
-        if api_message.startswith("model:"):
-            model = api_message.split(":", 1)[1].strip()
-            return Explained(f"model '{model}' does not exist for this API ({_status(exc)}); list the models you can "
-                             "use with 'writebot models' and start again with --model ID (or WRITEBOT_MODEL)", 2)
-        return Explained(f"not found ({_status(exc)}: {api_message}); check ANTHROPIC_BASE_URL{after_fix}", 2)
-    if isinstance(exc, anthropic.PaymentRequiredError):
-        return Explained(f"billing problem ({_status(exc)}: {api_message}); check your plan and credits{after_fix}", 2)
-    if isinstance(exc, anthropic.APIStatusError) and exc.status_code < 500 and exc.status_code not in (408, 409, 429):
-        return Explained(f"the Claude API refused the request ({_status(exc)}): {api_message}", 2)
     if isinstance(exc, anthropic.APIConnectionError):
         what = "timed out" if isinstance(exc, anthropic.APITimeoutError) else "could not be reached"
         return Explained(f"the Claude API {what} after the SDK's retries ({type(exc).__name__}); check your network "
                          f"and ANTHROPIC_BASE_URL; nothing recorded is lost"
                          + (f". Continue with: {resume}" if resume else ""), 1)
-    return Explained(f"the Claude API kept failing after the SDK's retries ({_status(exc)}: {api_message}); nothing "
+    status = getattr(exc, "status_code", None)
+    message = api_message(exc)
+    if status == 401:
+        return Explained(f"the Claude API rejected the API key ({_status(exc)}: {message}); check "
+                         f"ANTHROPIC_API_KEY (and ANTHROPIC_BASE_URL if you set it){after_fix}", 2)
+    if status == 403:
+        return Explained(f"the API key may not do this ({_status(exc)}: {message}); check the key's workspace "
+                         f"and model access{after_fix}", 2)
+    if status == 404:
+        if message.startswith("model:"):
+            model = message.split(":", 1)[1].strip()
+            return Explained(f"model '{model}' does not exist for this API ({_status(exc)}); list the models you can "
+                             "use with 'writebot models' and start again with --model ID (or WRITEBOT_MODEL)", 2)
+        return Explained(f"not found ({_status(exc)}: {message}); check ANTHROPIC_BASE_URL{after_fix}", 2)
+    if status == 402:
+        return Explained(f"billing problem ({_status(exc)}: {message}); check your plan and credits{after_fix}", 2)
+    if isinstance(status, int) and status < 500 and status not in (408, 409, 429):
+        return Explained(f"the Claude API refused the request ({_status(exc)}): {message}", 2)
+    return Explained(f"the Claude API kept failing after the SDK's retries ({_status(exc)}: {message}); nothing "
                      "recorded is lost" + (f". Continue with: {resume}" if resume else "; try again later"), 1)
