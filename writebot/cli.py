@@ -49,24 +49,23 @@ def _positive(text: str) -> int:
     return value
 
 
-def _money(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an amount in USD, got {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be more than 0, got {value}")
-    return value
+def _usd(what: str, zero_ok: bool):
+    """An argparse type for a USD amount: more than 0, or (zero_ok) 0 or more."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
+        if value < 0 or (value == 0 and not zero_ok):
+            raise argparse.ArgumentTypeError(f"must be {'0 or more' if zero_ok else 'more than 0'}, got {value}")
+        return value
+
+    return parse
 
 
-def _price(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected USD per million tokens, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
-    return value
+_money = _usd("an amount in USD", zero_ok=False)
+_price = _usd("USD per million tokens", zero_ok=True)
 
 
 def _default_out(kind: str) -> Path:
