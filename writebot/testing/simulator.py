@@ -113,7 +113,8 @@ class Simulator:
         self.stop()
 
     def start(self) -> Simulator:
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
+        server_class = type("Server", (ThreadingHTTPServer,), {"request_queue_size": 128})  # many clients at once
+        self._server = server_class(("127.0.0.1", 0), _handler(self))
         self._server.daemon_threads = True
         threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
         return self
