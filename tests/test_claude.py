@@ -296,7 +296,9 @@ def test_malformed_tool_input_is_a_tool_error_and_the_loop_goes_on(sim, call, me
 
 
 def test_style_budget_refuses_an_edit_that_grows_the_guide_too_much():
-    editor = PipelineEditor(starter().files, style_budget=len(starter().files["STYLE.md"]) + 10)
+    from writebot.pipeline import without_comments
+
+    editor = PipelineEditor(starter().files, style_budget=len(without_comments(starter().files["STYLE.md"])) + 10)
     output, is_error = editor.run({"command": "insert", "path": "/pipeline/STYLE.md", "insert_line": 1,
                                    "insert_text": "x" * 50})
     assert is_error and "over its budget" in output
@@ -501,3 +503,27 @@ def test_shipped_cassette_is_current(tmp_path, monkeypatch):
     shipped = bundled.data_dir() / "cassettes" / "claude-demo.jsonl"
     assert keys == [json.loads(x)["key"] for x in shipped.read_text().splitlines()], (
         "stale cassette: run python -m writebot.impersonator data/cassettes/claude-demo.jsonl")
+
+
+def test_a_resumed_run_keeps_the_effort_it_started_with(sim, cli, tmp_path, topics_file, monkeypatch):
+    out = tmp_path / "r"
+    monkeypatch.setenv("WRITEBOT_EFFORT", "medium")
+    assert simulate(cli, tmp_path, topics_file, "--epochs", "0", "--concurrency", "1",
+                    "--max-cost-usd", "0.000001")[0] == 0  # stopped after the first draft
+    monkeypatch.setenv("WRITEBOT_EFFORT", "xhigh")  # what this shell says now does not change the run
+    sim.requests.clear()
+    assert cli("resume", out, "--max-cost-usd", "100")[0] == 0
+    assert {r["output_config"]["effort"] for r in sim.requests} == {"medium"}
+    monkeypatch.setenv("WRITEBOT_EFFORT", "low")
+    assert simulate(cli, tmp_path, topics_file, "--epochs", "0", "--effort", "", out="defaults")[0] == 0
+    assert json.loads((tmp_path / "defaults" / "run.json").read_text())["effort"] == ""
+
+
+def test_a_server_that_refuses_the_warm_up_still_gets_its_drafts(sim, cli, tmp_path, topics_file):
+    sim.expect_400 = True
+    sim.fault_for = lambda body: 400 if body["max_tokens"] == 0 else None
+    code, _, err = simulate(cli, tmp_path, topics_file, "--epochs", "1", "--concurrency", "4")
+    assert code == 0, err
+    assert sum(r["max_tokens"] == 0 for r in sim.requests) == 0 and len(sim.errors) == 1  # tried once, then not
+    code, _, err = simulate(cli, tmp_path, topics_file, "--epochs", "0", "--no-cache-warmup", out="off")
+    assert code == 0 and len(sim.errors) == 1

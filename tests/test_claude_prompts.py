@@ -84,7 +84,8 @@ def test_the_starter_steps_yield_to_style_rules():
 def test_the_sdk_floor_is_the_version_the_code_needs():
     """dev/sdk_floor.py found 1.9.0 as the first anthropic release with all the code relies on (the model ids
     claude-sonnet-5-5 and others in ModelParam, output_config.effort with xhigh, adaptive thinking, top-level
-    cache_control, usage.output_tokens_details, stop_details on refusals, the httpx2 transport)."""
+    cache_control, usage.output_tokens_details, stop_details on refusals, the httpx2 transport); .ci/run runs the
+    Claude tests again with exactly the floor release (dev/sdk_floor.py --verify)."""
     import anthropic
     from packaging.version import Version
 
@@ -96,3 +97,19 @@ def test_the_sdk_floor_is_the_version_the_code_needs():
 
     assert "xhigh" in str(OutputConfigParam.__annotations__["effort"])
     assert ThinkingConfigAdaptiveParam and RefusalStopDetails and "output_tokens_details" in Usage.model_fields
+
+
+def test_the_writer_does_not_see_style_comments_and_they_do_not_count_against_the_budget():
+    from writebot.editor import PipelineEditor
+    from writebot.engines.claude import system_prefix
+
+    pipeline = Pipeline.load(bundled.starter_pipeline())
+    prompt = system_prefix(pipeline)
+    assert "Open with the line: Hello, dear readers!" in prompt and "Hi friends," not in prompt
+    assert "<!--" not in prompt and "Rule phrasings" not in prompt
+    style = pipeline.files["STYLE.md"]
+    visible = len(style) - len(style.split("<!--")[1].split("-->")[0]) - len("<!---->\n")
+    editor = PipelineEditor(pipeline.files, style_budget=visible)
+    assert editor.run({"command": "create", "path": "/pipeline/STYLE.md", "file_text": style}) == \
+        (f"/pipeline/STYLE.md saved ({len(style)} characters).", False)
+    assert editor.run({"command": "create", "path": "/pipeline/STYLE.md", "file_text": style + "x"})[1]

@@ -197,3 +197,51 @@ def test_a_refused_revision_shows_one_line_in_the_notebook_status(sim, tmp_path)
     sim.fault_for = when(lambda b: "Revise this draft" in last_user_text(b), "refusal", times=2)
     with pytest.raises(Refused):
         bench.suggest_revision(before, "Shorter, please.")
+
+
+# -- the deferred gate with refusals ------------------------------------------------------------------------
+def test_the_gate_compares_only_topics_reviewed_in_both_epochs(sim, cli, tmp_path, topics_file):
+    """An update that makes every draft one word worse is rolled back, even when the most-edited topic of the epoch
+    before is refused after it (a plain sum would then call the update an improvement)."""
+    from writebot.testing.replies import system_text
+
+    def writer(body):
+        reply = echo_writer(body)
+        if not body.get("tools") and "- Say utilize more." in system_text(body):
+            reply["content"][0]["text"] = reply["content"][0]["text"].rstrip("\n") + " Utilize it.\n"
+        return reply
+
+    sim.responder = scripted(tool_reply({"command": "str_replace", "path": "/pipeline/STYLE.md",
+                                         "old_str": "- Close with the line: Until next time, happy exploring!",
+                                         "new_str": "- Close with the line: Until next time, happy exploring!\n"
+                                                    "- Say utilize more."}),
+                             text_reply("Added a rule."), drafts=writer)
+    sim.fault_for = when(lambda b: is_draft_of("topic-0")(b) and "- Say utilize more." in str(b["system"]),
+                         "refusal", times=2)
+    out = tmp_path / "r"
+    code, _, err = simulate(cli, out, topics_file, "--epochs", "1")
+    assert code == 0, err
+    verdict = next(u for u in records(out, "updates.jsonl") if u.get("kind") == "gate")
+    assert verdict["status"] == "rolled_back" and verdict["topics_compared"] == 5  # 6 train topics, one refused
+    assert verdict["train_cost_after"] == verdict["train_cost_before"] + 5
+
+
+def test_an_epoch_whose_train_topics_were_all_refused_is_not_sent_to_the_optimizer(sim, cli, tmp_path, write_yaml):
+    topics = write_yaml("t.yaml", [{"id": "a", "title": "Only One", "points": ["Utilize it."], "split": "train"}])
+    sim.fault_for = lambda body: "refusal" if body["max_tokens"] and not body.get("tools") else None
+    out = tmp_path / "r"
+    code, _, err = cli("simulate", "--engine", "claude", "--topics", topics, "--persona",
+                       bundled.persona("warm-casual"), "--epochs", "1", "--out", out)
+    assert code == 0, err
+    update = records(out, "updates.jsonl")[0]
+    assert update["status"] == "unchanged" and "no train draft of epoch 0 was reviewed (1 refused)" in \
+        update["rationale"]
+    assert not any(r.get("tools") for r in sim.requests)
+
+
+def test_a_refusal_after_partial_text_never_becomes_a_draft(sim):
+    sim.fault_for = when(lambda b: b["max_tokens"] == 8000, "refusal_partial", times=2)
+    with pytest.raises(Refused):
+        make_engine("claude", llm=LLM(DEFAULT_MODEL)).write(starter(), make_topics(1)[0])
+    assert [a["stop_reason"] for _, a in sim.exchanges] == ["max_tokens", "refusal", "refusal"]
+    assert all(a["content"] for _, a in sim.exchanges[1:])  # there was text, and it was not used

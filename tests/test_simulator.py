@@ -280,3 +280,35 @@ def test_a_batched_request_the_api_rejects_is_an_errored_result(sim):
 
 def test_models_are_listed(sim):
     assert MODEL in [m.id for m in client(sim).models.list()]
+
+
+def test_a_refusal_can_come_after_partial_text(sim):
+    sim.faults.append("refusal_partial")
+    message = ask(sim)
+    assert message.stop_reason == "refusal" and message.content[0].text and message.stop_details.category
+
+
+def test_max_tokens_cuts_the_text_when_there_is_no_thinking(sim):
+    sim.faults.append("max_tokens")
+    message = ask(sim, model="claude-haiku-4-5")
+    full = ask(sim, model="claude-haiku-4-5")
+    assert message.stop_reason == "max_tokens" and 0 < len(message.content[0].text) < len(full.content[0].text)
+
+
+def test_a_sonnet_5_5_thinking_block_is_bound_to_the_conversation_before_it(sim):
+    tools = [{"type": "text_editor_20250728", "name": "str_replace_based_edit_tool"}]
+    sim.responder = lambda body: (tool_reply({"command": "view", "path": "/pipeline"})
+                                  if len(body["messages"]) == 1 else text_reply("done"))
+    first = ask(sim, tools=tools, messages=[{"role": "user", "content": "Edit the guide."}])
+    turn = [b.model_dump(exclude_none=True) for b in first.content]
+    use = next(b for b in turn if b["type"] == "tool_use")
+    result = {"role": "user", "content": [{"type": "tool_result", "tool_use_id": use["id"], "content": "ok"}]}
+
+    def again(opening):
+        return ask(sim, tools=tools, messages=[{"role": "user", "content": [
+            {"type": "text", "text": opening, "cache_control": {"type": "ephemeral"}}]},
+            {"role": "assistant", "content": turn}, result])
+
+    assert again("Edit the guide.").stop_reason == "end_turn"  # a moved cache breakpoint changes nothing
+    with pytest.raises(anthropic.BadRequestError, match="bound to a different conversation"):
+        again("Edit the guide, please.")

@@ -34,6 +34,24 @@ def _status(exc) -> str:
     return f"{exc.status_code} {kind}".strip()
 
 
+def _path(exc) -> str:
+    request = getattr(exc, "request", None)
+    return str(request.url.path) if request is not None else ""
+
+
+def _requested_model(exc) -> str | None:
+    """The model a 404 from POST /v1/messages was about: named in the API's message, else read off the request."""
+    import json
+
+    message = api_message(exc)
+    if message.startswith("model:"):
+        return message.split(":", 1)[1].strip()
+    try:
+        return json.loads(exc.request.content)["model"]
+    except (AttributeError, ValueError, KeyError, TypeError):
+        return None
+
+
 def explain(exc: BaseException, run_dir: str | None = None) -> Explained | None:
     """One line for an API error or a ModelStop (None for anything else). With `run_dir`, the line ends with how to
     continue the run. Decided on the HTTP status, not the SDK's exception classes, which vary between releases."""
@@ -59,8 +77,8 @@ def explain(exc: BaseException, run_dir: str | None = None) -> Explained | None:
         return Explained(f"the API key may not do this ({_status(exc)}: {message}); check the key's workspace "
                          f"and model access{after_fix}", 2)
     if status == 404:
-        if message.startswith("model:"):
-            model = message.split(":", 1)[1].strip()
+        model = _requested_model(exc) if message.startswith("model:") or _path(exc).endswith("/v1/messages") else None
+        if model:
             return Explained(f"model '{model}' does not exist for this API ({_status(exc)}); list the models you can "
                              "use with 'writebot models' and start again with --model ID (or WRITEBOT_MODEL)", 2)
         return Explained(f"not found ({_status(exc)}: {message}); check ANTHROPIC_BASE_URL{after_fix}", 2)

@@ -98,8 +98,8 @@ def drive(run: RunStore, max_cost_usd: float | None = None) -> int:
         return explained.exit_code
     except BatchIncomplete as exc:
         run.set_status("failed", error=str(exc))
-        print(f"writebot: {exc}. Continue with: writebot resume {run.path}", file=sys.stderr)
-        return 1
+        print(f"writebot: error: {exc}. Continue with: writebot resume {run.path}", file=sys.stderr)
+        return exc.exit_code
     except InputError:
         run.set_status("failed")
         raise
@@ -110,6 +110,9 @@ def drive(run: RunStore, max_cost_usd: float | None = None) -> int:
 
 
 def report(run: RunStore) -> int:
+    if not run.records and run.refused:  # nothing to plot: say what happened instead
+        print(f"{run.path}: no draft was reviewed; all {len(run.refused)} were refused by Claude (refusals.jsonl)")
+        return 0
     figure = write_plots(run)
     print(summary_table(run))
     print(f"\nrun folder: {run.path}\nlearning curve: {figure}")
@@ -121,7 +124,8 @@ def options_from(args: argparse.Namespace, engine: str) -> RunOptions:
                       concurrency=args.concurrency, max_cost_usd=args.max_cost_usd,
                       record=str(args.record) if args.record else None,
                       cassette=str(args.cassette) if args.cassette else None, style_budget=args.style_budget,
-                      batch_api=args.batch_api, effort=args.effort, price_in=args.price_in, price_out=args.price_out)
+                      batch_api=args.batch_api, effort=args.effort, price_in=args.price_in, price_out=args.price_out,
+                      cache_warmup=not args.no_cache_warmup)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -165,8 +169,8 @@ def cmd_resume(args: argparse.Namespace) -> int:
     if run.config.get("user") == "human":
         raise InputError(f"{run.path}: a run trained by hand; continue it in notebook 02 (RUN_DIR = '{run.path}') "
                          "or with writebot.workbench.Workbench.open")
-    if args.max_cost_usd is not None:  # a flag that cannot work is exit 2 before the run is touched
-        check_options(replace(RunOptions.from_config(run.config), max_cost_usd=args.max_cost_usd))
+    options = RunOptions.from_config(run.config)  # what cannot work is exit 2 before the run is touched
+    check_options(replace(options, max_cost_usd=args.max_cost_usd or options.max_cost_usd))
     if run.config.get("status") == "complete":
         print(f"{run.path}: run already complete.", file=sys.stderr)
         return report(run)
@@ -250,6 +254,8 @@ def _simulate_args(sim: argparse.ArgumentParser) -> None:
     sim.add_argument("--batch-api", action="store_true",
                      help="send each epoch's drafts through the Message Batches API (half price, slower)")
     _claude_args(sim)
+    sim.add_argument("--no-cache-warmup", action="store_true",
+                     help="no max_tokens 0 request before a version's drafts (for a server that refuses one)")
     sim.add_argument("--price-in", type=_price, help="USD per million input tokens, for a model without a price")
     sim.add_argument("--price-out", type=_price, help="USD per million output tokens, for a model without a price")
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import PurePosixPath
 
-from writebot.pipeline import STYLE
+from writebot.pipeline import STYLE, without_comments
 
 ROOT = "/pipeline"
 TOOL = {"type": "text_editor_20250728", "name": "str_replace_based_edit_tool"}
@@ -71,8 +71,9 @@ class PipelineEditor:
         return path
 
     def _store(self, path: str, text: str) -> str:
-        if path == STYLE and len(text) > self.style_budget:
-            raise ToolError(f"STYLE.md would be {len(text)} characters, over its budget of {self.style_budget}; "
+        if path == STYLE and len(without_comments(text)) > self.style_budget:
+            raise ToolError(f"STYLE.md would be {len(without_comments(text))} characters (comments left out), over "
+                            f"its budget of {self.style_budget}; "
                             "make it shorter (merge or drop rules) and try again")
         self.files[path] = text
         self.edits += 1

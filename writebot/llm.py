@@ -25,12 +25,13 @@ from typing import Any
 
 from writebot.errors import InputError
 from writebot.files import JsonlLog
-from writebot.models import larger_budget, settings
+from writebot.models import check_effort, larger_budget, settings
 from writebot.pricing import Price, cost_usd, price_of, warn_unpriced
 
 DEFAULT_MODEL = "claude-sonnet-5-5"  # current in the installed SDK, not in its deprecated list
 USAGE_COLUMNS = ["purpose", "model", "input_tokens", "output_tokens", "cache_read_input_tokens",
-                 "cache_creation_input_tokens", "latency_s", "cost_usd", "epoch", "thinking_tokens", "stop_reason"]
+                 "cache_creation_input_tokens", "latency_s", "cost_usd", "epoch", "thinking_tokens", "stop_reason",
+                 "message_id"]
 USABLE_STOPS = ("end_turn", "tool_use", "stop_sequence")
 
 
@@ -68,11 +69,17 @@ class BadOutput(ModelStop):
 
 @dataclass(frozen=True)
 class BatchFailure:
-    """A batch result that is not a message: errored (with the API's error), canceled or expired."""
+    """A batch result that is not a message: errored (with the API's error), canceled, expired, or missing."""
 
     kind: str
     error_type: str | None = None
     message: str | None = None
+
+    @property
+    def yours_to_fix(self) -> bool:
+        """The API found the request, the key or the model wrong: sending it again as it is will not help."""
+        return self.error_type in ("invalid_request_error", "authentication_error", "permission_error",
+                                   "not_found_error", "billing_error")
 
     def __str__(self) -> str:
         return self.kind + (f" ({self.error_type}: {self.message})" if self.error_type else "")
@@ -141,6 +148,7 @@ class LLM:
         self.max_cost_usd = max_cost_usd
         self.http_client = http_client
         self.effort = effort or {}
+        check_effort(model, self.effort)  # a level the model does not take is exit 2 now, not a 400 mid-run
         self.price = price or price_of(model)
         self._warned_unpriced = False
         self.recorder = JsonlLog(record) if record else None
@@ -285,8 +293,9 @@ class LLM:
                 outcomes[item.custom_id] = BatchFailure("errored", error.type, error.message)
             else:
                 outcomes[item.custom_id] = BatchFailure(result.type)
-        messages = [o for o in outcomes.values() if isinstance(o, dict)]
-        for message in messages:
+        counted = {r.get("message_id") for r in self.usage.rows} - {None, ""}
+        messages = [o for o in outcomes.values() if isinstance(o, dict) and o.get("id") not in counted]
+        for message in messages:  # a batch collected again (a resumed run) is not counted, nor billed, twice
             self.account(purpose, message, (time.perf_counter() - started) / max(1, len(messages)), batch=True)
         return outcomes
 
@@ -301,7 +310,7 @@ class LLM:
                "cost_usd": "" if self.price is None else round(cost_usd(self.price, usage, batch), 6),
                "epoch": "" if self.epoch is None else self.epoch,
                "thinking_tokens": (usage.get("output_tokens_details") or {}).get("thinking_tokens", ""),
-               "stop_reason": response.get("stop_reason", "")}
+               "stop_reason": response.get("stop_reason", ""), "message_id": response.get("id", "")}
         self.usage.add(row)
 
     async def list_models(self) -> list[str]:

@@ -96,8 +96,8 @@ def check_effort(model: str, overrides: dict[str, str]) -> None:
     for purpose, level in overrides.items():
         if level not in model_spec.efforts:
             levels = ", ".join(model_spec.efforts) or "none: it takes no effort setting"
-            raise InputError(f"--effort {purpose}={level}: {model} does not take effort '{level}' (its levels: "
-                             f"{levels}); pick another level or model")
+            raise InputError(f"effort {purpose}={level} (from --effort or WRITEBOT_EFFORT): {model} does not take "
+                             f"effort '{level}' (its levels: {levels}); pick another level or model")
 
 
 def settings(model: str, purpose: str, overrides: dict[str, str] | None = None) -> dict:

@@ -20,6 +20,13 @@ STYLE = "STYLE.md"
 STEPS = "steps"
 EXAMPLES = "examples"
 _SECTION = re.compile(r"(?m)^## +(.+?)\s*$")
+_COMMENT = re.compile(r"<!--.*?-->\n?", re.S)
+
+
+def without_comments(text: str) -> str:
+    """STYLE.md as the writer reads it: HTML comments (notes for the people and the optimizer who edit the guide)
+    are left out; they do not count against its size budget either."""
+    return _COMMENT.sub("", text)
 
 
 @dataclass(frozen=True)

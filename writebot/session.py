@@ -84,8 +84,8 @@ def build_llm(options: RunOptions, usage: UsageLog) -> LLM | None:
 def start_run(out: Path, topics_file: Path, persona_file: Path, pipeline_dir: Path, options: RunOptions,
               command: str) -> RunStore:
     """Validate every input, then create the run folder (nothing is written if an input is bad)."""
-    if options.effort is None and os.environ.get("WRITEBOT_EFFORT"):
-        options.effort = os.environ["WRITEBOT_EFFORT"]  # recorded, so a resumed run keeps the same effort
+    if options.effort is None:  # recorded ("" = the defaults), so a resumed run keeps the same effort
+        options.effort = os.environ.get("WRITEBOT_EFFORT", "")
     check_options(options)
     topics = load_topics(topics_file)
     persona = load_persona(persona_file)

@@ -103,7 +103,12 @@ async def _close_clients(engine: Engine, user: User) -> None:
 
 
 class BatchIncomplete(Exception):
-    """Some batched drafts failed; the ones that succeeded are recorded and resume retries the rest."""
+    """Some batched drafts failed; the ones that succeeded are recorded and resume sends the rest again.
+    exit_code 2 when the API rejected a request (the user must fix something first), else 1."""
+
+    def __init__(self, message: str, exit_code: int):
+        super().__init__(message)
+        self.exit_code = exit_code
 
 
 async def batch_all(run: RunStore, engine, user: User, pipeline: Pipeline, todo: list[Topic], epoch: int,
@@ -140,8 +145,11 @@ async def batch_all(run: RunStore, engine, user: User, pipeline: Pipeline, todo:
             bar.close()
     if result.failed:
         shown = "; ".join(f"{t}: {why}" for t, why in sorted(result.failed.items())[:3])
+        done = len(result.drafts) + len(result.refused)
+        fix = any(f.yours_to_fix for f in result.failed.values())
         raise BatchIncomplete(f"{len(result.failed)} batched drafts failed ({shown}"
-                              f"{'; ...' if len(result.failed) > 3 else ''}); the others are recorded")
+                              f"{'; ...' if len(result.failed) > 3 else ''}); {done} others are recorded"
+                              + ("; fix what the API says first" if fix else ""), 2 if fix else 1)
 
 
 def refusal_record(refusal: Refused, topic: Topic, epoch: int, pipeline: Pipeline) -> dict:
@@ -166,8 +174,10 @@ def evidence(run: RunStore, topics: list[Topic], upto: int) -> list[Evidence]:
             for r in rows]
 
 
-def train_cost(run: RunStore, epoch: int) -> int:
-    return sum(r["word_edit_distance"] for r in run.records if r["epoch"] == epoch and r["split"] == "train")
+def train_costs(run: RunStore, epoch: int) -> dict[str, int]:
+    """Words edited per train topic reviewed in `epoch` (a refused topic has no entry)."""
+    return {r["topic_id"]: r["word_edit_distance"] for r in run.records if r["epoch"] == epoch
+            and r["split"] == "train"}
 
 
 def step(run: RunStore, engine: Engine, pipeline: Pipeline, topics: list[Topic], epoch: int) -> None:
@@ -175,13 +185,17 @@ def step(run: RunStore, engine: Engine, pipeline: Pipeline, topics: list[Topic],
     back if that raises this epoch's train edit cost. Deferred gate (Claude): judged on the next epoch's drafts.
     Drafts that needed no edits and got no feedback teach nothing: the optimizer is not called, the update is
     recorded unchanged."""
-    before = train_cost(run, epoch)
+    reviewed = [r for r in run.records if r["epoch"] == epoch and r["split"] == "train"]
+    before = sum(r["word_edit_distance"] for r in reviewed)
     record = {"epoch": epoch, "from_version": pipeline.version_hash, "train_cost_before": before, "time": now()}
-    if before == 0 and not any(r["feedback"] for r in run.records if r["epoch"] == epoch and r["split"] == "train"):
+    if before == 0 and not any(r["feedback"] for r in reviewed):
+        why = (f"epoch {epoch}'s train drafts needed no edits" if reviewed else
+               f"no train draft of epoch {epoch} was reviewed ({sum(r['epoch'] == epoch for r in run.refused)} "
+               "refused)")
         run.save_version(epoch + 1, pipeline)
         run.record_update({**record, "status": "unchanged", "to_version": pipeline.version_hash,
-                           "train_cost_after": 0, "diff": {}, "details": [],
-                           "rationale": f"nothing to learn: epoch {epoch}'s train drafts needed no edits"})
+                           "train_cost_after": 0 if reviewed else None, "diff": {}, "details": [],
+                           "rationale": f"nothing to learn: {why}"})
         return
     pairs = evidence(run, topics, epoch)
     proposal = propose(engine, pipeline, pairs, run.update_history())
@@ -211,14 +225,18 @@ def propose(engine: Engine, pipeline: Pipeline, pairs: list[Evidence], history: 
 
 def judge_previous_update(run: RunStore, epoch: int) -> Pipeline | None:
     """For a pending (deferred-gate) update of epoch-1: compare the train edit cost its drafts got with the cost
-    before it; record the verdict once. Returns the version to update from if it was rolled back, else None."""
+    before it, over the topics reviewed in both epochs (a topic refused in one of them would skew the sums); record
+    the verdict once. Returns the version to update from if it was rolled back, else None."""
     update = run.update_for(epoch - 1) if epoch > 0 else None
     if not update or update["status"] != "pending":
         return None
     verdict = run.gate_for(epoch - 1)
     if verdict is None:
-        before, after = train_cost(run, epoch - 1), train_cost(run, epoch)
+        earlier, later = train_costs(run, epoch - 1), train_costs(run, epoch)
+        both = earlier.keys() & later.keys()
+        before, after = sum(earlier[t] for t in both), sum(later[t] for t in both)
         verdict = {"epoch": epoch - 1, "kind": "gate", "status": "accepted" if after <= before else "rolled_back",
-                   "train_cost_before": before, "train_cost_after": after, "time": now()}
+                   "train_cost_before": before, "train_cost_after": after, "topics_compared": len(both),
+                   "time": now()}
         run.record_update(verdict)
     return run.load_version(epoch - 1) if verdict["status"] == "rolled_back" else None

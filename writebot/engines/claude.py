@@ -21,7 +21,7 @@ from writebot.errors import InputError
 from writebot.llm import LLM, BatchFailure, ModelStop, Refused, text_of
 from writebot.metrics import word_edit_distance
 from writebot.models import spec
-from writebot.pipeline import STYLE, Pipeline
+from writebot.pipeline import STYLE, Pipeline, without_comments
 from writebot.post import normalize
 from writebot.prompts import render
 from writebot.topics import Topic
@@ -40,7 +40,8 @@ def system_prefix(pipeline: Pipeline) -> str:
     """The stable part of every draft request: identical bytes for every draft written with this version."""
     steps = "\n\n".join(f'<step path="{p}">\n{t.strip()}\n</step>' for p, t in pipeline.steps.items())
     examples = "\n\n".join(f'<example path="{p}">\n{t.strip()}\n</example>' for p, t in pipeline.examples.items())
-    return render("writer_system", style=pipeline.files[STYLE].strip(), steps=steps, examples=examples or "(none)")
+    return render("writer_system", style=without_comments(pipeline.files[STYLE]).strip(), steps=steps,
+                  examples=examples or "(none)")
 
 
 def clean_post(text: str) -> str:
@@ -93,7 +94,7 @@ class BatchDrafts:
 
     drafts: dict[str, str] = field(default_factory=dict)
     refused: dict[str, Refused] = field(default_factory=dict)
-    failed: dict[str, str] = field(default_factory=dict)
+    failed: dict[str, BatchFailure] = field(default_factory=dict)
 
 
 def custom_ids(topic_ids: list[str]) -> dict[str, str]:
@@ -135,32 +136,44 @@ class ClaudeEngine:
         return {"system": [{"type": "text", "text": system_prefix(pipeline), "cache_control": {"type": "ephemeral"}}],
                 "messages": [{"role": "user", "content": brief(topic)}]}
 
-    async def _warm(self, pipeline: Pipeline, topic: Topic) -> None:
+    async def _warm(self, pipeline: Pipeline, topic: Topic, checking: bool = False) -> None:
         """Write this version's cached prefix once, before its drafts fan out: a cache entry becomes readable only
         once the answer that wrote it has begun, so drafts sent together would each pay the cache write
         (https://platform.claude.com/docs/en/build-with-claude/prompt-caching, "Pre-warming the cache":
-        max_tokens 0 writes the cache and generates nothing)."""
+        max_tokens 0 writes the cache and generates nothing). Skipped for a model writebot does not know and for a
+        prefix that may be under the model's minimum (counted at 3 characters a token: newer tokenizers give about
+        30% more tokens than 4 a token would). `checking`: before a batch, send it anyway, as the batch docs advise
+        (one direct request finds a wrong model, key or request before a whole batch does)."""
         model_spec = spec(self.model)
-        prefix = system_prefix(pipeline)
-        if not self.warm_cache or model_spec is None or len(prefix) / 4 < model_spec.min_cache_tokens:
-            return
+        cacheable = model_spec is not None and len(system_prefix(pipeline)) / 3 >= model_spec.min_cache_tokens
         version = pipeline.version_hash
-        if time.monotonic() - self._warmed.get(version, -1e9) < WARM_FOR_SECONDS:
+        if not self.warm_cache or not (cacheable or checking) or \
+                time.monotonic() - self._warmed.get(version, -1e9) < WARM_FOR_SECONDS:
             return
         key = (id(asyncio.get_running_loop()), version)
         if key not in self._warming:
             request = {**self.llm.request("draft", self.draft_request(pipeline, topic)), "max_tokens": 0}
-            self._warming[key] = asyncio.ensure_future(self.llm.create("cache warm-up", request))
+            self._warming[key] = (time.monotonic(), asyncio.ensure_future(self._send_warm_up(request)))
+        sent, task = self._warming[key]
         try:
-            await asyncio.shield(self._warming[key])
+            await asyncio.shield(task)
         finally:
             self._warming.pop(key, None)
-        self._warmed[version] = time.monotonic()
+        self._warmed[version] = max(self._warmed.get(version, sent), sent)  # an entry lives from its request's start
+
+    async def _send_warm_up(self, request: dict) -> None:
+        import anthropic
+
+        try:
+            await self.llm.create("cache warm-up", request)
+        except anthropic.BadRequestError:  # a server that refuses max_tokens 0: drafts go without the warm-up
+            self.warm_cache = False
 
     async def awrite(self, pipeline: Pipeline, topic: Topic) -> str:
         await self._warm(pipeline, topic)
+        sent = time.monotonic()
         response = await self.llm.complete("draft", self.draft_request(pipeline, topic), check=post_problem)
-        self._warmed[pipeline.version_hash] = time.monotonic()
+        self._warmed[pipeline.version_hash] = max(self._warmed.get(pipeline.version_hash, sent), sent)
         return clean_post(text_of(response))
 
     def write(self, pipeline: Pipeline, topic: Topic) -> str:
@@ -178,13 +191,14 @@ class ClaudeEngine:
         requests = {t.id: self.llm.request("draft", self.draft_request(pipeline, t)) for t in topics}
         outcomes: dict[str, dict | BatchFailure] = {}
         for batch_id, members in submitted.items():
-            mine = {cid: tid for cid, tid in members.items() if tid in by_id and tid not in outcomes}
+            mine = {c: t for c, t in members.items() if t in by_id and not isinstance(outcomes.get(t), dict)}
             if mine:
                 got = await self.llm.batch("draft", {c: requests[t] for c, t in mine.items()}, batch_id,
                                            on_poll=on_poll, poll_seconds=self.batch_poll_seconds)
                 outcomes.update({mine[c]: o for c, o in got.items()})
         again = [t for t in by_id if not isinstance(outcomes.get(t), dict)]
         if again:
+            await self._warm(pipeline, by_id[again[0]], checking=True)
             members = custom_ids(again)
             got = await self.llm.batch("draft", {c: requests[t] for c, t in members.items()},
                                        on_submit=lambda batch_id: on_submit(batch_id, members), on_poll=on_poll,
@@ -193,7 +207,7 @@ class ClaudeEngine:
         result = BatchDrafts()
         for topic_id, outcome in outcomes.items():
             if isinstance(outcome, BatchFailure):
-                result.failed[topic_id] = str(outcome)
+                result.failed[topic_id] = outcome
             elif outcome.get("stop_reason") == "end_turn" and post_problem(outcome) is None:
                 result.drafts[topic_id] = clean_post(text_of(outcome))
             else:
@@ -201,7 +215,7 @@ class ClaudeEngine:
                     result.drafts[topic_id] = await self.awrite(pipeline, by_id[topic_id])
                 except Refused as refusal:
                     result.refused[topic_id] = refusal
-        result.failed.update({t: "no result in the batch" for t in by_id if t not in outcomes})
+        result.failed.update({t: BatchFailure("missing") for t in by_id if t not in outcomes})
         return result
 
     # -- updating -----------------------------------------------------------------------------------------
@@ -219,7 +233,8 @@ class ClaudeEngine:
                                  ground_truth=e.ground_truth.strip(),
                                  analysis=describe_spans(e.draft, e.ground_truth)) for e in latest[:PAIRS_SHOWN])
         others = ", ".join(f"{ROOT}/{p}" for p in sorted(pipeline.files) if p != STYLE)
-        return render("optimizer_update", style=pipeline.files[STYLE].strip(), style_chars=len(pipeline.files[STYLE]),
+        return render("optimizer_update", style=pipeline.files[STYLE].strip(),
+                      style_chars=len(without_comments(pipeline.files[STYLE])),
                       budget=self.style_budget, other_files=others or "(none)", history=past_updates(history),
                       epoch=epoch, shown=min(PAIRS_SHOWN, len(latest)), total=len(latest), pairs=pairs)
 
@@ -273,8 +288,9 @@ class ClaudeEngine:
             proposal.validate("the edited pipeline")
         except InputError as exc:
             return str(exc)
-        if len(proposal.files[STYLE]) > self.style_budget:
-            return f"STYLE.md is {len(proposal.files[STYLE])} characters, over its budget of {self.style_budget}"
+        size = len(without_comments(proposal.files[STYLE]))
+        if size > self.style_budget:
+            return f"STYLE.md is {size} characters (comments left out), over its budget of {self.style_budget}"
         return None
 
 
@@ -284,8 +300,12 @@ def past_updates(history: list[dict]) -> str:
     lines = []
     for h in history[-3:]:
         after = h.get("train_cost_after")
-        costs = (f"train words edited {h.get('train_cost_before')} -> {after}" if after is not None
-                 else f"train words edited {h.get('train_cost_before')} before it, not yet judged after")
+        if h["status"] in ("failed", "rejected"):
+            costs = f"train words edited {h.get('train_cost_before')} before it; no change landed"
+        elif after is not None:
+            costs = f"train words edited {h.get('train_cost_before')} -> {after}"
+        else:
+            costs = f"train words edited {h.get('train_cost_before')} before it, not yet judged after"
         lines.append(f"- update after epoch {h['epoch']}: {h['status']}; {costs}.\n  Rationale: "
                      f"{(h.get('rationale') or '(none)').strip()}")
     return "\n".join(lines) or "(none yet)"

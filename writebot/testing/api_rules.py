@@ -28,15 +28,16 @@ ALL_EFFORTS = ("low", "medium", "high", "xhigh", "max")
 @dataclass(frozen=True)
 class SimModel:
     thinks_by_default: bool  # a request with no `thinking` field thinks
-    thinking_types: frozenset[str]  # accepted thinking.type values
-    efforts: tuple[str, ...]
-    default_effort: str | None
-    max_output: int
-    min_cache_tokens: int
+    thinking_types: frozenset[str] = frozenset()  # accepted thinking.type values
+    efforts: tuple[str, ...] = ()
+    default_effort: str | None = None
+    max_output: int = 128_000
+    min_cache_tokens: int = 512
     display: str = "omitted"  # default thinking display
     strict_sampling: bool = True  # non-default temperature/top_p/top_k is a 400
     no_forced_tools: bool = False  # tool_choice any/tool is a 400
     disabled_message: str = ""  # the 400 for thinking.type "disabled", when rejected
+    bound_thinking: bool = False  # a thinking block is bound to the conversation before it (Sonnet 5.5 and later)
 
 
 _ADAPTIVE_ONLY = frozenset({"adaptive"})
@@ -48,16 +49,20 @@ _DISABLE_SONNET_55 = ('"thinking.type.disabled" is not supported for this model.
 ENABLED_REJECTED = ('"thinking.type.enabled" is not supported for this model. Use "thinking.type.adaptive" and '
                     '"output_config.effort" to control thinking behavior.')
 
+_ALWAYS_ON = {"thinking_types": _ADAPTIVE_ONLY, "efforts": ALL_EFFORTS, "max_output": 128_000, "min_cache_tokens": 512,
+              "no_forced_tools": True, "disabled_message": _DISABLE_ALWAYS_ON}
 MODELS: dict[str, SimModel] = {
-    "claude-fable-5-2": SimModel(True, _ADAPTIVE_ONLY, ALL_EFFORTS, "high", 128_000, 512, no_forced_tools=True,
-                                 disabled_message=_DISABLE_ALWAYS_ON),
-    "claude-fable-5-1": SimModel(True, _ADAPTIVE_ONLY, ALL_EFFORTS, "high", 128_000, 512, no_forced_tools=True,
-                                 disabled_message=_DISABLE_ALWAYS_ON),
-    "claude-opus-5-5": SimModel(True, _ADAPTIVE_ONLY, ALL_EFFORTS, "medium", 128_000, 512, no_forced_tools=True,
-                                disabled_message=_DISABLE_ALWAYS_ON),
+    "claude-fable-5-2": SimModel(True, default_effort="high", bound_thinking=True, **_ALWAYS_ON),
+    "claude-mythos-5-2": SimModel(True, default_effort="high", bound_thinking=True, **_ALWAYS_ON),
+    "claude-fable-5-1": SimModel(True, default_effort="high", bound_thinking=True, **_ALWAYS_ON),
+    "claude-mythos-5-1": SimModel(True, default_effort="high", bound_thinking=True, **_ALWAYS_ON),
+    "claude-fable-5": SimModel(True, default_effort="high", **_ALWAYS_ON),
+    "claude-mythos-5": SimModel(True, default_effort="high", **_ALWAYS_ON),
+    "claude-opus-5-5": SimModel(True, default_effort="medium", bound_thinking=True, **_ALWAYS_ON),
     "claude-sonnet-5-5": SimModel(True, frozenset({"adaptive", "between_tools"}), ALL_EFFORTS, "high", 128_000, 512,
-                                  no_forced_tools=True, disabled_message=_DISABLE_SONNET_55),
-    "claude-haiku-5-5": SimModel(True, frozenset({"adaptive", "disabled"}), ALL_EFFORTS, "medium", 128_000, 512),
+                                  no_forced_tools=True, disabled_message=_DISABLE_SONNET_55, bound_thinking=True),
+    "claude-haiku-5-5": SimModel(True, frozenset({"adaptive", "disabled"}), ALL_EFFORTS, "medium", 128_000, 512,
+                                 bound_thinking=True),
     "claude-opus-5": SimModel(True, frozenset({"adaptive", "disabled"}), ALL_EFFORTS, "high", 128_000, 512),
     "claude-sonnet-5": SimModel(True, frozenset({"adaptive", "disabled"}), ALL_EFFORTS, "high", 128_000, 1024),
     "claude-opus-4-8": SimModel(False, frozenset({"adaptive", "disabled"}), ALL_EFFORTS, "high", 128_000, 1024),
@@ -67,6 +72,10 @@ MODELS: dict[str, SimModel] = {
     "claude-sonnet-4-6": SimModel(False, frozenset({"adaptive", "disabled", "enabled"}),
                                   ("low", "medium", "high", "max"), "high", 128_000, 1024, display="summarized",
                                   strict_sampling=False),
+    "claude-opus-4-5": SimModel(False, frozenset({"disabled", "enabled"}), ("low", "medium", "high"), "high", 64_000,
+                                4096, display="summarized", strict_sampling=False),
+    "claude-sonnet-4-5": SimModel(False, frozenset({"disabled", "enabled"}), (), None, 64_000, 1024,
+                                  display="summarized", strict_sampling=False),
     "claude-haiku-4-5": SimModel(False, frozenset({"disabled", "enabled"}), (), None, 64_000, 4096,
                                  display="summarized", strict_sampling=False),
 }

@@ -5,7 +5,8 @@
   (Sonnet 5.5 and the other 5.x models) begin their answer with a `thinking` block carrying a `signature`; with the
   default `display: "omitted"` its text is empty. Thinking tokens count against `max_tokens` and in `output_tokens`
   (`usage.output_tokens_details.thinking_tokens` has the share). A thinking block sent back without its signature, with
-  a signature the API never issued, or changed/dropped in the latest assistant turn is a 400. `thinking_tokens` (an
+  a signature the API never issued, changed/dropped in the latest assistant turn, or (Sonnet 5.5 and the other
+  models that bind blocks) replayed after the conversation before it changed is a 400. `thinking_tokens` (an
   int or a function of the request) sets how much the model thinks at effort high; lower effort thinks less.
 - Stop reasons (https://platform.claude.com/docs/en/build-with-claude/handling-stop-reasons): `end_turn`, `tool_use`,
   `max_tokens` (the text is cut where the budget ran out; a tool_use block that does not fit is not returned;
@@ -31,9 +32,9 @@
 - GET /v1/models lists the simulated models.
 
 Switch behaviours per test: `responder`, `faults` (a queue of one-shot outcomes for the next Messages calls: an
-HTTP status, or "max_tokens", "refusal", "empty"), `fault_for` (a function of the request), `thinking_tokens`,
-`latency`, `api_key`, `batch_outcomes`, `batch_polls`. `check_contract` validates every body against the SDK's own
-types (contract.py) and keeps the findings in `contract_violations`.
+HTTP status, or "max_tokens", "refusal", "refusal_partial" (text, then a refusal), "empty"), `fault_for` (a function
+of the request), `thinking_tokens`, `latency`, `api_key`, `batch_outcomes`, `batch_polls`. `check_contract`
+validates every body against the SDK's own types (contract.py) and keeps the findings in `contract_violations`.
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from writebot.testing.api_rules import Invalid, check_request, effort_of, model_spec, thinking_on
-from writebot.testing.prompt_cache import PromptCache, block_tokens
+from writebot.testing.prompt_cache import PromptCache, block_tokens, tokens
 from writebot.testing.replies import Responder, echo_writer
 
 EFFORT_SHARE = {"low": 0.25, "medium": 0.5, "high": 1.0, "xhigh": 1.5, "max": 2.0}
@@ -99,6 +100,7 @@ class Simulator:
         self.in_flight = self.max_in_flight = 0
         self.cache = PromptCache()
         self._signatures: dict[str, tuple[str, str, int]] = {}  # signature -> (model, thinking text, tokens)
+        self._bound_to: dict[str, str] = {}  # signature -> hash of the conversation before the block
         self._turns: dict[str, list[dict]] = {}  # tool_use id -> the content it was answered with
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
@@ -192,10 +194,14 @@ class Simulator:
         budget = body["max_tokens"]
         if budget == 0:
             return [], "max_tokens", 0, None
+        refusal = {"type": "refusal", "category": "general_harms",
+                   "explanation": "This request was declined (simulated refusal)."}
         if fault == "refusal":
-            return [], "refusal", 0, {"type": "refusal", "category": "general_harms",
-                                      "explanation": "This request was declined (simulated refusal)."}
+            return [], "refusal", 0, refusal
         reply = {"content": [], "stop_reason": "end_turn"} if fault == "empty" else self.responder(body)
+        if fault == "refusal_partial":  # "A refusal can arrive ... mid-stream after partial output"
+            text = next((b["text"] for b in reply["content"] if b["type"] == "text"), "Here is")
+            return [{"type": "text", "text": text[: max(1, len(text) // 2)]}], "refusal", tokens(text) // 2, refusal
         key = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
         blocks = [dict(b, id=b.get("id") or f"toolu_sim_{key[:16]}_{i}") if b["type"] == "tool_use" else dict(b)
                   for i, b in enumerate(reply["content"])]
@@ -208,7 +214,12 @@ class Simulator:
             thought = min(thought, budget)
             if thought:
                 content.append(self._thinking_block(body, spec, key, thought))
+                if spec.bound_thinking:
+                    with self._lock:
+                        self._bound_to[content[-1]["signature"]] = _conversation(body, len(body["messages"]))
         left = budget - thought
+        if fault == "max_tokens" and not thought:  # no thinking to use the budget up: the text runs out of it
+            left = min(left, sum(block_tokens(b) for b in blocks) // 2)
         for block in blocks:
             cost = block_tokens(block)
             if cost <= left:
@@ -247,6 +258,11 @@ class Simulator:
                 issued = self._signatures.get(block["signature"])
                 if issued is None:
                     raise Invalid(f"messages.{i}.content.{j}: Invalid `signature` in `thinking` block")
+                bound = self._bound_to.get(block["signature"])
+                if bound is not None and bound != _conversation(body, i):
+                    raise Invalid(f"messages.{i}.content.{j}: Invalid `signature` in `thinking` block. The block is "
+                                  "bound to a different conversation. Remove the block, or set "
+                                  '`thinking.block_binding.prefix_mismatch_behavior` to "drop_block".')
                 if issued[1] and block.get("thinking") != issued[1]:
                     raise Invalid(f"messages.{i}.content.{j}: `thinking` or `redacted_thinking` blocks in the latest "
                                   "assistant message cannot be modified. These blocks must remain as they were in "
@@ -348,6 +364,23 @@ class Simulator:
 
         data = [{"type": "model", "id": m, "display_name": m, "created_at": "2026-01-01T00:00:00Z"} for m in MODELS]
         return {"data": data, "has_more": False, "first_id": data[0]["id"], "last_id": data[-1]["id"]}
+
+
+def _conversation(body: dict, upto: int) -> str:
+    """What a thinking block is bound to: system, tools and the messages before it (cache_control markers aside:
+    "What doesn't [invalidate]: ... `cache_control` markers", the thinking page)."""
+
+    def plain(value):
+        if isinstance(value, dict):
+            return {k: plain(v) for k, v in value.items() if k != "cache_control"}
+        if isinstance(value, list):
+            return [plain(v) for v in value]
+        return value
+
+    messages = [{"role": m["role"], "content": [{"type": "text", "text": m["content"]}] if isinstance(m["content"], str)
+                 else m["content"]} for m in body.get("messages", [])[:upto]]
+    return hashlib.sha256(json.dumps(plain([body.get("system"), body.get("tools"), messages]),
+                                     sort_keys=True).encode()).hexdigest()
 
 
 def _handler(sim: Simulator):
