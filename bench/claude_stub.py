@@ -64,7 +64,8 @@ def run_once(tmp: Path, name: str, topics_file: Path, concurrency: int, epochs: 
     run = start_run(tmp / name, topics_file, bundled.persona("warm-casual"), bundled.starter_pipeline(), options,
                     "bench")
     started = time.perf_counter()
-    continue_run(run)
+    with run:
+        continue_run(run)
     return time.perf_counter() - started, RunStore.open(run.path)
 
 

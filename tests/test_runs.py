@@ -38,8 +38,8 @@ def fingerprint(run_dir):
 
 @pytest.fixture
 def clean_run(tmp_path):
-    run = RunStore.create(tmp_path / "clean", {"epochs": 2}, {})
-    train(run, *run_args(), epochs=2)
+    with RunStore.create(tmp_path / "clean", {"epochs": 2}, {}) as run:
+        train(run, *run_args(), epochs=2)
     return fingerprint(tmp_path / "clean")
 
 
@@ -59,8 +59,10 @@ def test_crash_mid_epoch_then_resume_loses_and_doubles_nothing(tmp_path, monkeyp
     with pytest.raises(Crash):
         train(run, *run_args(), epochs=2)
     monkeypatch.setattr(RunStore, "record_draft", real)
+    run.close()  # what the end of a crashed process does
     assert len(RunStore.open(run.path).records) == crash_at - 1
-    train(RunStore.open(run.path), *run_args(), epochs=2)
+    with RunStore.open_for_writing(run.path, "test") as again:
+        train(again, *run_args(), epochs=2)
     assert fingerprint(run.path) == clean_run
 
 
@@ -75,21 +77,28 @@ def test_crash_between_snapshot_and_update_record_redoes_the_update_once(tmp_pat
         train(run, *run_args(), epochs=2)
     assert run.has_version(1) and not run.update_records  # the next version was written, its record was not
     monkeypatch.undo()
-    train(RunStore.open(run.path), *run_args(), epochs=2)
+    run.close()
+    with RunStore.open_for_writing(run.path, "test") as again:
+        train(again, *run_args(), epochs=2)
     assert fingerprint(run.path) == clean_run
 
 
-def test_torn_last_line_is_cut_and_that_draft_redone(tmp_path, clean_run):
-    run = RunStore.create(tmp_path / "torn", {"epochs": 2}, {})
-    train(run, *run_args(), epochs=0)
+def test_a_torn_last_line_is_moved_aside_by_the_writer_and_that_draft_redone(tmp_path, clean_run):
+    with RunStore.create(tmp_path / "torn", {"epochs": 2}, {}) as run:
+        train(run, *run_args(), epochs=0)
     log = run.path / "feedback.jsonl"
     lines = log.read_bytes().splitlines(keepends=True)
     log.write_bytes(b"".join(lines[:5]) + lines[5][:40])  # a crash in the middle of writing record 6
     (run.path / "updates.jsonl").unlink(missing_ok=True)
-    reopened = RunStore.open(run.path)
-    assert len(reopened.records) == 5
-    assert log.read_bytes() == b"".join(lines[:5])
-    train(reopened, *run_args(), epochs=2)
+    reader = RunStore.open(run.path)
+    assert len(reader.records) == 5 and [(b.line, b.torn) for b in reader.skipped] == [(6, True)]
+    assert log.read_bytes() == b"".join(lines[:5]) + lines[5][:40]  # reading changed nothing
+    with RunStore.open_for_writing(run.path, "test") as reopened:
+        aside = next(run.path.glob("feedback.jsonl.torn-*"))
+        assert aside.read_bytes() == lines[5][:40] and log.read_bytes() == b"".join(lines[:5])
+        assert reopened.repaired == [f"feedback.jsonl:6: a torn last line (40 bytes, a write that did not finish) "
+                                     f"moved to {aside.name}"]
+        train(reopened, *run_args(), epochs=2)
     assert fingerprint(run.path) == clean_run
 
 

@@ -80,9 +80,33 @@ def test_reopening_resumes_where_it_stopped(tmp_path):
     first = TrainingApp(Workbench.open(tmp_path / "run", engine="rules"))
     first.editor.feedback.value = "Too stiff."
     first.editor.submit.click()
-    again = TrainingApp(Workbench.open(tmp_path / "run"))  # e.g. after a kernel crash
+    first.bench.close()  # the kernel stopped (a crash does the same: the OS lets go of the lock)
+    again = TrainingApp(Workbench.open(tmp_path / "run"))
     assert again.bench.epoch == 0 and len(again.bench.submitted()) == 1
     assert "1 draft reviewed" in again.dashboard.status.value
+
+
+def test_a_run_another_process_writes_opens_read_only_and_says_why(tmp_path):
+    import subprocess
+    import sys
+
+    Workbench.open(tmp_path / "run", engine="rules").close()
+    holder = subprocess.Popen([sys.executable, "-c", "import sys, time; from writebot.runs import RunStore; "
+                               "held = RunStore.open_for_writing(sys.argv[1], 'resume'); print('locked', flush=True); "
+                               "time.sleep(60)", str(tmp_path / "run")], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        before = sorted((p, p.stat().st_mtime_ns) for p in (tmp_path / "run").rglob("*") if p.is_file())
+        app = TrainingApp(Workbench.open(tmp_path / "run"))
+        status = app.dashboard.status.value
+        assert status.startswith("read-only:") and f"in use by pid {holder.pid} (resume)" in status
+        app.train.click()
+        assert "read-only" in app.dashboard.status.value
+        after = sorted((p, p.stat().st_mtime_ns) for p in (tmp_path / "run").rglob("*") if p.is_file())
+        assert before == after  # nothing in the folder changed
+    finally:
+        holder.kill()
+        holder.wait()
 
 
 def test_version_browser_and_dashboard_follow_the_run(tmp_path):

@@ -19,10 +19,10 @@ LEARNERS = {"no learning": "rules-frozen", "append feedback": "rules-append-feed
 
 
 def run_history(engine_name: str, persona_path: Path, epochs: int, workdir: Path) -> pd.DataFrame:
-    run = RunStore.create(workdir / f"{engine_name}-{persona_path.stem}", {"engine": engine_name}, {})
-    topics = load_topics(bundled.starter_topics())
-    user = PersonaUser(load_persona(persona_path))
-    train(run, make_engine(engine_name), user, topics, Pipeline.load(bundled.starter_pipeline()), epochs)
+    with RunStore.create(workdir / f"{engine_name}-{persona_path.stem}", {"engine": engine_name}, {}) as run:
+        topics = load_topics(bundled.starter_topics())
+        user = PersonaUser(load_persona(persona_path))
+        train(run, make_engine(engine_name), user, topics, Pipeline.load(bundled.starter_pipeline()), epochs)
     return load_history(run.path)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import sys
 import time
 from dataclasses import replace
@@ -80,33 +81,57 @@ def drive(run: RunStore, max_cost_usd: float | None = None) -> int:
     from writebot.llm import ModelStop
 
     try:
+        for line in run.repaired:
+            print(f"writebot: warning: {line}", file=sys.stderr)
         continue_run(run, progress=_progress(), max_cost_usd=max_cost_usd)
+        return report(run)
     except KeyboardInterrupt:
-        run.set_status("interrupted")
+        mark(run, "interrupted")
         print(f"writebot: interrupted; nothing recorded is lost. Continue with: writebot resume {run.path}",
               file=sys.stderr)
         return 1
     except BudgetReached as exc:
-        run.set_status("stopped", reason=str(exc))
+        mark(run, "stopped", reason=str(exc))
         print(f"writebot: {exc} (spent ${run.usage_cost():.4f}); stopped cleanly. Continue with: "
               f"writebot resume {run.path} --max-cost-usd MORE", file=sys.stderr)
         return 0
     except (anthropic.APIError, ModelStop) as exc:
         explained = explain(exc, str(run.path))
-        run.set_status("failed", error=explained.message)
+        mark(run, "failed", error=explained.message)
         print(f"writebot: error: {explained.message}", file=sys.stderr)
         return explained.exit_code
     except BatchIncomplete as exc:
-        run.set_status("failed", error=str(exc))
+        mark(run, "failed", error=str(exc))
         print(f"writebot: error: {exc}. Continue with: writebot resume {run.path}", file=sys.stderr)
         return exc.exit_code
+    except OSError as exc:
+        if exc.errno not in DISK_ERRORS:
+            mark(run, "failed", error=f"{type(exc).__name__}: {exc}")
+            raise
+        message = (f"could not write {exc.filename or run.path} ({exc.strerror}); everything recorded before it is "
+                   f"kept. Free space or fix the disk, then continue with: writebot resume {run.path}")
+        mark(run, "failed", error=message)
+        print(f"writebot: error: {message}", file=sys.stderr)
+        return 1
     except InputError:
-        run.set_status("failed")
+        mark(run, "failed")
         raise
     except BaseException as exc:
-        run.set_status("failed", error=f"{type(exc).__name__}: {exc}")
+        mark(run, "failed", error=f"{type(exc).__name__}: {exc}")
         raise
-    return report(run)
+    finally:
+        run.close()
+
+
+DISK_ERRORS = {errno.ENOSPC, errno.EIO, errno.EDQUOT, errno.EROFS, errno.EFBIG}
+
+
+def mark(run: RunStore, status: str, **extra) -> None:
+    """Record the run's status if the disk lets us (it may be the disk that failed)."""
+    try:
+        run.set_status(status, **extra)
+    except OSError:
+        pass
 
 
 def report(run: RunStore) -> int:
@@ -165,15 +190,16 @@ def cmd_edit(args: argparse.Namespace) -> int:
 
 
 def cmd_resume(args: argparse.Namespace) -> int:
-    run = RunStore.open(args.dir)
+    run = RunStore.open(args.dir)  # read first: what cannot work is exit 2 before the run is touched
     if run.config.get("user") == "human":
         raise InputError(f"{run.path}: a run trained by hand; continue it in notebook 02 (RUN_DIR = '{run.path}') "
                          "or with writebot.workbench.Workbench.open")
-    options = RunOptions.from_config(run.config)  # what cannot work is exit 2 before the run is touched
+    options = RunOptions.from_config(run.config)
     check_options(replace(options, max_cost_usd=args.max_cost_usd or options.max_cost_usd))
     if run.config.get("status") == "complete":
         print(f"{run.path}: run already complete.", file=sys.stderr)
-        return report(run)
+        return cmd_report(args)
+    run = RunStore.open_for_writing(args.dir, "resume")
     print(f"Resuming {run.path}: {len(run.records)} drafts and {len(run.update_records)} updates already "
           "recorded.", file=sys.stderr)
     return drive(run, max_cost_usd=args.max_cost_usd)
@@ -229,7 +255,37 @@ def cmd_models(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    return report(RunStore.open(args.dir))
+    run = RunStore.open(args.dir)
+    say_skipped(run)
+    return report(run)
+
+
+def say_skipped(run: RunStore) -> None:
+    """Readers show what they can and say plainly what they left out."""
+    for bad in run.skipped:
+        print(f"writebot: warning: skipped {bad.path.name}:{bad.line} ({bad.reason}); see "
+              f"'writebot check {run.path}'", file=sys.stderr)
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from writebot.check import problems, repair
+
+    if args.repair:
+        moved = repair(args.dir)
+        for line in moved:
+            print(line)
+        print(f"{args.dir}: {'nothing to move' if not moved else 'moved aside; nothing was deleted'}",
+              file=sys.stderr)
+    found = problems(RunStore.open(args.dir))
+    for line in found:
+        print(line)
+    if found:
+        print(f"writebot: {args.dir}: {len(found)} problem{'s' * (len(found) > 1)}"
+              + ("" if args.repair else f"; move lines that are not records aside with: writebot check {args.dir} "
+                                        "--repair"), file=sys.stderr)
+        return 2
+    print(f"{args.dir}: sound ({len(RunStore.open(args.dir).records)} drafts)", file=sys.stderr)
+    return 0
 
 
 def _simulate_args(sim: argparse.ArgumentParser) -> None:
@@ -306,6 +362,12 @@ def build_parser() -> Parser:
     rep = sub.add_parser("report", help="print a run's summary table and write its plots")
     rep.add_argument("dir", type=Path)
     rep.set_defaults(func=cmd_report)
+
+    check = sub.add_parser("check", help="is a run folder sound? (changes nothing, unless --repair)")
+    check.add_argument("dir", type=Path)
+    check.add_argument("--repair", action="store_true",
+                       help="move lines that are not whole records into a quarantine file beside their log")
+    check.set_defaults(func=cmd_check)
     return parser
 
 

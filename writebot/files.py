@@ -6,6 +6,8 @@ import json
 import os
 import shutil
 import tempfile
+import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -107,37 +109,147 @@ def write_tree_atomic(path: Path | str, files: dict[str, str]) -> None:
     _fsync_dir(path.parent)
 
 
-class JsonlLog:
-    """An append-only JSON-lines log: one record per line, flushed and fsynced before append() returns."""
+def utc_stamp() -> str:
+    return time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+
+
+def append_bytes(path: Path, data: bytes) -> None:
+    """The one way writebot appends: write, flush, fsync. If the write fails (a full disk, an I/O error), the bytes
+    of this failed append are cut back off, so the file never keeps half a record of ours; if even that fails, the
+    next writer moves the torn tail aside (RunStore.open_for_writing)."""
+    with open(path, "ab") as handle:
+        start = handle.tell()
+        try:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        except OSError:
+            try:
+                handle.truncate(start)
+                os.fsync(handle.fileno())
+            except OSError:
+                pass
+            raise
+
+
+def aside_path(path: Path, kind: str) -> Path:
+    """<file>.<kind>-<UTC time>, beside the file, never an existing one."""
+    stamp = utc_stamp()
+    candidate, n = path.with_name(f"{path.name}.{kind}-{stamp}"), 1
+    while candidate.exists():
+        n += 1
+        candidate = path.with_name(f"{path.name}.{kind}-{stamp}-{n}")
+    return candidate
+
+
+@dataclass(frozen=True)
+class BadLine:
+    """A line of a log that is not a whole record: unparseable, missing fields, or torn (the last line, without its
+    newline: a crash in the middle of an append)."""
+
+    path: Path
+    line: int  # 1-based
+    offset: int  # byte offset of the line in the file
+    data: bytes
+    reason: str
+
+    @property
+    def torn(self) -> bool:
+        return not self.data.endswith(b"\n")
+
+    def __str__(self) -> str:
+        return f"{self.path.name}:{self.line}: {self.reason}"
+
+
+@dataclass
+class Scan:
+    records: list[Any]
+    bad: list[BadLine]
+
+
+class LineLog:
+    """An append-only log of one record per line, flushed and fsynced before append() returns. Reading never
+    writes: scan() returns the whole records and names the lines it could not use. Subclasses parse a line."""
 
     def __init__(self, path: Path | str):
         self.path = Path(path)
+        self.failed: OSError | None = None
+
+    def append_line(self, text: str) -> None:
+        if self.failed is not None:  # after a failed append, nothing more goes in behind it
+            raise self.failed
+        try:
+            append_bytes(self.path, text.encode("utf-8"))
+        except OSError as exc:
+            self.failed = exc
+            raise
+
+    def parse(self, line: bytes, number: int) -> Any:
+        """The record of one whole line (with its newline); raise ValueError saying what is wrong."""
+        raise NotImplementedError
+
+    def scan(self) -> Scan:
+        if not self.path.exists():
+            return Scan([], [])
+        try:
+            raw = self.path.read_bytes()
+        except OSError as exc:
+            raise InputError(f"{self.path}: cannot read ({exc.strerror}); check the disk and its permissions") from None
+        records: list[Any] = []
+        bad: list[BadLine] = []
+        offset = 0
+        for number, line in enumerate(raw.splitlines(keepends=True), 1):
+            try:
+                if not line.endswith(b"\n"):
+                    raise ValueError(f"torn last line ({len(line)} bytes, no newline: a write that did not finish)")
+                record = self.parse(line, number)
+                if record is not None:
+                    records.append(record)
+            except ValueError as exc:
+                bad.append(BadLine(self.path, number, offset, line, str(exc)))
+            offset += len(line)
+        return Scan(records, bad)
+
+    def read(self) -> list[Any]:
+        """The whole records (lines that are not are skipped; scan() says which)."""
+        return self.scan().records
+
+    def move_aside(self, bad: list[BadLine], kind: str) -> Path:
+        """Writers only: move these lines to <file>.<kind>-<UTC time> and keep the rest. The moved bytes are written
+        (and fsynced) first, then the log is replaced atomically, so a crash in between loses nothing."""
+        aside = aside_path(self.path, kind)
+        write_atomic(aside, b"".join(b.data for b in bad))
+        drop = {b.offset for b in bad}
+        raw = self.path.read_bytes()
+        kept, offset = [], 0
+        for line in raw.splitlines(keepends=True):
+            if offset not in drop:
+                kept.append(line)
+            offset += len(line)
+        write_atomic(self.path, b"".join(kept))
+        return aside
+
+
+class JsonlLog(LineLog):
+    """JSON lines; a record must be an object with the `required` fields."""
+
+    def __init__(self, path: Path | str, required: tuple[str, ...] = ()):
+        super().__init__(path)
+        self.required = required
 
     def append(self, record: dict[str, Any]) -> None:
-        line = json.dumps(record, ensure_ascii=False) + "\n"
-        with open(self.path, "a", encoding="utf-8") as handle:
-            handle.write(line)
-            handle.flush()
-            os.fsync(handle.fileno())
+        self.append_line(json.dumps(record, ensure_ascii=False) + "\n")
 
-    def read(self) -> list[dict[str, Any]]:
-        """All complete records; a torn last line (a crash mid-write) is cut off the file."""
-        if not self.path.exists():
-            return []
-        raw = self.path.read_bytes()
-        records: list[dict[str, Any]] = []
-        good = 0
-        for line in raw.splitlines(keepends=True):
-            if not line.endswith(b"\n"):
-                break
-            try:
-                records.append(json.loads(line))
-            except json.JSONDecodeError:
-                break
-            good += len(line)
-        if good < len(raw):
-            with open(self.path, "r+b") as handle:
-                handle.truncate(good)
-                handle.flush()
-                os.fsync(handle.fileno())
-        return records
+    def parse(self, line: bytes, number: int) -> dict[str, Any]:
+        try:
+            record = json.loads(line)
+        except UnicodeDecodeError:
+            raise ValueError("not UTF-8 text") from None
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"not a JSON record ({exc.msg})") from None
+        if not isinstance(record, dict):
+            raise ValueError("not a JSON object")
+        missing = [f for f in self.required if f not in record]
+        if missing:
+            raise ValueError(f"missing {', '.join(missing)}")
+        return record

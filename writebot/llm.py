@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from writebot.errors import InputError
-from writebot.files import JsonlLog
+from writebot.files import JsonlLog, LineLog, Scan, append_bytes
 from writebot.models import check_effort, larger_budget, settings
 from writebot.pricing import Price, cost_usd, price_of, warn_unpriced
 
@@ -104,32 +104,44 @@ def text_of(response: dict) -> str:
     return "".join(b.get("text", "") for b in response.get("content", []) if b.get("type") == "text")
 
 
-class UsageLog:
-    """usage.csv: one row per call, appended, flushed and fsynced. An older file keeps its own columns."""
+class UsageLog(LineLog):
+    """usage.csv: one row per call, appended, flushed and fsynced. Reading never writes; an older file keeps its own
+    columns. Without a path (no run folder), rows are kept in memory only."""
 
     def __init__(self, path: Path | str | None):
-        self.path = Path(path) if path else None
-        self.rows: list[dict] = []
+        super().__init__(path or ".")
+        self.stored = path is not None
         self.columns = USAGE_COLUMNS
-        if self.path and self.path.exists():
-            text = self.path.read_text("utf-8")
-            self.rows = list(csv.DictReader(io.StringIO(text)))
-            self.columns = next(csv.reader(io.StringIO(text)), USAGE_COLUMNS) or USAGE_COLUMNS
-        elif self.path:
-            self._write(",".join(USAGE_COLUMNS) + "\n")
+        scan = self.scan() if self.stored else Scan([], [])
+        self.rows: list[dict] = scan.records
+        self.bad = scan.bad
 
-    def _write(self, text: str) -> None:
-        with open(self.path, "a", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
+    @classmethod
+    def create(cls, path: Path | str) -> UsageLog:
+        """A new usage.csv with its header (writers only)."""
+        append_bytes(Path(path), (",".join(USAGE_COLUMNS) + "\n").encode())
+        return cls(path)
+
+    def parse(self, line: bytes, number: int) -> dict | None:
+        try:
+            values = next(csv.reader(io.StringIO(line.decode("utf-8"))), [])
+        except (UnicodeDecodeError, csv.Error) as exc:
+            raise ValueError(f"not a CSV row ({exc})") from None
+        if number == 1:
+            self.columns = values or USAGE_COLUMNS
+            return None
+        if len(values) != len(self.columns):
+            raise ValueError(f"{len(values)} fields, the header has {len(self.columns)}")
+        return dict(zip(self.columns, values, strict=True))
 
     def add(self, row: dict) -> None:
         self.rows.append(row)
-        if self.path:
+        if self.stored:
+            if not self.path.exists():
+                self.append_line(",".join(self.columns) + "\n")
             out = io.StringIO()
             csv.DictWriter(out, self.columns, extrasaction="ignore", lineterminator="\n").writerow(row)
-            self._write(out.getvalue())
+            self.append_line(out.getvalue())
 
     @property
     def cost(self) -> float:
@@ -154,10 +166,14 @@ class LLM:
         self.recorder = JsonlLog(record) if record else None
         self.cassette: dict[str, dict] | None = None
         if replay:
-            log = JsonlLog(replay)
+            log = JsonlLog(replay, required=("key", "response"))
             if not log.path.exists():
                 raise InputError(f"{replay}: cassette not found; record one with --record FILE")
-            self.cassette = {r["key"]: r["response"] for r in log.read()}
+            scan = log.scan()
+            if scan.bad:
+                raise InputError(f"{replay}:{scan.bad[0].line}: {scan.bad[0].reason}; the cassette is damaged; "
+                                 "record it again with --record FILE")
+            self.cassette = {r["key"]: r["response"] for r in scan.records}
         else:
             require_api_key()
         self._clients: dict[int, Any] = {}

@@ -14,9 +14,10 @@ from typing import Any
 
 from writebot import __version__
 from writebot.errors import InputError
-from writebot.files import JsonlLog, read_text, write_atomic, write_json_atomic
+from writebot.files import BadLine, JsonlLog, read_text, write_atomic, write_json_atomic
 from writebot.llm import UsageLog
 from writebot.pipeline import Pipeline
+from writebot.runlock import LOCK_FILE, RunLock
 
 HISTORY_COLUMNS = ["epoch", "topic_id", "split", "similarity", "word_edit_distance", "char_edit_distance",
                    "version", "feedback_count"]
@@ -30,6 +31,21 @@ def version_dir(epoch: int) -> str:
     return f"versions/epoch_{epoch:03d}"
 
 
+def read_config(path: Path) -> dict[str, Any]:
+    """run.json of the run at `path`, or InputError saying what is wrong."""
+    if not path.is_dir():
+        raise InputError(f"{path}: run folder not found; pass the --out folder of a writebot run")
+    if not (path / "run.json").exists():
+        raise InputError(f"{path}: not a writebot run (no run.json); pass the --out folder of a writebot run")
+    try:
+        config = json.loads(read_text(path / "run.json", "run file"))
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{path / 'run.json'}: damaged (line {exc.lineno}: {exc.msg}); restore it") from None
+    if not isinstance(config, dict) or "writebot" not in config:
+        raise InputError(f"{path / 'run.json'}: not a writebot run file; pass a writebot run folder")
+    return config
+
+
 def _csv(columns: list[str], rows: list[dict]) -> str:
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
@@ -38,55 +54,119 @@ def _csv(columns: list[str], rows: list[dict]) -> str:
     return out.getvalue()
 
 
-class RunStore:
-    """One run folder. create() starts one; open() reopens it for resume or report."""
+LOGS = {  # each append-only log of a run, with the fields every record must have
+    "feedback.jsonl": ("epoch", "topic_id", "split", "version", "draft", "feedback", "ground_truth"),
+    "updates.jsonl": ("epoch", "status"),
+    "refusals.jsonl": ("epoch", "topic_id", "reason"),
+    "batches.jsonl": ("epoch", "batch_id", "topic_ids"),
+}
 
-    def __init__(self, path: Path, config: dict[str, Any]):
+
+class ReadOnly(RuntimeError):
+    """A write through a RunStore opened for reading: a bug in writebot, never something a user did."""
+
+
+class RunStore:
+    """One run folder. create() starts one and open_for_writing() reopens one to continue it, both holding the
+    folder's lock (one writer at a time); open() reads one and never writes: the lines it could not use are in
+    `skipped`, whole, for a writer (or `writebot check --repair`) to deal with."""
+
+    def __init__(self, path: Path, config: dict[str, Any], lock: RunLock | None = None):
         self.path = path
         self.config = config
-        self.feedback = JsonlLog(path / "feedback.jsonl")
-        self.updates = JsonlLog(path / "updates.jsonl")
-        self.batches = JsonlLog(path / "batches.jsonl")
-        self.refusals = JsonlLog(path / "refusals.jsonl")
-        self.records = self.feedback.read()
-        self.update_records = self.updates.read()
-        self.refused = self.refusals.read()
+        self.lock = lock
+        self.feedback, self.updates, self.refusals, self.batches = (
+            JsonlLog(path / name, required) for name, required in LOGS.items())
+        scans = {log.path.name: log.scan() for log in (self.feedback, self.updates, self.refusals, self.batches)}
+        self.records = scans["feedback.jsonl"].records
+        self.update_records = scans["updates.jsonl"].records
+        self.refused = scans["refusals.jsonl"].records
+        self.usage = UsageLog(path / "usage.csv")
+        self.skipped: list[BadLine] = [b for scan in scans.values() for b in scan.bad] + self.usage.bad
+        self.repaired: list[str] = []  # what open_for_writing moved aside, for the caller to say
+
+    @property
+    def writable(self) -> bool:
+        return self.lock is not None and self.lock.held
+
+    def _writer(self) -> None:
+        if not self.writable:
+            raise ReadOnly(f"{self.path}: opened read-only; use RunStore.open_for_writing to change a run")
+
+    def close(self) -> None:
+        """Release the folder's lock (a writer's; nothing for a reader)."""
+        if self.lock is not None:
+            self.lock.release()
+
+    def __enter__(self) -> RunStore:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
     @classmethod
-    def create(cls, path: Path | str, config: dict[str, Any], inputs: dict[str, str]) -> RunStore:
+    def create(cls, path: Path | str, config: dict[str, Any], inputs: dict[str, str],
+               command: str = "writebot") -> RunStore:
         path = Path(path)
         if path.exists() and not path.is_dir():
             raise InputError(f"{path}: --out exists and is a file; choose a folder path")
         if (path / "run.json").exists():
             raise InputError(f"{path}: already holds a writebot run; continue it with 'writebot resume {path}' "
                              "or choose a new --out folder")
-        if path.is_dir() and any(path.iterdir()):
+        if path.is_dir() and any(p.name != LOCK_FILE for p in path.iterdir()):
             raise InputError(f"{path}: --out exists and is not a writebot run (it holds other files); "
                              "choose a new or empty folder")
         path.mkdir(parents=True, exist_ok=True)
+        lock = RunLock.acquire(path, command)
+        if (path / "run.json").exists():  # another writer created it between our check and our lock
+            lock.release()
+            raise InputError(f"{path}: already holds a writebot run; choose a new --out folder")
         for name, text in inputs.items():  # copies, so resume does not depend on files that may change
             write_atomic(path / "inputs" / name, text)
         config = {"writebot": __version__, **config, "started": now(), "status": "running"}
         write_json_atomic(path / "run.json", config)
-        UsageLog(path / "usage.csv")  # the header; rows come from LLM calls
-        return cls(path, config)
+        UsageLog.create(path / "usage.csv")  # the header; rows come from LLM calls
+        return cls(path, config, lock)
 
     @classmethod
     def open(cls, path: Path | str) -> RunStore:
+        """Read a run: nothing in the folder changes, whatever it holds."""
         path = Path(path)
-        if not path.is_dir():
-            raise InputError(f"{path}: run folder not found; pass the --out folder of a writebot run")
-        if not (path / "run.json").exists():
-            raise InputError(f"{path}: not a writebot run (no run.json); pass the --out folder of a writebot run")
+        return cls(path, read_config(path))
+
+    @classmethod
+    def open_for_writing(cls, path: Path | str, command: str, as_is: bool = False) -> RunStore:
+        """Take the folder's lock and make the logs safe to append to: a torn last line (a crash in the middle of
+        an append) is moved to <file>.torn-<UTC time>, and said in `repaired`; any other line that is not a whole
+        record stops here (InputError naming the file and line), with nothing changed. `as_is`: take the lock and
+        touch nothing (for `writebot check --repair`, which moves bad lines itself)."""
+        path = Path(path)
+        read_config(path)
+        lock = RunLock.acquire(path, command)
         try:
-            config = json.loads(read_text(path / "run.json", "run file"))
-        except json.JSONDecodeError as exc:
-            raise InputError(f"{path / 'run.json'}: damaged (line {exc.lineno}: {exc.msg}); restore it") from None
-        if not isinstance(config, dict) or "writebot" not in config:
-            raise InputError(f"{path / 'run.json'}: not a writebot run file; pass a writebot run folder")
-        return cls(path, config)
+            run = cls(path, read_config(path), lock)
+            if as_is:
+                return run
+            damaged = [b for b in run.skipped if not b.torn]
+            if damaged:
+                raise InputError(f"{damaged[0].path}:{damaged[0].line}: {damaged[0].reason}; nothing was changed. "
+                                 f"Look at it, then move it aside with: writebot check {path} --repair")
+            if run.skipped:
+                for bad in run.skipped:
+                    log = run.usage if bad.path == run.usage.path else JsonlLog(bad.path)
+                    aside = log.move_aside([bad], "torn")
+                    run.repaired.append(f"{bad.path.name}:{bad.line}: a torn last line ({len(bad.data)} bytes, "
+                                        f"a write that did not finish) moved to {aside.name}")
+                repaired = run.repaired
+                run = cls(path, run.config, lock)
+                run.repaired = repaired
+            return run
+        except BaseException:
+            lock.release()
+            raise
 
     def set_status(self, status: str, **extra: Any) -> None:
+        self._writer()
         self.config = {**self.config, "status": status, "updated": now(), **extra}
         write_json_atomic(self.path / "run.json", self.config)
 
@@ -98,6 +178,7 @@ class RunStore:
         return (self.path / version_dir(epoch) / "STYLE.md").exists()
 
     def save_version(self, epoch: int, pipeline: Pipeline) -> None:
+        self._writer()
         pipeline.save(self.path / version_dir(epoch))
 
     def load_version(self, epoch: int) -> Pipeline:
@@ -115,6 +196,7 @@ class RunStore:
         return {(r["epoch"], r["topic_id"]) for r in self.records + self.refused}
 
     def record_draft(self, record: dict[str, Any]) -> None:
+        self._writer()
         self.feedback.append(record)
         self.records.append(record)
 
@@ -133,6 +215,7 @@ class RunStore:
     def record_refusal(self, record: dict[str, Any]) -> None:
         """A topic Claude declined (twice) for this epoch: kept in refusals.jsonl, never as a draft or ground truth,
         so history, plots and the learner skip it."""
+        self._writer()
         self.refusals.append(record)
         self.refused.append(record)
 
@@ -149,11 +232,12 @@ class RunStore:
         return out
 
     def record_update(self, record: dict[str, Any]) -> None:
+        self._writer()
         self.updates.append(record)
         self.update_records.append(record)
 
     def usage_rows(self) -> list[dict]:
-        return UsageLog(self.path / "usage.csv").rows if (self.path / "usage.csv").exists() else []
+        return self.usage.rows
 
     def usage_cost(self) -> float:
         return sum(float(r.get("cost_usd") or 0) for r in self.usage_rows())
@@ -161,6 +245,7 @@ class RunStore:
     def record_batch(self, epoch: int, batch_id: str, members: dict[str, str]) -> None:
         """A submitted Message Batch (custom_id -> topic id), so a resumed run collects its results for every topic
         it covers instead of paying twice."""
+        self._writer()
         self.batches.append({"epoch": epoch, "batch_id": batch_id, "custom_ids": members,
                              "topic_ids": list(members.values()), "time": now()})
 
@@ -170,9 +255,15 @@ class RunStore:
                 for b in self.batches.read() if b["epoch"] == epoch}
 
     def write_history(self) -> None:
-        rows = [{**r, "feedback_count": len(r.get("feedback", []))} for r in self.records]
-        rows.sort(key=lambda r: r["epoch"])
-        write_atomic(self.path / "history.csv", _csv(HISTORY_COLUMNS, rows))
+        self._writer()
+        write_atomic(self.path / "history.csv", history_text(self.records))
+
+
+def history_text(records: list[dict]) -> str:
+    """history.csv as feedback.jsonl's records imply it."""
+    rows = [{**r, "feedback_count": len(r.get("feedback", []))} for r in records]
+    rows.sort(key=lambda r: r["epoch"])
+    return _csv(HISTORY_COLUMNS, rows)
 
 
 def load_history(path: Path | str):

@@ -83,7 +83,8 @@ def build_llm(options: RunOptions, usage: UsageLog) -> LLM | None:
 
 def start_run(out: Path, topics_file: Path, persona_file: Path, pipeline_dir: Path, options: RunOptions,
               command: str) -> RunStore:
-    """Validate every input, then create the run folder (nothing is written if an input is bad)."""
+    """Validate every input, then create the run folder (nothing is written if an input is bad). The run holds the
+    folder's lock until run.close()."""
     if options.effort is None:  # recorded ("" = the defaults), so a resumed run keeps the same effort
         options.effort = os.environ.get("WRITEBOT_EFFORT", "")
     check_options(options)
@@ -99,8 +100,12 @@ def start_run(out: Path, topics_file: Path, persona_file: Path, pipeline_dir: Pa
               "train_topics": sum(t.split == "train" for t in topics),
               "val_topics": sum(t.split == "val" for t in topics), "initial_version": pipeline.version_hash}
     inputs = {"topics.yaml": read_text(topics_file), "persona.yaml": read_text(persona_file)}
-    run = RunStore.create(out, config, inputs)
-    run.save_version(0, pipeline)
+    run = RunStore.create(out, config, inputs, command)
+    try:
+        run.save_version(0, pipeline)
+    except BaseException:
+        run.close()
+        raise
     return run
 
 
@@ -111,8 +116,7 @@ def continue_run(run: RunStore, progress=None, max_cost_usd: float | None = None
         options.max_cost_usd = max_cost_usd
         check_options(options)
         run.set_status(run.config.get("status", "running"), max_cost_usd=max_cost_usd)
-    usage = UsageLog(run.path / "usage.csv")
-    llm = build_llm(options, usage)
+    llm = build_llm(options, run.usage)
     engine = make_engine(options.engine, llm=llm, style_budget=options.style_budget, warm_cache=options.cache_warmup)
     persona = load_persona(run.input_path("persona.yaml"))
     user = ClaudeUser(persona, llm) if options.user == "claude" else PersonaUser(persona)

@@ -16,10 +16,11 @@ from writebot.engines import Evidence, Update, make_engine
 from writebot.engines.directives import parse_feedback
 from writebot.errors import InputError
 from writebot.files import read_text
-from writebot.llm import UsageLog, resolve_model, text_of
+from writebot.llm import resolve_model, text_of
 from writebot.pipeline import Hunk, Pipeline, apply_hunks, diff, hunks
 from writebot.post import normalize
 from writebot.rules import apply_rules
+from writebot.runlock import RunInUse
 from writebot.runs import RunStore, now
 from writebot.session import RunOptions, build_llm
 from writebot.topics import Topic, load_topics
@@ -51,13 +52,25 @@ def topic_from_text(title: str, points: str, audience: str = "") -> Topic:
 
 
 class Workbench:
-    def __init__(self, run: RunStore, topics: list[Topic]):
+    """A person's training session on one run folder. It holds the folder's lock while it is open (close() lets go);
+    a folder another process is writing opens read-only, and `read_only` says why."""
+
+    def __init__(self, run: RunStore, topics: list[Topic], read_only: str | None = None):
         self.run = run
         self.topics = topics
+        self.read_only = read_only
         options = RunOptions.from_config(run.config)
-        self.llm = build_llm(options, UsageLog(run.path / "usage.csv"))
-        self.engine = make_engine(options.engine, llm=self.llm, style_budget=options.style_budget)
+        self.llm = None if read_only else build_llm(options, run.usage)
+        self.engine = None if read_only else make_engine(options.engine, llm=self.llm,
+                                                         style_budget=options.style_budget)
         self._drafts: dict[tuple[int, str], str] = {}
+
+    def close(self) -> None:
+        self.run.close()
+
+    def _writable(self) -> None:
+        if self.read_only:
+            raise InputError(f"read-only: {self.read_only}")
 
     @classmethod
     def open(cls, run_dir: Path | str, pipeline_dir: Path | str | None = None, topics_file: Path | str | None = None,
@@ -65,7 +78,11 @@ class Workbench:
         """Reopen the run at run_dir, or start one there (bundled starter pipeline and topics by default)."""
         run_dir = Path(run_dir)
         if (run_dir / "run.json").exists():
-            run = RunStore.open(run_dir)
+            try:
+                run = RunStore.open_for_writing(run_dir, "notebook workbench")
+            except RunInUse as busy:
+                run = RunStore.open(run_dir)
+                return cls(run, load_topics(run.input_path("topics.yaml")), read_only=str(busy))
         else:
             topics_file = Path(topics_file or bundled.starter_topics())
             pipeline = Pipeline.load(pipeline_dir or bundled.starter_pipeline())
@@ -73,7 +90,7 @@ class Workbench:
             config = {"command": "workbench", "engine": engine, "user": "human", "epochs": None,
                       "model": resolve_model(None) if engine == "claude" else "rules-v1",
                       "topics_file": str(topics_file), "pipeline_dir": str(pipeline_dir or bundled.starter_pipeline())}
-            run = RunStore.create(run_dir, config, {"topics.yaml": read_text(topics_file)})
+            run = RunStore.create(run_dir, config, {"topics.yaml": read_text(topics_file)}, "notebook workbench")
             run.save_version(0, pipeline)
         return cls(run, load_topics(run.input_path("topics.yaml")))
 
@@ -91,13 +108,17 @@ class Workbench:
         return [r for r in self.run.records if r["epoch"] == epoch]
 
     def status(self) -> str:
+        if self.read_only:
+            return f"read-only: {self.read_only}"
         done = self.submitted()
-        return (f"epoch {self.epoch}: {len(done)} draft{'s' * (len(done) != 1)} reviewed"
+        return ("; ".join(self.run.repaired) + "; " if self.run.repaired else "") + (
+                f"epoch {self.epoch}: {len(done)} draft{'s' * (len(done) != 1)} reviewed"
                 + (f", {sum(r['word_edit_distance'] for r in done)} words edited" if done else "")
                 + (f"; LLM cost so far ${self.run.usage_cost():.4f}" if self.llm else ""))
 
     # -- one draft ----------------------------------------------------------------------------------------
     def draft(self, topic: Topic) -> str:
+        self._writable()
         key = (self.epoch, topic.id)
         if key not in self._drafts:
             self._drafts[key] = self.engine.write(self.pipeline, topic)
@@ -106,6 +127,7 @@ class Workbench:
     def suggest_revision(self, draft: str, feedback: str) -> str:
         """A revised draft to start the ground truth from: Claude revises with the feedback; offline, the rules the
         feedback states are applied ("say X, not Y", "no exclamation marks", ...)."""
+        self._writable()
         if self.llm is not None:
             from writebot.engines.claude import post_problem
             from writebot.prompts import render
@@ -119,6 +141,7 @@ class Workbench:
 
     def submit(self, topic: Topic, draft: str, feedback: str, ground_truth: str) -> dict:
         """Record one reviewed draft at once (fsynced): nothing typed is lost if the kernel dies next."""
+        self._writable()
         comments = [line.strip() for line in feedback.splitlines() if line.strip()]
         record = review_record(Review(normalize(ground_truth), comments, "human"), topic, draft, self.epoch,
                                self.pipeline)
@@ -132,6 +155,7 @@ class Workbench:
                 for r in self.run.records]
 
     def propose(self) -> Proposal:
+        self._writable()
         if not self.submitted():
             raise InputError(f"no reviewed drafts in epoch {self.epoch} yet: submit feedback on a draft first")
         base = self.pipeline
@@ -144,6 +168,7 @@ class Workbench:
 
     def apply(self, proposal: Proposal, accepted: set[str]) -> Pipeline:
         """Keep the accepted hunks, save the next version, record the update, and start the next epoch."""
+        self._writable()
         new = apply_hunks(proposal.base, proposal.update.pipeline, accepted)
         new.validate("the reviewed pipeline")
         kept = [h.id for h in proposal.hunks if h.id in accepted]

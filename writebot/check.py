@@ -1,0 +1,90 @@
+"""`writebot check DIR [--repair]`: is a run folder sound? Every log line a whole record with its fields, history.csv
+what feedback.jsonl implies, every version folder hashing to the version its drafts name, updates pointing at
+versions that exist, usage.csv rows that parse, no record past the last version.
+
+Checking reads only. `--repair` is a writer (it takes the folder's lock) and deletes nothing: lines that are not whole
+records are moved to <file>.quarantine-<UTC time> beside their log.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from writebot.errors import InputError
+from writebot.pipeline import Pipeline
+from writebot.runs import HISTORY_COLUMNS, RunStore, history_text, version_dir
+
+
+def problems(run: RunStore) -> list[str]:
+    """One line per problem, `file:line: what`, in the order a person would fix them."""
+    found = [str(b) for b in run.skipped]
+    hashes = _version_hashes(run, found)
+    last = max(hashes, default=-1)
+    for n, record in enumerate(run.records, 1):
+        where = f"feedback.jsonl:{_line_of(run, 'feedback.jsonl', n)}"
+        if record["epoch"] > last:
+            found.append(f"{where}: epoch {record['epoch']} is past the last version (epoch {last})")
+        elif record["epoch"] in hashes and record["version"] != hashes[record["epoch"]]:
+            found.append(f"{where}: drafted with version {record['version']}, but {version_dir(record['epoch'])} "
+                         f"hashes to {hashes[record['epoch']]}")
+    for n, update in enumerate(run.update_records, 1):
+        where = f"updates.jsonl:{_line_of(run, 'updates.jsonl', n)}"
+        epoch = update["epoch"]
+        if update.get("kind") == "gate":
+            continue
+        if epoch not in hashes or epoch + 1 not in hashes:
+            found.append(f"{where}: the update of epoch {epoch} needs {version_dir(epoch)} and "
+                         f"{version_dir(epoch + 1)}, and one is missing")
+            continue
+        if update.get("from_version") not in (None, hashes[epoch]):
+            found.append(f"{where}: from_version {update['from_version']} is not {version_dir(epoch)} "
+                         f"({hashes[epoch]})")
+        kept = hashes[epoch] if update["status"] in ("rolled_back", "failed", "rejected") else update.get("to_version")
+        if kept not in (None, hashes[epoch + 1]):
+            found.append(f"{where}: a {update['status']} update should leave {kept} in {version_dir(epoch + 1)}, "
+                         f"which holds {hashes[epoch + 1]}")
+    for n, refusal in enumerate(run.refused, 1):
+        if refusal["epoch"] > last:
+            found.append(f"refusals.jsonl:{_line_of(run, 'refusals.jsonl', n)}: epoch {refusal['epoch']} is past the "
+                         f"last version (epoch {last})")
+    history = run.path / "history.csv"
+    if run.records and (not history.exists() or history.read_text("utf-8") != history_text(run.records)):
+        found.append(f"history.csv: differs from what feedback.jsonl holds (columns {', '.join(HISTORY_COLUMNS)}); "
+                     "a writer rebuilds it (writebot resume)")
+    return found
+
+
+def _version_hashes(run: RunStore, found: list[str]) -> dict[int, str]:
+    hashes = {}
+    for epoch in run.versions():
+        try:
+            hashes[epoch] = Pipeline.load(run.path / version_dir(epoch)).version_hash
+        except InputError as exc:
+            found.append(f"{version_dir(epoch)}: {exc}")
+    return hashes
+
+
+def _line_of(run: RunStore, name: str, n: int) -> int:
+    """The file line of the n-th whole record (skipped lines come between)."""
+    skipped = sorted(b.line for b in run.skipped if b.path.name == name)
+    line = n
+    for bad in skipped:
+        if bad <= line:
+            line += 1
+    return line
+
+
+def repair(path: Path | str) -> list[str]:
+    """Move every line that is not a whole record into a quarantine file beside its log; return what moved."""
+    with RunStore.open_for_writing(path, "check --repair", as_is=True) as run:
+        moved = []
+        by_log: dict[Path, list] = {}
+        for bad in run.skipped:
+            by_log.setdefault(bad.path, []).append(bad)
+        for log_path, bad in by_log.items():
+            log = run.usage if log_path == run.usage.path else next(
+                log for log in (run.feedback, run.updates, run.refusals, run.batches) if log.path == log_path)
+            aside = log.move_aside(bad, "quarantine")
+            moved.append(f"{log_path.name}: moved line{'s' * (len(bad) > 1)} {', '.join(str(b.line) for b in bad)} "
+                         f"to {aside.name}")
+        return moved

@@ -1,0 +1,66 @@
+"""One writer per run folder: an exclusive lock on <run>/.writebot.lock, taken by every command and session that
+writes the run (simulate, demo, resume, check --repair, the notebook's workbench).
+
+It is an `fcntl.flock` lock: the operating system releases it when the process ends, however it ends (kill -9
+included), so a crash never leaves a stale lock. The file also says who holds it, for the message a second writer
+gets. Readers never take it (taking it would mean writing the folder).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import time
+from pathlib import Path
+
+from writebot.errors import InputError
+
+LOCK_FILE = ".writebot.lock"
+
+
+class RunInUse(InputError):
+    """Another process is writing this run folder."""
+
+
+class RunLock:
+    def __init__(self, handle, folder: Path):
+        self._handle = handle
+        self.folder = folder
+
+    @classmethod
+    def acquire(cls, folder: Path | str, command: str) -> RunLock:
+        folder = Path(folder)
+        handle = open(folder / LOCK_FILE, "a+", encoding="utf-8")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = _holder(handle.read())
+            handle.close()
+            raise RunInUse(f"{folder}: run folder in use by {holder}; wait for it to finish (or stop it), or open "
+                           "it read-only (writebot report, notebook 04)") from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(json.dumps({"pid": os.getpid(), "command": command,
+                                 "started": time.strftime("%Y-%m-%dT%H:%M:%S%z")}) + "\n")
+        handle.flush()
+        return cls(handle, folder)
+
+    def release(self) -> None:
+        if self._handle is not None and not self._handle.closed:
+            fcntl.flock(self._handle, fcntl.LOCK_UN)
+            self._handle.close()
+        self._handle = None
+
+    @property
+    def held(self) -> bool:
+        return self._handle is not None and not self._handle.closed
+
+
+def _holder(text: str) -> str:
+    try:
+        info = json.loads(text)
+        return f"pid {info['pid']} ({info['command']}), started at {info['started']}"
+    except (ValueError, KeyError, TypeError):
+        return "another process"
