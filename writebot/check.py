@@ -20,13 +20,17 @@ def problems(run: RunStore) -> list[str]:
     found = [str(b) for b in run.skipped]
     hashes = _version_hashes(run, found)
     last = max(hashes, default=-1)
+    mismatched: dict[int, list[tuple[int, str]]] = {}
     for n, record in enumerate(run.records, 1):
-        where = f"feedback.jsonl:{_line_of(run, 'feedback.jsonl', n)}"
+        line = _line_of(run, "feedback.jsonl", n)
         if record["epoch"] > last:
-            found.append(f"{where}: epoch {record['epoch']} is past the last version (epoch {last})")
+            found.append(f"feedback.jsonl:{line}: epoch {record['epoch']} is past the last version (epoch {last})")
         elif record["epoch"] in hashes and record["version"] != hashes[record["epoch"]]:
-            found.append(f"{where}: drafted with version {record['version']}, but {version_dir(record['epoch'])} "
-                         f"hashes to {hashes[record['epoch']]}")
+            mismatched.setdefault(record["epoch"], []).append((line, record["version"]))
+    for epoch, drafts in mismatched.items():  # one problem per version folder, however many drafts it concerns
+        found.append(f"feedback.jsonl:{drafts[0][0]}: {len(drafts)} draft{'s' * (len(drafts) > 1)} of epoch {epoch} "
+                     f"name version {drafts[0][1]}, but {version_dir(epoch)} hashes to {hashes[epoch]} (changed "
+                     "after they were written?)")
     for n, update in enumerate(run.update_records, 1):
         where = f"updates.jsonl:{_line_of(run, 'updates.jsonl', n)}"
         epoch = update["epoch"]
@@ -41,7 +45,7 @@ def problems(run: RunStore) -> list[str]:
                          f"({hashes[epoch]})")
         kept = hashes[epoch] if update["status"] in ("rolled_back", "failed", "rejected") else update.get("to_version")
         if kept not in (None, hashes[epoch + 1]):
-            found.append(f"{where}: a {update['status']} update should leave {kept} in {version_dir(epoch + 1)}, "
+            found.append(f"{where}: the {update['status']} update should leave {kept} in {version_dir(epoch + 1)}, "
                          f"which holds {hashes[epoch + 1]}")
     for n, refusal in enumerate(run.refused, 1):
         if refusal["epoch"] > last:
@@ -87,4 +91,6 @@ def repair(path: Path | str) -> list[str]:
             aside = log.move_aside(bad, "quarantine")
             moved.append(f"{log_path.name}: moved line{'s' * (len(bad) > 1)} {', '.join(str(b.line) for b in bad)} "
                          f"to {aside.name}")
+        if moved and run.config.get("status") == "complete":  # what was moved aside is to be done again
+            run.set_status("repaired", repaired=moved)
         return moved

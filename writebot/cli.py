@@ -191,6 +191,7 @@ def cmd_edit(args: argparse.Namespace) -> int:
 
 def cmd_resume(args: argparse.Namespace) -> int:
     run = RunStore.open(args.dir)  # read first: what cannot work is exit 2 before the run is touched
+    run.refuse_damage()
     if run.config.get("user") == "human":
         raise InputError(f"{run.path}: a run trained by hand; continue it in notebook 02 (RUN_DIR = '{run.path}') "
                          "or with writebot.workbench.Workbench.open")
@@ -274,7 +275,8 @@ def cmd_check(args: argparse.Namespace) -> int:
         moved = repair(args.dir)
         for line in moved:
             print(line)
-        print(f"{args.dir}: {'nothing to move' if not moved else 'moved aside; nothing was deleted'}",
+        print(f"{args.dir}: " + ("nothing to move" if not moved else "moved aside, nothing deleted; 'writebot resume "
+                                 f"{args.dir}' does again what the moved lines recorded and rebuilds history.csv"),
               file=sys.stderr)
     found = problems(RunStore.open(args.dir))
     for line in found:
@@ -380,4 +382,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         print("writebot: interrupted", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        if exc.errno not in DISK_ERRORS:
+            raise
+        print(f"writebot: error: could not write {exc.filename or 'a file'} ({exc.strerror}); nothing already "
+              "recorded is lost. Free space or fix the disk, then try again", file=sys.stderr)
         return 1

@@ -60,6 +60,11 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+def write_all(handle, data: bytes) -> None:
+    """Every byte writebot writes goes through here (tests put a full disk or an I/O error in its place)."""
+    handle.write(data)
+
+
 def write_atomic(path: Path | str, content: str | bytes) -> None:
     """Write to path via a temp file in the same folder and a rename: readers see old or new, never half."""
     path = Path(path)
@@ -68,7 +73,7 @@ def write_atomic(path: Path | str, content: str | bytes) -> None:
     data = content.encode("utf-8") if isinstance(content, str) else content
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+            write_all(handle, data)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
@@ -91,8 +96,8 @@ def write_tree_atomic(path: Path | str, files: dict[str, str]) -> None:
         for rel, text in files.items():
             target = tmp / rel
             target.parent.mkdir(parents=True, exist_ok=True)
-            with open(target, "w", encoding="utf-8", newline="") as handle:
-                handle.write(text)
+            with open(target, "wb") as handle:
+                write_all(handle, text.encode("utf-8"))
                 handle.flush()
                 os.fsync(handle.fileno())
         if path.exists():
@@ -120,7 +125,7 @@ def append_bytes(path: Path, data: bytes) -> None:
     with open(path, "ab") as handle:
         start = handle.tell()
         try:
-            handle.write(data)
+            write_all(handle, data)
             handle.flush()
             os.fsync(handle.fileno())
         except OSError:

@@ -85,6 +85,13 @@ class RunStore:
         self.skipped: list[BadLine] = [b for scan in scans.values() for b in scan.bad] + self.usage.bad
         self.repaired: list[str] = []  # what open_for_writing moved aside, for the caller to say
 
+    def refuse_damage(self) -> None:
+        """InputError for the first line, other than a torn last one, that is not a whole record."""
+        damaged = [b for b in self.skipped if not b.torn]
+        if damaged:
+            raise InputError(f"{damaged[0].path}:{damaged[0].line}: {damaged[0].reason}; nothing was changed. "
+                             f"Look at it, then move it aside with: writebot check {self.path} --repair")
+
     @property
     def writable(self) -> bool:
         return self.lock is not None and self.lock.held
@@ -147,10 +154,7 @@ class RunStore:
             run = cls(path, read_config(path), lock)
             if as_is:
                 return run
-            damaged = [b for b in run.skipped if not b.torn]
-            if damaged:
-                raise InputError(f"{damaged[0].path}:{damaged[0].line}: {damaged[0].reason}; nothing was changed. "
-                                 f"Look at it, then move it aside with: writebot check {path} --repair")
+            run.refuse_damage()
             if run.skipped:
                 for bad in run.skipped:
                     log = run.usage if bad.path == run.usage.path else JsonlLog(bad.path)
