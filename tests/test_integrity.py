@@ -309,3 +309,14 @@ def test_report_in_a_loop_beside_a_writer_loses_nothing(cli, tmp_path):
     assert [(r["epoch"], r["topic_id"], r["draft"]) for r in got.records] == \
         [(r["epoch"], r["topic_id"], r["draft"]) for r in want.records]
     assert got.skipped == [] and not list(out.glob("*.torn-*"))
+
+
+def test_a_writer_clears_what_an_interrupted_atomic_write_left(cli, sound):
+    (sound / ".history.csv.abc123.tmp").write_text("half")
+    (sound / "versions" / ".epoch_009.xyz.tmp").mkdir()
+    (sound / "versions" / ".epoch_009.xyz.tmp" / "STYLE.md").write_text("half a version")
+    (sound / "versions" / "epoch_002").rename(sound / "versions" / ".epoch_002.old")  # killed between two renames
+    assert RunStore.open(sound).versions() == [0, 1]  # a reader sees what is there, and touches nothing
+    with RunStore.open_for_writing(sound, "test") as run:
+        assert run.versions() == [0, 1, 2]
+    assert sorted(p.name for p in sound.rglob(".*") if p.name != ".writebot.lock") == []

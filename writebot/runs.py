@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import shutil
 import time
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,21 @@ def now() -> str:
 
 def version_dir(epoch: int) -> str:
     return f"versions/epoch_{epoch:03d}"
+
+
+def _clear_unfinished(path: Path) -> None:
+    """Writers only: the temporary files of atomic writes a crash interrupted (hidden `.NAME.XXXX.tmp`, and the
+    `.NAME.old` a tree replacement keeps for a moment). They never held a record: the write they belong to either
+    never happened or is complete beside them, except an `.old` tree whose replacement never arrived, which is put
+    back."""
+    for old in path.glob("versions/.*.old"):
+        if not (old.parent / old.name[1:-4]).exists():
+            old.rename(old.parent / old.name[1:-4])
+    for stale in [*path.glob(".*.tmp"), *path.glob("*/.*.tmp"), *path.glob("versions/.*.old")]:
+        if stale.is_dir():
+            shutil.rmtree(stale, ignore_errors=True)
+        else:
+            stale.unlink(missing_ok=True)
 
 
 def read_config(path: Path) -> dict[str, Any]:
@@ -155,6 +171,7 @@ class RunStore:
             if as_is:
                 return run
             run.refuse_damage()
+            _clear_unfinished(path)
             if run.skipped:
                 for bad in run.skipped:
                     log = run.usage if bad.path == run.usage.path else JsonlLog(bad.path)

@@ -115,7 +115,9 @@ class Simulator:
         self.stop()
 
     def start(self) -> Simulator:
-        server_class = type("Server", (ThreadingHTTPServer,), {"request_queue_size": 128})  # many clients at once
+        server_class = type("Server", (ThreadingHTTPServer,), {
+            "request_queue_size": 128,  # many clients at once
+            "handle_error": lambda self, request, address: None})  # a client that went away (killed) is not news
         self._server = server_class(("127.0.0.1", 0), _handler(self))
         self._server.daemon_threads = True
         threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
