@@ -144,3 +144,16 @@ def test_resume_points_a_hand_trained_run_to_the_notebook(tmp_path, cli):
     assert code == 2 and "notebook 02" in err and err.count("\n") == 1
     code, out, _ = cli("report", tmp_path / "run")  # nothing drafted yet: a clear error too
     assert code == 2
+
+
+def test_a_damaged_run_opens_read_only_and_says_where(tmp_path):
+    bench = Workbench.open(tmp_path / "run", engine="rules")
+    topic = topic_from_text("My Own Topic", "Utilize the tools!")
+    bench.submit(topic, bench.draft(topic), "", "# My Own Topic\n\nUse the tools.\n")
+    bench.submit(topic, bench.draft(topic), "", "# My Own Topic\n\nUse them.\n")
+    bench.close()
+    log = tmp_path / "run" / "feedback.jsonl"
+    log.write_bytes(b"{oops\n" + log.read_bytes())
+    app = TrainingApp(Workbench.open(tmp_path / "run"))
+    assert "read-only:" in app.dashboard.status.value and "feedback.jsonl:1: not a JSON record" in \
+        app.dashboard.status.value

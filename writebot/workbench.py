@@ -20,7 +20,6 @@ from writebot.llm import resolve_model, text_of
 from writebot.pipeline import Hunk, Pipeline, apply_hunks, diff, hunks
 from writebot.post import normalize
 from writebot.rules import apply_rules
-from writebot.runlock import RunInUse
 from writebot.runs import RunStore, now
 from writebot.session import RunOptions, build_llm
 from writebot.topics import Topic, load_topics
@@ -80,9 +79,9 @@ class Workbench:
         if (run_dir / "run.json").exists():
             try:
                 run = RunStore.open_for_writing(run_dir, "notebook workbench")
-            except RunInUse as busy:
+            except InputError as why:  # in use by another process, or a damaged line to look at first
                 run = RunStore.open(run_dir)
-                return cls(run, load_topics(run.input_path("topics.yaml")), read_only=str(busy))
+                return cls(run, load_topics(run.input_path("topics.yaml")), read_only=str(why))
         else:
             topics_file = Path(topics_file or bundled.starter_topics())
             pipeline = Pipeline.load(pipeline_dir or bundled.starter_pipeline())
