@@ -13,6 +13,7 @@ from .conftest import ROOT
     ("learning.py", ["--epochs", "1"], "smallest reduction"),
     ("claude_stub.py", ["--latency", "0.01", "--drafts", "4", "--repeat", "1"], "cache-read share"),
     ("soak.py", ["--kills", "2", "--topics", "60", "--epochs", "1"], "identical to a clean run"),
+    ("soak.py", ["--claude", "--kills", "2", "--epochs", "1"], "identical to a clean run"),
 ])
 def test_bench_script_runs(script, args, expect):
     result = subprocess.run([sys.executable, str(ROOT / "bench" / script), *args], capture_output=True, text=True,

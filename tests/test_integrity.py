@@ -225,12 +225,12 @@ def failing_after(n: int, where: str, error: int, monkeypatch):
     real = files.write_all
     count = [0]
 
-    def write_all(handle, data):
-        count[0] += where in str(getattr(handle, "name", ""))
-        if count[0] == n and where in str(getattr(handle, "name", "")):
-            real(handle, data[: len(data) // 2])
-            raise OSError(error, os.strerror(error), getattr(handle, "name", None))
-        real(handle, data)
+    def write_all(fd, data, name):
+        count[0] += where in name
+        if count[0] == n and where in name:
+            real(fd, data[: len(data) // 2], name)  # these bytes reach the file, as they would on a real disk
+            raise OSError(error, os.strerror(error), name)
+        real(fd, data, name)
 
     monkeypatch.setattr(files, "write_all", write_all)
 
@@ -253,6 +253,26 @@ def test_a_failing_disk_loses_nothing_and_resume_continues(cli, tmp_path, topics
     assert cli("resume", out)[0] == 0
     clean = {(r["epoch"], r["topic_id"], r["draft"], r["ground_truth"]) for r in RunStore.open(sound).records}
     assert {(r["epoch"], r["topic_id"], r["draft"], r["ground_truth"]) for r in RunStore.open(out).records} == clean
+
+
+def test_an_append_the_kernel_cuts_short_takes_its_own_bytes_back(tmp_path):
+    """A real failure from the kernel (a file size limit, as a full disk would), not a stand-in."""
+    script = (
+        "import resource, signal, sys\n"
+        "from writebot.files import JsonlLog\n"
+        "signal.signal(signal.SIGXFSZ, signal.SIG_IGN)\n"
+        "log = JsonlLog(sys.argv[1])\n"
+        "log.append({'n': 0, 'text': 'x' * 100})\n"
+        "size = log.path.stat().st_size\n"
+        "resource.setrlimit(resource.RLIMIT_FSIZE, (size + 40, size + 40))\n"
+        "try:\n"
+        "    log.append({'n': 1, 'text': 'y' * 100})\n"
+        "except OSError as exc:\n"
+        "    print(exc.errno)\n")
+    log = tmp_path / "log.jsonl"
+    done = subprocess.run([sys.executable, "-c", script, str(log)], capture_output=True, text=True)
+    assert done.stdout.strip() == str(errno.EFBIG), done.stderr
+    assert log.read_bytes().count(b"\n") == 1 and log.read_bytes().endswith(b"}\n")  # no half record of ours
 
 
 def test_a_failing_usage_row_stops_the_claude_run_and_resume_finishes(cli, sim, tmp_path, topics_file,
@@ -320,3 +340,122 @@ def test_a_writer_clears_what_an_interrupted_atomic_write_left(cli, sound):
     with RunStore.open_for_writing(sound, "test") as run:
         assert run.versions() == [0, 1, 2]
     assert sorted(p.name for p in sound.rglob(".*") if p.name != ".writebot.lock") == []
+
+
+# -- what a careful review broke --------------------------------------------------------------------------
+def test_stray_carriage_returns_mid_file_never_cost_a_record(cli, sound):
+    log = sound / "feedback.jsonl"
+    lines = log.read_bytes().split(b"\n")[:-1]
+    lines[2] = lines[2][:-1] + b"\r"  # two records whose last byte a stray edit turned into a carriage return
+    lines[5] = lines[5][:-1] + b"\r"
+    log.write_bytes(b"\n".join(lines) + b"\n")
+    whole = {json.loads(x)["topic_id"] + str(json.loads(x)["epoch"]) for i, x in enumerate(lines) if i not in (2, 5)}
+    code, _, err = cli("resume", sound)
+    assert code == 2 and "feedback.jsonl:3: not a JSON record" in err  # damage, not a torn line: nothing moved
+    cli("check", sound, "--repair")
+    kept = {r["topic_id"] + str(r["epoch"]) for r in RunStore.open(sound).records}
+    assert whole <= kept and len(next(sound.glob("feedback.jsonl.quarantine-*")).read_bytes().split(b"\n")) == 3
+
+
+def test_a_quarantined_update_never_lets_resume_replace_a_version_in_use(cli, sound):
+    updates = sound / "updates.jsonl"
+    lines = updates.read_bytes().split(b"\n")
+    updates.write_bytes(b"\n".join([b"{not json"] + lines[1:]))  # the record of epoch 0's update is damaged
+    version_1 = RunStore.open(sound).load_version(1)
+    assert cli("check", sound, "--repair")[0] in (0, 2)
+    assert cli("resume", sound)[0] == 0
+    run = RunStore.open(sound)
+    assert run.load_version(1) == version_1
+    recovered = [u for u in run.update_records if u["epoch"] == 0]
+    assert [u["status"] for u in recovered] == ["recovered"] and recovered[0]["to_version"] == version_1.version_hash
+    assert cli("check", sound)[0] == 0
+
+
+def test_a_damaged_usage_header_is_never_moved_and_stops_a_writer(cli, sound):
+    usage = sound / "usage.csv"
+    usage.write_text(usage.read_text().replace("purpose", "purp0se"))
+    code, out, _ = cli("check", sound)
+    assert code == 2 and "usage.csv:1: not a usage.csv header; line 1 must read: purpose,model," in out
+    assert "(restore it by hand)" in out
+    cli("check", sound, "--repair")
+    assert usage.read_text().startswith("purp0se") and not list(sound.glob("usage.csv.quarantine-*"))
+    code, _, err = cli("resume", sound)
+    assert code == 2 and "usage.csv:1" in err and "restore it by hand" in err
+
+
+def test_lines_of_the_wrong_type_are_damage_not_a_traceback(cli, sound):
+    with open(sound / "feedback.jsonl", "a") as log:
+        log.write('{"epoch": "0", "topic_id": "x", "split": "train", "version": "v", "draft": "d", '
+                  '"feedback": [], "ground_truth": "g"}\n[1, 2]\n')
+    code, out, err = cli("check", sound)
+    assert code == 2 and "Traceback" not in err
+    assert "feedback.jsonl:25: epoch is str, not int" in out and "feedback.jsonl:26: not a JSON object" in out
+
+
+def test_check_finds_duplicates(cli, sound):
+    log = sound / "feedback.jsonl"
+    first = log.read_bytes().split(b"\n")[0]
+    with open(log, "ab") as handle:
+        handle.write(first + b"\n")
+    updates = sound / "updates.jsonl"
+    with open(updates, "ab") as handle:
+        handle.write(updates.read_bytes().split(b"\n")[0] + b"\n")
+    code, out, _ = cli("check", sound)
+    assert code == 2 and "feedback.jsonl:25: topic topic-0 of epoch 0 again (first at line 1)" in out
+    assert "a second update for epoch 0" in out
+
+
+def test_check_is_quiet_about_sound_runs_of_every_kind(cli, sim, tmp_path, topics_file):
+    from writebot.testing.replies import echo_writer, scripted, text_reply, tool_reply
+
+    persona = bundled.persona("warm-casual")
+    common = ["simulate", "--engine", "claude", "--topics", topics_file, "--persona", persona]
+
+    def worse(body):  # an update that makes every draft worse: the deferred gate rolls it back
+        reply = echo_writer(body)
+        if not body.get("tools") and "- Ramble." in json.dumps(body.get("system")):
+            reply["content"][0]["text"] = reply["content"][0]["text"].rstrip("\n") + " Utilize it all.\n"
+        return reply
+
+    sim.responder = scripted(tool_reply({"command": "str_replace", "path": "/pipeline/STYLE.md",
+                                         "old_str": "## Rules\n", "new_str": "## Rules\n\n- Ramble.\n"}),
+                             text_reply("Ramble."), drafts=worse)
+    assert cli(*common, "--epochs", "3", "--out", tmp_path / "rolled")[0] == 0
+    assert any(u.get("status") == "rolled_back" for u in RunStore.open(tmp_path / "rolled").update_records)
+    assert cli(*common, "--epochs", "1", "--concurrency", "1", "--max-cost-usd", "0.0005",
+               "--out", tmp_path / "stopped")[0] == 0
+    assert RunStore.open(tmp_path / "stopped").config["status"] == "stopped"
+    assert cli(*common, "--epochs", "1", "--batch-api", "--out", tmp_path / "batched")[0] == 0
+    for name in ("rolled", "stopped", "batched"):
+        code, out, _ = cli("check", tmp_path / name)
+        assert (code, out) == (0, ""), (name, out)
+
+
+def test_a_finished_run_stays_complete_whatever_its_report_meets(cli, tmp_path, topics_file, monkeypatch):
+    from writebot import cli as cli_module
+
+    def no_room(run):
+        raise OSError(errno.EACCES, os.strerror(errno.EACCES), str(run.path / "learning_curve.png"))
+
+    monkeypatch.setattr(cli_module, "write_plots", no_room)
+    code, out, err = cli("simulate", "--topics", topics_file, "--persona", bundled.persona("warm-casual"),
+                         "--out", tmp_path / "r")
+    assert code == 0 and "epoch" in out and "the plots were not written (Permission denied" in err
+    assert RunStore.open(tmp_path / "r").config["status"] == "complete"
+
+
+def test_a_second_writer_in_the_same_process_is_told_to_close_the_first(tmp_path, sound):
+    first = RunStore.open_for_writing(sound, "notebook workbench")
+    with pytest.raises(Exception, match="this process already has the run open for writing"):
+        RunStore.open_for_writing(sound, "resume")
+    first.close()
+    RunStore.open_for_writing(sound, "resume").close()
+
+
+def test_a_folder_whose_creation_a_crash_cut_short_can_be_used_again(cli, tmp_path, topics_file):
+    out = tmp_path / "r"
+    (out / "inputs").mkdir(parents=True)
+    (out / "inputs" / "topics.yaml").write_text("- half")
+    (out / ".writebot.lock").write_text("")
+    assert cli("simulate", "--topics", topics_file, "--persona", bundled.persona("warm-casual"), "--epochs", "0",
+               "--out", out)[0] == 0

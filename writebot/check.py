@@ -17,12 +17,26 @@ from writebot.runs import HISTORY_COLUMNS, RunStore, history_text, version_dir
 
 def problems(run: RunStore) -> list[str]:
     """One line per problem, `file:line: what`, in the order a person would fix them."""
-    found = [str(b) for b in run.skipped]
+    found = [str(b) + ("" if b.movable else " (restore it by hand)") for b in run.skipped]
     hashes = _version_hashes(run, found)
+    found += _draft_problems(run, hashes) + _update_problems(run, hashes)
+    history = run.path / "history.csv"
+    # history.csv is rebuilt at the end of each epoch: a run stopped in the middle of one is behind, not damaged
+    if run.config.get("status") in ("complete", "repaired") and run.records and (
+            not history.exists() or history.read_text("utf-8") != history_text(run.records)):
+        found.append(f"history.csv: differs from what feedback.jsonl holds (columns {', '.join(HISTORY_COLUMNS)}); "
+                     "a writer rebuilds it (writebot resume)")
+    return found
+
+
+def _draft_problems(run: RunStore, hashes: dict[int, str]) -> list[str]:
+    found, seen, mismatched = [], {}, {}
     last = max(hashes, default=-1)
-    mismatched: dict[int, list[tuple[int, str]]] = {}
     for n, record in enumerate(run.records, 1):
-        line = _line_of(run, "feedback.jsonl", n)
+        line, key = _line_of(run, "feedback.jsonl", n), (record["epoch"], record["topic_id"])
+        if key in seen:
+            found.append(f"feedback.jsonl:{line}: topic {key[1]} of epoch {key[0]} again (first at line {seen[key]})")
+        seen.setdefault(key, line)
         if record["epoch"] > last:
             found.append(f"feedback.jsonl:{line}: epoch {record['epoch']} is past the last version (epoch {last})")
         elif record["epoch"] in hashes and record["version"] != hashes[record["epoch"]]:
@@ -31,30 +45,42 @@ def problems(run: RunStore) -> list[str]:
         found.append(f"feedback.jsonl:{drafts[0][0]}: {len(drafts)} draft{'s' * (len(drafts) > 1)} of epoch {epoch} "
                      f"name version {drafts[0][1]}, but {version_dir(epoch)} hashes to {hashes[epoch]} (changed "
                      "after they were written?)")
+    for n, refusal in enumerate(run.refused, 1):
+        line = _line_of(run, "refusals.jsonl", n)
+        if (refusal["epoch"], refusal["topic_id"]) in seen:
+            found.append(f"refusals.jsonl:{line}: topic {refusal['topic_id']} of epoch {refusal['epoch']} is also a "
+                         "reviewed draft")
+        if refusal["epoch"] > last:
+            found.append(f"refusals.jsonl:{line}: epoch {refusal['epoch']} is past the last version (epoch {last})")
+    return found
+
+
+def _update_problems(run: RunStore, hashes: dict[int, str]) -> list[str]:
+    found, updates, gates = [], {}, {}
     for n, update in enumerate(run.update_records, 1):
-        where = f"updates.jsonl:{_line_of(run, 'updates.jsonl', n)}"
-        epoch = update["epoch"]
-        if update.get("kind") == "gate":
+        where, epoch = f"updates.jsonl:{_line_of(run, 'updates.jsonl', n)}", update["epoch"]
+        seen = gates if update.get("kind") == "gate" else updates
+        if epoch in seen:
+            found.append(f"{where}: a second {'gate verdict' if seen is gates else 'update'} for epoch {epoch} "
+                         f"(the first is at line {seen[epoch][0]})")
             continue
+        seen[epoch] = (where.rsplit(":", 1)[1], update)
+    for epoch, (line, _) in gates.items():
+        if epoch not in updates or updates[epoch][1]["status"] != "pending":
+            found.append(f"updates.jsonl:{line}: a gate verdict for epoch {epoch}, whose update was not pending")
+    for epoch, (line, update) in updates.items():
+        where = f"updates.jsonl:{line}"
         if epoch not in hashes or epoch + 1 not in hashes:
             found.append(f"{where}: the update of epoch {epoch} needs {version_dir(epoch)} and "
                          f"{version_dir(epoch + 1)}, and one is missing")
             continue
-        if update.get("from_version") not in (None, hashes[epoch]):
-            found.append(f"{where}: from_version {update['from_version']} is not {version_dir(epoch)} "
-                         f"({hashes[epoch]})")
-        kept = hashes[epoch] if update["status"] in ("rolled_back", "failed", "rejected") else update.get("to_version")
-        if kept not in (None, hashes[epoch + 1]):
+        start = update.get("from_version")  # the version it began from: this epoch's, or an earlier one rolled back to
+        if start is not None and start not in [hashes[e] for e in hashes if e <= epoch]:
+            found.append(f"{where}: from_version {start} is none of the versions up to {version_dir(epoch)}")
+        kept = start if update["status"] in ("rolled_back", "failed", "rejected") else update.get("to_version")
+        if kept is not None and kept != hashes[epoch + 1]:
             found.append(f"{where}: the {update['status']} update should leave {kept} in {version_dir(epoch + 1)}, "
                          f"which holds {hashes[epoch + 1]}")
-    for n, refusal in enumerate(run.refused, 1):
-        if refusal["epoch"] > last:
-            found.append(f"refusals.jsonl:{_line_of(run, 'refusals.jsonl', n)}: epoch {refusal['epoch']} is past the "
-                         f"last version (epoch {last})")
-    history = run.path / "history.csv"
-    if run.records and (not history.exists() or history.read_text("utf-8") != history_text(run.records)):
-        found.append(f"history.csv: differs from what feedback.jsonl holds (columns {', '.join(HISTORY_COLUMNS)}); "
-                     "a writer rebuilds it (writebot resume)")
     return found
 
 
@@ -84,11 +110,10 @@ def repair(path: Path | str) -> list[str]:
         moved = []
         by_log: dict[Path, list] = {}
         for bad in run.skipped:
-            by_log.setdefault(bad.path, []).append(bad)
-        for log_path, bad in by_log.items():
-            log = run.usage if log_path == run.usage.path else next(
-                log for log in (run.feedback, run.updates, run.refusals, run.batches) if log.path == log_path)
-            aside = log.move_aside(bad, "quarantine")
+            if bad.movable:
+                by_log.setdefault(bad.path, []).append(bad)
+        for log_path, bad in by_log.items():  # one move per log: the offsets of its bad lines stay right
+            aside = run.log_at(log_path).move_aside(bad, "quarantine")
             moved.append(f"{log_path.name}: moved line{'s' * (len(bad) > 1)} {', '.join(str(b.line) for b in bad)} "
                          f"to {aside.name}")
         if moved and run.config.get("status") == "complete":  # what was moved aside is to be done again

@@ -84,7 +84,6 @@ def drive(run: RunStore, max_cost_usd: float | None = None) -> int:
         for line in run.repaired:
             print(f"writebot: warning: {line}", file=sys.stderr)
         continue_run(run, progress=_progress(), max_cost_usd=max_cost_usd)
-        return report(run)
     except KeyboardInterrupt:
         mark(run, "interrupted")
         print(f"writebot: interrupted; nothing recorded is lost. Continue with: writebot resume {run.path}",
@@ -121,6 +120,7 @@ def drive(run: RunStore, max_cost_usd: float | None = None) -> int:
         raise
     finally:
         run.close()
+    return report(run)  # the run is complete: whatever the report meets, it stays complete
 
 
 DISK_ERRORS = {errno.ENOSPC, errno.EIO, errno.EDQUOT, errno.EROFS, errno.EFBIG}
@@ -138,8 +138,14 @@ def report(run: RunStore) -> int:
     if not run.records and run.refused:  # nothing to plot: say what happened instead
         print(f"{run.path}: no draft was reviewed; all {len(run.refused)} were refused by Claude (refusals.jsonl)")
         return 0
-    figure = write_plots(run)
+    if not run.records:
+        raise InputError(f"{run.path}: no drafts recorded yet; run 'writebot resume {run.path}' first")
     print(summary_table(run))
+    try:
+        figure = write_plots(run)
+    except OSError as exc:  # a folder we may read but not write: the table is what matters
+        print(f"writebot: warning: the plots were not written ({exc.strerror}: {exc.filename})", file=sys.stderr)
+        return 0
     print(f"\nrun folder: {run.path}\nlearning curve: {figure}")
     return 0
 
@@ -276,7 +282,8 @@ def cmd_check(args: argparse.Namespace) -> int:
         for line in moved:
             print(line)
         print(f"{args.dir}: " + ("nothing to move" if not moved else "moved aside, nothing deleted; 'writebot resume "
-                                 f"{args.dir}' does again what the moved lines recorded and rebuilds history.csv"),
+                                 f"{args.dir}' drafts again what the moved lines held (an update whose version is "
+                                 "already in use is recorded as recovered) and rebuilds history.csv"),
               file=sys.stderr)
     found = problems(RunStore.open(args.dir))
     for line in found:
@@ -383,9 +390,11 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("writebot: interrupted", file=sys.stderr)
         return 1
-    except OSError as exc:
-        if exc.errno not in DISK_ERRORS:
-            raise
-        print(f"writebot: error: could not write {exc.filename or 'a file'} ({exc.strerror}); nothing already "
-              "recorded is lost. Free space or fix the disk, then try again", file=sys.stderr)
-        return 1
+    except OSError as exc:  # a disk, a permission, a file that went away: one line, never a traceback
+        if exc.errno in DISK_ERRORS:
+            print(f"writebot: error: could not write {exc.filename or 'a file'} ({exc.strerror}); nothing already "
+                  "recorded is lost. Free space or fix the disk, then try again", file=sys.stderr)
+            return 1
+        print(f"writebot: error: {exc.filename or 'a file'}: {exc.strerror or exc}; check the path and its "
+              "permissions", file=sys.stderr)
+        return 2

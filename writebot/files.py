@@ -60,9 +60,24 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def write_all(handle, data: bytes) -> None:
-    """Every byte writebot writes goes through here (tests put a full disk or an I/O error in its place)."""
-    handle.write(data)
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+
+
+def write_all(fd: int, data: bytes, name: str) -> None:
+    """Every byte writebot writes goes through here, unbuffered, so a failure is seen where it happens (tests put a
+    full disk or an I/O error in its place; `name` is the file's path)."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def _mode_for(path: Path) -> int:
+    """A replaced file keeps its permissions; a new one gets the usual ones (0666 less the umask)."""
+    try:
+        return path.stat().st_mode & 0o777
+    except OSError:
+        return 0o666 & ~_UMASK
 
 
 def write_atomic(path: Path | str, content: str | bytes) -> None:
@@ -72,10 +87,12 @@ def write_atomic(path: Path | str, content: str | bytes) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     data = content.encode("utf-8") if isinstance(content, str) else content
     try:
-        with os.fdopen(fd, "wb") as handle:
-            write_all(handle, data)
-            handle.flush()
-            os.fsync(handle.fileno())
+        try:
+            os.fchmod(fd, _mode_for(path))
+            write_all(fd, data, str(path))
+            os.fsync(fd)
+        finally:
+            os.close(fd)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -93,13 +110,16 @@ def write_tree_atomic(path: Path | str, files: dict[str, str]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"))
     try:
+        os.chmod(tmp, 0o777 & ~_UMASK)
         for rel, text in files.items():
             target = tmp / rel
             target.parent.mkdir(parents=True, exist_ok=True)
-            with open(target, "wb") as handle:
-                write_all(handle, text.encode("utf-8"))
-                handle.flush()
-                os.fsync(handle.fileno())
+            fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
+            try:
+                write_all(fd, text.encode("utf-8"), str(path / rel))
+                os.fsync(fd)
+            finally:
+                os.close(fd)
         if path.exists():
             old = path.with_name(f".{path.name}.old")
             shutil.rmtree(old, ignore_errors=True)
@@ -119,22 +139,31 @@ def utc_stamp() -> str:
 
 
 def append_bytes(path: Path, data: bytes) -> None:
-    """The one way writebot appends: write, flush, fsync. If the write fails (a full disk, an I/O error), the bytes
-    of this failed append are cut back off, so the file never keeps half a record of ours; if even that fails, the
-    next writer moves the torn tail aside (RunStore.open_for_writing)."""
-    with open(path, "ab") as handle:
-        start = handle.tell()
+    """The one way writebot appends: write (unbuffered), fsync. If the write fails (a full disk, an I/O error), the
+    bytes of this failed append are cut back off, so the file never keeps half a record of ours; if even that fails,
+    the next writer moves the torn tail aside (RunStore.open_for_writing)."""
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
+    try:
+        start = os.lseek(fd, 0, os.SEEK_END)
         try:
-            write_all(handle, data)
-            handle.flush()
-            os.fsync(handle.fileno())
+            write_all(fd, data, str(path))
+            os.fsync(fd)
         except OSError:
             try:
-                handle.truncate(start)
-                os.fsync(handle.fileno())
+                os.ftruncate(fd, start)
+                os.fsync(fd)
             except OSError:
                 pass
             raise
+    finally:
+        os.close(fd)
+
+
+def lines_of(raw: bytes) -> list[bytes]:
+    """The lines of a log, each with its newline. Only a newline ends a line (a stray carriage return does not), so
+    only the very last line can lack one."""
+    lines = raw.split(b"\n")
+    return [line + b"\n" for line in lines[:-1]] + ([lines[-1]] if lines[-1] else [])
 
 
 def aside_path(path: Path, kind: str) -> Path:
@@ -157,6 +186,7 @@ class BadLine:
     offset: int  # byte offset of the line in the file
     data: bytes
     reason: str
+    movable: bool = True  # False: a line the log cannot do without (usage.csv's header); a person must fix it
 
     @property
     def torn(self) -> bool:
@@ -164,6 +194,10 @@ class BadLine:
 
     def __str__(self) -> str:
         return f"{self.path.name}:{self.line}: {self.reason}"
+
+
+class KeepLine(ValueError):
+    """A bad line the log cannot do without (a header): reported, never moved aside."""
 
 
 @dataclass
@@ -203,7 +237,7 @@ class LineLog:
         records: list[Any] = []
         bad: list[BadLine] = []
         offset = 0
-        for number, line in enumerate(raw.splitlines(keepends=True), 1):
+        for number, line in enumerate(lines_of(raw), 1):
             try:
                 if not line.endswith(b"\n"):
                     raise ValueError(f"torn last line ({len(line)} bytes, no newline: a write that did not finish)")
@@ -211,7 +245,7 @@ class LineLog:
                 if record is not None:
                     records.append(record)
             except ValueError as exc:
-                bad.append(BadLine(self.path, number, offset, line, str(exc)))
+                bad.append(BadLine(self.path, number, offset, line, str(exc), not isinstance(exc, KeepLine)))
             offset += len(line)
         return Scan(records, bad)
 
@@ -227,7 +261,7 @@ class LineLog:
         drop = {b.offset for b in bad}
         raw = self.path.read_bytes()
         kept, offset = [], 0
-        for line in raw.splitlines(keepends=True):
+        for line in lines_of(raw):
             if offset not in drop:
                 kept.append(line)
             offset += len(line)
@@ -236,11 +270,11 @@ class LineLog:
 
 
 class JsonlLog(LineLog):
-    """JSON lines; a record must be an object with the `required` fields."""
+    """JSON lines; a record must be an object with the `required` fields (name -> type)."""
 
-    def __init__(self, path: Path | str, required: tuple[str, ...] = ()):
+    def __init__(self, path: Path | str, required: dict[str, type] | tuple[str, ...] = ()):
         super().__init__(path)
-        self.required = required
+        self.required = required if isinstance(required, dict) else dict.fromkeys(required, object)
 
     def append(self, record: dict[str, Any]) -> None:
         self.append_line(json.dumps(record, ensure_ascii=False) + "\n")
@@ -257,4 +291,8 @@ class JsonlLog(LineLog):
         missing = [f for f in self.required if f not in record]
         if missing:
             raise ValueError(f"missing {', '.join(missing)}")
+        wrong = [f"{f} is {type(record[f]).__name__}, not {kind.__name__}" for f, kind in self.required.items()
+                 if not isinstance(record[f], kind) or (kind is int and isinstance(record[f], bool))]
+        if wrong:
+            raise ValueError(", ".join(wrong))
         return record

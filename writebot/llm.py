@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from writebot.errors import InputError
-from writebot.files import JsonlLog, LineLog, Scan, append_bytes
+from writebot.files import JsonlLog, KeepLine, LineLog, Scan, append_bytes
 from writebot.models import check_effort, larger_budget, settings
 from writebot.pricing import Price, cost_usd, price_of, warn_unpriced
 
@@ -128,7 +128,9 @@ class UsageLog(LineLog):
         except (UnicodeDecodeError, csv.Error) as exc:
             raise ValueError(f"not a CSV row ({exc})") from None
         if number == 1:
-            self.columns = values or USAGE_COLUMNS
+            if values not in (USAGE_COLUMNS, USAGE_COLUMNS[:9]):  # this release's header, or the first release's
+                raise KeepLine(f"not a usage.csv header; line 1 must read: {','.join(USAGE_COLUMNS)}")
+            self.columns = values
             return None
         if len(values) != len(self.columns):
             raise ValueError(f"{len(values)} fields, the header has {len(self.columns)}")
@@ -137,7 +139,7 @@ class UsageLog(LineLog):
     def add(self, row: dict) -> None:
         self.rows.append(row)
         if self.stored:
-            if not self.path.exists():
+            if not self.path.exists() or self.path.stat().st_size == 0:
                 self.append_line(",".join(self.columns) + "\n")
             out = io.StringIO()
             csv.DictWriter(out, self.columns, extrasaction="ignore", lineterminator="\n").writerow(row)

@@ -9,7 +9,7 @@ from writebot.runs import RunStore, epoch_summary, load_history
 
 
 def summary_table(run: RunStore) -> str:
-    table = epoch_summary(load_history(run.path))
+    table = epoch_summary(load_history(run))
     rules = {e: len(run.load_version(e).style.rules) for e in run.versions()}
     has_val = "val_sim" in table.columns
     head = f"{'epoch':>5}  {'train sim':>9}  {'train words':>11}"
@@ -56,12 +56,12 @@ def write_plots(run: RunStore) -> Path:
     from writebot import plots
     from writebot.runs import load_usage, style_sizes
 
-    if not (run.path / "history.csv").exists() or not run.records:
+    if not run.records:
         raise InputError(f"{run.path}: no drafts recorded yet; run 'writebot resume {run.path}' first")
     figure = run.path / "learning_curve.png"
-    plots.save(plots.learning_curve(load_history(run.path), title=f"writebot run: {run.path.name}"), figure)
+    plots.save(plots.learning_curve(load_history(run), title=f"writebot run: {run.path.name}"), figure)
     plots.save(plots.style_size(style_sizes(run)), run.path / "style_size.png")
-    usage = load_usage(run.path)
+    usage = load_usage(run)
     if not usage.empty:
         plots.save(plots.cost_per_epoch(usage), run.path / "cost_per_epoch.png")
     return figure

@@ -31,19 +31,22 @@ class RunLock:
     @classmethod
     def acquire(cls, folder: Path | str, command: str) -> RunLock:
         folder = Path(folder)
-        handle = open(folder / LOCK_FILE, "a+", encoding="utf-8")
+        handle = os.fdopen(os.open(folder / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o666), "r+", encoding="utf-8")
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             handle.seek(0)
-            holder = _holder(handle.read())
+            text = handle.read()
             handle.close()
-            raise RunInUse(f"{folder}: run folder in use by {holder}; wait for it to finish (or stop it), or open "
-                           "it read-only (writebot report, notebook 04)") from None
+            if _pid(text) == os.getpid():
+                raise RunInUse(f"{folder}: this process already has the run open for writing ({_holder(text)}); "
+                               "close that first (run.close(), or bench.close() in a notebook)") from None
+            raise RunInUse(f"{folder}: run folder in use by {_holder(text)}; wait for it to finish (or stop it), "
+                           "or open it read-only (writebot report, notebook 04)") from None
+        info = json.dumps({"pid": os.getpid(), "command": command, "started": time.strftime("%Y-%m-%dT%H:%M:%S%z")})
         handle.seek(0)
+        handle.write(info.ljust(max(len(info), 255)) + "\n")  # one write over the old text: never seen empty
         handle.truncate()
-        handle.write(json.dumps({"pid": os.getpid(), "command": command,
-                                 "started": time.strftime("%Y-%m-%dT%H:%M:%S%z")}) + "\n")
         handle.flush()
         return cls(handle, folder)
 
@@ -56,6 +59,13 @@ class RunLock:
     @property
     def held(self) -> bool:
         return self._handle is not None and not self._handle.closed
+
+
+def _pid(text: str) -> int | None:
+    try:
+        return int(json.loads(text)["pid"])
+    except (ValueError, KeyError, TypeError):
+        return None
 
 
 def _holder(text: str) -> str:

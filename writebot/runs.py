@@ -40,7 +40,10 @@ def _clear_unfinished(path: Path) -> None:
     for old in path.glob("versions/.*.old"):
         if not (old.parent / old.name[1:-4]).exists():
             old.rename(old.parent / old.name[1:-4])
-    for stale in [*path.glob(".*.tmp"), *path.glob("*/.*.tmp"), *path.glob("versions/.*.old")]:
+    ours = ["run.json", "history.csv", "usage.csv", *LOGS]  # not a report's plots: a reader may be writing those
+    leftovers = [p for name in ours for p in path.glob(f".{name}.*.tmp")]
+    leftovers += [*path.glob("inputs/.*.tmp"), *path.glob("versions/.*.tmp"), *path.glob("versions/.*.old")]
+    for stale in leftovers:
         if stale.is_dir():
             shutil.rmtree(stale, ignore_errors=True)
         else:
@@ -70,11 +73,12 @@ def _csv(columns: list[str], rows: list[dict]) -> str:
     return out.getvalue()
 
 
-LOGS = {  # each append-only log of a run, with the fields every record must have
-    "feedback.jsonl": ("epoch", "topic_id", "split", "version", "draft", "feedback", "ground_truth"),
-    "updates.jsonl": ("epoch", "status"),
-    "refusals.jsonl": ("epoch", "topic_id", "reason"),
-    "batches.jsonl": ("epoch", "batch_id", "topic_ids"),
+LOGS = {  # each append-only log of a run, with the fields every record must have, and their types
+    "feedback.jsonl": {"epoch": int, "topic_id": str, "split": str, "version": str, "draft": str, "feedback": list,
+                       "ground_truth": str},
+    "updates.jsonl": {"epoch": int, "status": str},
+    "refusals.jsonl": {"epoch": int, "topic_id": str, "reason": str},
+    "batches.jsonl": {"epoch": int, "batch_id": str, "topic_ids": list},
 }
 
 
@@ -101,12 +105,19 @@ class RunStore:
         self.skipped: list[BadLine] = [b for scan in scans.values() for b in scan.bad] + self.usage.bad
         self.repaired: list[str] = []  # what open_for_writing moved aside, for the caller to say
 
+    def log_at(self, path: Path):
+        """The log (a JsonlLog, or the UsageLog) whose file is `path`."""
+        return next(log for log in (self.feedback, self.updates, self.refusals, self.batches, self.usage)
+                    if log.path == path)
+
     def refuse_damage(self) -> None:
         """InputError for the first line, other than a torn last one, that is not a whole record."""
-        damaged = [b for b in self.skipped if not b.torn]
+        damaged = [b for b in self.skipped if not b.torn or not b.movable]
         if damaged:
-            raise InputError(f"{damaged[0].path}:{damaged[0].line}: {damaged[0].reason}; nothing was changed. "
-                             f"Look at it, then move it aside with: writebot check {self.path} --repair")
+            bad = damaged[0]
+            fix = (f"look at it, then move it aside with: writebot check {self.path} --repair" if bad.movable else
+                   "it cannot be moved aside; restore it by hand")
+            raise InputError(f"{bad.path}:{bad.line}: {bad.reason}; nothing was changed. {fix[0].upper()}{fix[1:]}")
 
     @property
     def writable(self) -> bool:
@@ -136,7 +147,8 @@ class RunStore:
         if (path / "run.json").exists():
             raise InputError(f"{path}: already holds a writebot run; continue it with 'writebot resume {path}' "
                              "or choose a new --out folder")
-        if path.is_dir() and any(p.name != LOCK_FILE for p in path.iterdir()):
+        # a creation cut short by a crash leaves at most the lock and inputs/, nothing recorded: it may be used again
+        if path.is_dir() and any(p.name not in (LOCK_FILE, "inputs") for p in path.iterdir()):
             raise InputError(f"{path}: --out exists and is not a writebot run (it holds other files); "
                              "choose a new or empty folder")
         path.mkdir(parents=True, exist_ok=True)
@@ -172,10 +184,9 @@ class RunStore:
                 return run
             run.refuse_damage()
             _clear_unfinished(path)
-            if run.skipped:
+            if run.skipped:  # only torn last lines are left: one per log at most
                 for bad in run.skipped:
-                    log = run.usage if bad.path == run.usage.path else JsonlLog(bad.path)
-                    aside = log.move_aside([bad], "torn")
+                    aside = run.log_at(bad.path).move_aside([bad], "torn")
                     run.repaired.append(f"{bad.path.name}:{bad.line}: a torn last line ({len(bad.data)} bytes, "
                                         f"a write that did not finish) moved to {aside.name}")
                 repaired = run.repaired
@@ -199,8 +210,15 @@ class RunStore:
         return (self.path / version_dir(epoch) / "STYLE.md").exists()
 
     def save_version(self, epoch: int, pipeline: Pipeline) -> None:
+        """Write versions/epoch_NNN. A version that drafts already name is never replaced by another."""
         self._writer()
+        if self.in_use(epoch) and self.has_version(epoch) and self.load_version(epoch) != pipeline:
+            raise RuntimeError(f"{self.path / version_dir(epoch)}: drafts name this version; it must not change")
         pipeline.save(self.path / version_dir(epoch))
+
+    def in_use(self, epoch: int) -> bool:
+        """Drafts (or refusals) of this epoch are recorded: they were written with its version."""
+        return any(r["epoch"] == epoch for r in self.records) or any(r["epoch"] == epoch for r in self.refused)
 
     def load_version(self, epoch: int) -> Pipeline:
         return Pipeline.load(self.path / version_dir(epoch))
@@ -287,18 +305,21 @@ def history_text(records: list[dict]) -> str:
     return _csv(HISTORY_COLUMNS, rows)
 
 
-def load_history(path: Path | str):
-    """history.csv of a run as a pandas DataFrame."""
+def load_history(source: Path | str | RunStore):
+    """A run's history (history.csv's table) as a pandas DataFrame, made from its whole records: a damaged or
+    half-rebuilt history.csv cannot break it."""
     import pandas as pd
 
-    return pd.read_csv(Path(path) / "history.csv")
+    run = source if isinstance(source, RunStore) else RunStore.open(Path(source))
+    return pd.read_csv(io.StringIO(history_text(run.records)))
 
 
-def load_usage(path: Path | str):
-    """usage.csv of a run as a DataFrame (empty for a rules-engine run)."""
+def load_usage(source: Path | str | RunStore):
+    """A run's usage.csv as a DataFrame, whole rows only (empty for a rules-engine run)."""
     import pandas as pd
 
-    return pd.read_csv(Path(path) / "usage.csv")
+    run = source if isinstance(source, RunStore) else RunStore.open(Path(source))
+    return pd.read_csv(io.StringIO(_csv(run.usage.columns, run.usage.rows)))
 
 
 def style_sizes(run: RunStore):

@@ -15,7 +15,7 @@ from writebot.engines.base import Engine, Evidence
 from writebot.llm import BudgetReached, Refused
 from writebot.metrics import scores, word_edit_distance
 from writebot.pipeline import Pipeline, diff
-from writebot.runs import RunStore, now
+from writebot.runs import RunStore, now, version_dir
 from writebot.topics import Topic
 from writebot.users import User
 
@@ -188,6 +188,13 @@ def step(run: RunStore, engine: Engine, pipeline: Pipeline, topics: list[Topic],
     reviewed = [r for r in run.records if r["epoch"] == epoch and r["split"] == "train"]
     before = sum(r["word_edit_distance"] for r in reviewed)
     record = {"epoch": epoch, "from_version": pipeline.version_hash, "train_cost_before": before, "time": now()}
+    if run.has_version(epoch + 1) and run.in_use(epoch + 1):  # its record was moved aside (check --repair)
+        kept = run.load_version(epoch + 1)
+        run.record_update({**record, "status": "recovered", "to_version": kept.version_hash, "train_cost_after": None,
+                           "diff": diff(pipeline, kept), "details": [],
+                           "rationale": f"this update's record was lost; {version_dir(epoch + 1)} was already in "
+                                        "use by drafts and is kept as it is"})
+        return
     if before == 0 and not any(r["feedback"] for r in reviewed):
         why = (f"epoch {epoch}'s train drafts needed no edits" if reviewed else
                f"no train draft of epoch {epoch} was reviewed ({sum(r['epoch'] == epoch for r in run.refused)} "

@@ -184,7 +184,7 @@ class RunDashboard(w.VBox):
         with self.plot:
             clear_output(wait=True)
             if (self.run.path / "history.csv").exists() and self.run.records:
-                fig = plots.learning_curve(load_history(self.run.path), figsize=(9, 3.2))
+                fig = plots.learning_curve(load_history(self.run), figsize=(9, 3.2))
                 display(fig)
                 plots.plt.close(fig)
 
