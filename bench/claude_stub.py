@@ -21,13 +21,13 @@ from pathlib import Path
 from statistics import median
 
 from writebot import bundled
+from writebot.headless import RunOptions, continue_run, start_run
 from writebot.llm import UsageLog
-from writebot.runs import RunStore
-from writebot.session import RunOptions, continue_run, start_run
-from writebot.synthetic import generate_topics, to_yaml
+from writebot.run_folder import RunStore
 from writebot.testing.prompt_cache import PromptCache
 from writebot.testing.replies import echo_writer, text_reply, tool_reply
 from writebot.testing.simulator import EFFORT_SHARE, Simulator
+from writebot.testing.topics import generate_topics, to_yaml
 
 
 def editing_optimizer(body: dict) -> dict:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from writebot.benchmark import compare, reduction_table
+from writebot.learner_comparison import compare, reduction_table
 
 
 def main() -> None:

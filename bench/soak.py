@@ -20,8 +20,8 @@ from pathlib import Path
 
 from writebot import bundled
 from writebot.pipeline import Pipeline
-from writebot.runs import RunStore
-from writebot.synthetic import generate_topics, to_yaml
+from writebot.run_folder import RunStore
+from writebot.testing.topics import generate_topics, to_yaml
 
 WRITEBOT = [sys.executable, "-m", "writebot"]
 

@@ -20,8 +20,8 @@ def one(n: int) -> dict:
     from writebot import bundled
     from writebot.engines import make_engine
     from writebot.pipeline import Pipeline
-    from writebot.runs import RunStore
-    from writebot.synthetic import generate_topics
+    from writebot.run_folder import RunStore
+    from writebot.testing.topics import generate_topics
     from writebot.trainer import review_record, step
     from writebot.users import PersonaUser, load_persona
 

@@ -8,12 +8,12 @@ import warnings
 import pytest
 
 from writebot import bundled
-from writebot.editor import PipelineEditor
 from writebot.engines import Evidence, make_engine
 from writebot.errors import InputError
 from writebot.llm import DEFAULT_MODEL, LLM, ReplayMiss, UsageLog
 from writebot.pipeline import Pipeline
 from writebot.testing.replies import last_user_text, scripted, text_reply, tool_reply
+from writebot.text_editor_tool import PipelineEditor
 from writebot.topics import Topic
 from writebot.users import ClaudeUser, load_persona
 

@@ -8,7 +8,7 @@ import pytest
 from writebot import bundled
 from writebot.engines.claude import custom_ids
 from writebot.llm import UsageLog
-from writebot.runs import RunStore
+from writebot.run_folder import RunStore
 
 from .conftest import make_topics
 

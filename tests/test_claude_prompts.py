@@ -10,7 +10,7 @@ from writebot import bundled
 from writebot.engines.claude import past_updates
 from writebot.pipeline import Pipeline
 from writebot.prompts import render
-from writebot.rules import parse_rule
+from writebot.rule_language import parse_rule
 from writebot.testing.replies import echo_writer, scripted, text_reply, tool_reply
 
 from .conftest import ROOT
@@ -100,8 +100,8 @@ def test_the_sdk_floor_is_the_version_the_code_needs():
 
 
 def test_the_writer_does_not_see_style_comments_and_they_do_not_count_against_the_budget():
-    from writebot.editor import PipelineEditor
     from writebot.engines.claude import system_prefix
+    from writebot.text_editor_tool import PipelineEditor
 
     pipeline = Pipeline.load(bundled.starter_pipeline())
     prompt = system_prefix(pipeline)

@@ -10,7 +10,7 @@ from writebot import bundled
 from writebot.engines import make_engine
 from writebot.llm import DEFAULT_MODEL, LLM, OutputCut, Refused
 from writebot.pipeline import Pipeline
-from writebot.runs import RunStore
+from writebot.run_folder import RunStore
 from writebot.testing.replies import echo_writer, last_user_text, scripted, text_reply, tool_reply
 from writebot.topics import Topic
 from writebot.users import ClaudeUser, load_persona

@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 
 from writebot import bundled, files
+from writebot.analysis import epoch_summary, load_history, load_usage, style_sizes, updates_table
 from writebot.report import before_after, summary_table
-from writebot.runs import RunStore, epoch_summary, load_history, load_usage, style_sizes, updates_table
+from writebot.run_folder import RunStore
 
 from .conftest import ROOT
 
@@ -135,7 +136,7 @@ def test_resume_stops_at_a_damaged_line_and_changes_nothing(cli, sound):
 
 
 def test_a_second_writer_is_refused_and_nothing_is_doubled(cli, tmp_path, write_yaml):
-    from writebot.synthetic import generate_topics, to_yaml
+    from writebot.testing.topics import generate_topics, to_yaml
 
     topics = tmp_path / "many.yaml"
     topics.write_text(to_yaml(generate_topics(600, seed=5)), encoding="utf-8")
@@ -157,7 +158,7 @@ def test_a_second_writer_is_refused_and_nothing_is_doubled(cli, tmp_path, write_
 
 
 def test_the_lock_dies_with_its_process(cli, sound):
-    holder = subprocess.Popen([sys.executable, "-c", "import sys, time; from writebot.runs import RunStore; "
+    holder = subprocess.Popen([sys.executable, "-c", "import sys, time; from writebot.run_folder import RunStore; "
                                "held = RunStore.open_for_writing(sys.argv[1], 'resume'); print('locked', flush=True);"
                                " time.sleep(60)", str(sound)], stdout=subprocess.PIPE, text=True)
     assert holder.stdout.readline().strip() == "locked"
@@ -292,12 +293,12 @@ def test_a_failing_usage_row_stops_the_claude_run_and_resume_finishes(cli, sim, 
 
 
 def test_a_disk_error_before_training_is_one_line_too(cli, tmp_path, topics_file, monkeypatch):
-    from writebot import runs
+    from writebot import run_folder
 
     def full(path, content):
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
 
-    monkeypatch.setattr(runs, "write_json_atomic", full)  # run.json, the first thing a new run writes
+    monkeypatch.setattr(run_folder, "write_json_atomic", full)  # run.json, the first thing a new run writes
     code, _, err = cli("simulate", "--topics", topics_file, "--persona", bundled.persona("warm-casual"),
                        "--out", tmp_path / "r")
     assert code == 1 and err.count("\n") == 1 and "Traceback" not in err
@@ -306,7 +307,7 @@ def test_a_disk_error_before_training_is_one_line_too(cli, tmp_path, topics_file
 
 # -- a reader beside a writer -------------------------------------------------------------------------------
 def test_report_in_a_loop_beside_a_writer_loses_nothing(cli, tmp_path):
-    from writebot.synthetic import generate_topics, to_yaml
+    from writebot.testing.topics import generate_topics, to_yaml
 
     topics = tmp_path / "many.yaml"
     topics.write_text(to_yaml(generate_topics(400, seed=9)), encoding="utf-8")

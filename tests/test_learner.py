@@ -10,7 +10,7 @@ from writebot.engines import Evidence, make_engine
 from writebot.engines.directives import parse_feedback
 from writebot.metrics import word_edit_distance
 from writebot.pipeline import Pipeline
-from writebot.rules import CloseWith, Contractions, HeadingCase, MaxSentenceWords, OpenWith, Replace
+from writebot.rule_language import CloseWith, Contractions, HeadingCase, MaxSentenceWords, OpenWith, Replace
 from writebot.topics import Topic
 from writebot.users import PersonaUser, parse_persona
 

@@ -4,7 +4,7 @@ import pytest
 
 from writebot.errors import InputError
 from writebot.post import sentences
-from writebot.rules import (
+from writebot.rule_language import (
     CloseWith,
     Contractions,
     DropSentencesWith,
@@ -132,7 +132,7 @@ def test_edits_apply_in_order():
 
 def test_bundled_personas_load_and_together_use_every_edit():
     from writebot import bundled
-    from writebot.rules import RULE_KINDS
+    from writebot.rule_language import RULE_KINDS
 
     kinds = {rule.kind for path in bundled.personas() for rule, _ in load_persona(path).edits}
     assert len(bundled.personas()) >= 4

@@ -6,7 +6,7 @@ from writebot import bundled
 from writebot.errors import InputError
 from writebot.metrics import char_edit_distance, similarity, word_edit_distance
 from writebot.pipeline import Pipeline, Style, diff
-from writebot.rules import Replace
+from writebot.rule_language import Replace
 
 STYLE = """# Style
 

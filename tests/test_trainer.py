@@ -3,10 +3,11 @@
 import pandas as pd
 
 from writebot import bundled
+from writebot.analysis import load_history
 from writebot.engines import Update, make_engine
 from writebot.pipeline import Pipeline
-from writebot.rules import Replace
-from writebot.runs import RunStore, load_history
+from writebot.rule_language import Replace
+from writebot.run_folder import RunStore
 from writebot.trainer import train
 from writebot.users import PersonaUser, load_persona
 

@@ -2,7 +2,7 @@
 
 import json
 
-from writebot.runs import RunStore
+from writebot.run_folder import RunStore
 from writebot.widgets import FeedbackEditor, RunDashboard, TrainingApp, UpdateReview, VersionBrowser, diff_html
 from writebot.workbench import Workbench, topic_from_text
 
@@ -91,7 +91,7 @@ def test_a_run_another_process_writes_opens_read_only_and_says_why(tmp_path):
     import sys
 
     Workbench.open(tmp_path / "run", engine="rules").close()
-    holder = subprocess.Popen([sys.executable, "-c", "import sys, time; from writebot.runs import RunStore; "
+    holder = subprocess.Popen([sys.executable, "-c", "import sys, time; from writebot.run_folder import RunStore; "
                                "held = RunStore.open_for_writing(sys.argv[1], 'resume'); print('locked', flush=True); "
                                "time.sleep(60)", str(tmp_path / "run")], stdout=subprocess.PIPE, text=True)
     try:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from writebot.errors import InputError
 from writebot.pipeline import Pipeline
-from writebot.runs import HISTORY_COLUMNS, RunStore, history_text, version_dir
+from writebot.run_folder import HISTORY_COLUMNS, RunStore, history_text, version_dir
 
 
 def problems(run: RunStore) -> list[str]:

@@ -12,10 +12,10 @@ from pathlib import Path
 from writebot import __version__, bundled
 from writebot.errors import InputError
 from writebot.files import read_text
+from writebot.headless import RunOptions, check_options, continue_run, start_run
 from writebot.llm import BudgetReached
 from writebot.report import before_after, summary_table, write_plots
-from writebot.runs import RunStore
-from writebot.session import RunOptions, check_options, continue_run, start_run
+from writebot.run_folder import RunStore
 from writebot.trainer import BatchIncomplete
 from writebot.users import load_persona, persona_edit
 
@@ -228,7 +228,7 @@ def api_call(call):
 
 
 def cmd_init(args: argparse.Namespace) -> int:
-    from writebot.init import init_pipeline
+    from writebot.new_pipeline import init_pipeline
 
     engine = None
     if args.engine == "claude":

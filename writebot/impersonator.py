@@ -64,7 +64,7 @@ def record_demo_cassette(cassette, out_dir) -> None:
     import os
 
     from writebot import bundled
-    from writebot.session import RunOptions, continue_run, start_run
+    from writebot.headless import RunOptions, continue_run, start_run
     from writebot.testing.simulator import Simulator
 
     saved = {k: os.environ.get(k) for k in ("ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL", "WRITEBOT_MODEL")}

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from writebot.errors import InputError
 from writebot.files import read_text, write_tree_atomic
-from writebot.rules import Rule, parse_rule
+from writebot.rule_language import Rule, parse_rule
 
 STYLE = "STYLE.md"
 STEPS = "steps"

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from writebot.analysis import epoch_summary, load_history
 from writebot.errors import InputError
-from writebot.runs import RunStore, epoch_summary, load_history
+from writebot.run_folder import RunStore
 
 
 def summary_table(run: RunStore) -> str:
@@ -54,7 +55,7 @@ def before_after(run: RunStore) -> str:
 def write_plots(run: RunStore) -> Path:
     """learning_curve.png, style_size.png and (when there were LLM calls) cost_per_epoch.png; returns the first."""
     from writebot import plots
-    from writebot.runs import load_usage, style_sizes
+    from writebot.analysis import load_usage, style_sizes
 
     if not run.records:
         raise InputError(f"{run.path}: no drafts recorded yet; run 'writebot resume {run.path}' first")

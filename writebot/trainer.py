@@ -15,7 +15,7 @@ from writebot.engines.base import Engine, Evidence
 from writebot.llm import BudgetReached, Refused
 from writebot.metrics import scores, word_edit_distance
 from writebot.pipeline import Pipeline, diff
-from writebot.runs import RunStore, now, version_dir
+from writebot.run_folder import RunStore, now, version_dir
 from writebot.topics import Topic
 from writebot.users import User
 

@@ -13,7 +13,7 @@ from typing import Protocol
 from writebot.errors import InputError
 from writebot.files import read_yaml
 from writebot.post import normalize
-from writebot.rules import (
+from writebot.rule_language import (
     HEADING_CASES,
     RULE_KINDS,
     CloseWith,

@@ -175,7 +175,7 @@ class RunDashboard(w.VBox):
 
     def refresh(self, message: str = "") -> None:
         from writebot import plots
-        from writebot.runs import load_history
+        from writebot.analysis import load_history
 
         epoch = max(self.run.versions())
         self.epoch.value = (f"<span style='font-size:18px;font-weight:700;background:#eef3ff;border-radius:6px;"

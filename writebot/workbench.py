@@ -16,12 +16,12 @@ from writebot.engines import Evidence, Update, make_engine
 from writebot.engines.directives import parse_feedback
 from writebot.errors import InputError
 from writebot.files import read_text
+from writebot.headless import RunOptions, build_llm
 from writebot.llm import resolve_model, text_of
 from writebot.pipeline import Hunk, Pipeline, apply_hunks, diff, hunks
 from writebot.post import normalize
-from writebot.rules import apply_rules
-from writebot.runs import RunStore, now
-from writebot.session import RunOptions, build_llm
+from writebot.rule_language import apply_rules
+from writebot.run_folder import RunStore, now
 from writebot.topics import Topic, load_topics
 from writebot.trainer import propose, review_record
 from writebot.users import Review

@@ -14,8 +14,7 @@ import re
 import time
 from dataclasses import dataclass, field
 
-from writebot.editor import ROOT, TOOL, PipelineEditor
-from writebot.edits import analyse
+from writebot.changes import analyse
 from writebot.engines.base import Evidence, Update
 from writebot.errors import InputError
 from writebot.llm import LLM, BatchFailure, ModelStop, Refused, text_of
@@ -24,6 +23,7 @@ from writebot.models import spec
 from writebot.pipeline import STYLE, Pipeline, without_comments
 from writebot.post import normalize
 from writebot.prompts import render
+from writebot.text_editor_tool import ROOT, TOOL, PipelineEditor
 from writebot.topics import Topic
 
 PAIRS_SHOWN = 6

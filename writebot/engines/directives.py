@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from writebot.rules import (
+from writebot.rule_language import (
     CloseWith,
     Contractions,
     DropSentencesWith,

@@ -11,9 +11,9 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from writebot.edits import Analysis
+from writebot.changes import Analysis
 from writebot.post import Post
-from writebot.rules import (
+from writebot.rule_language import (
     CONTRACTIONS,
     HEADING_CASES,
     CloseWith,

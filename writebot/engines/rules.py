@@ -13,13 +13,13 @@ from importlib import resources
 
 import yaml
 
-from writebot.edits import analyse
+from writebot.changes import analyse
 from writebot.engines.base import Evidence, Update
 from writebot.engines.directives import parse_feedback
 from writebot.engines.mining import Pool, mine, split_candidates
 from writebot.engines.selection import Selector, variants
 from writebot.pipeline import Pipeline, Style
-from writebot.rules import DropSentencesWith, Rule, apply_rules, parse_rule
+from writebot.rule_language import DropSentencesWith, Rule, apply_rules, parse_rule
 from writebot.topics import Topic
 
 MAX_ROUNDS = 4

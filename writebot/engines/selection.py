@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from rapidfuzz.distance import Levenshtein
 
-from writebot.rules import Rule
+from writebot.rule_language import Rule
 
 SCREEN_SIZE = 48
 SINGLE = ("contractions", "heading_case", "max_sentence_words")  # one rule of these kinds at a time

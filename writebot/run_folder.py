@@ -1,4 +1,4 @@
-"""The run folder (CONTRACTS §4): atomic snapshots and tables, append-only fsynced logs, resume, load to pandas.
+"""The run folder (CONTRACTS §4): atomic snapshots and tables, append-only fsynced logs, one writer, resume.
 
 feedback.jsonl is the source of truth for drafts and scores; history.csv is rebuilt from it atomically.
 """
@@ -65,7 +65,7 @@ def read_config(path: Path) -> dict[str, Any]:
     return config
 
 
-def _csv(columns: list[str], rows: list[dict]) -> str:
+def csv_text(columns: list[str], rows: list[dict]) -> str:
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
     writer.writeheader()
@@ -302,49 +302,4 @@ def history_text(records: list[dict]) -> str:
     """history.csv as feedback.jsonl's records imply it."""
     rows = [{**r, "feedback_count": len(r.get("feedback", []))} for r in records]
     rows.sort(key=lambda r: r["epoch"])
-    return _csv(HISTORY_COLUMNS, rows)
-
-
-def load_history(source: Path | str | RunStore):
-    """A run's history (history.csv's table) as a pandas DataFrame, made from its whole records: a damaged or
-    half-rebuilt history.csv cannot break it."""
-    import pandas as pd
-
-    run = source if isinstance(source, RunStore) else RunStore.open(Path(source))
-    return pd.read_csv(io.StringIO(history_text(run.records)))
-
-
-def load_usage(source: Path | str | RunStore):
-    """A run's usage.csv as a DataFrame, whole rows only (empty for a rules-engine run)."""
-    import pandas as pd
-
-    run = source if isinstance(source, RunStore) else RunStore.open(Path(source))
-    return pd.read_csv(io.StringIO(_csv(run.usage.columns, run.usage.rows)))
-
-
-def style_sizes(run: RunStore):
-    """Characters and rules in STYLE.md per epoch."""
-    import pandas as pd
-
-    rows = []
-    for epoch in run.versions():
-        pipeline = run.load_version(epoch)
-        rows.append({"epoch": epoch, "characters": len(pipeline.files["STYLE.md"]), "rules": len(pipeline.style.rules)})
-    return pd.DataFrame(rows)
-
-
-def updates_table(run: RunStore):
-    """One row per update (and per deferred-gate verdict): epoch, status, costs, rationale."""
-    import pandas as pd
-
-    columns = ["epoch", "kind", "status", "train_cost_before", "train_cost_after", "rationale"]
-    rows = [{c: u.get(c, "update" if c == "kind" else "") for c in columns} for u in run.update_records]
-    return pd.DataFrame(rows, columns=columns)
-
-
-def epoch_summary(history) -> Any:
-    """Mean similarity and word edit cost per epoch and split, one row per epoch."""
-    table = history.pivot_table(index="epoch", columns="split", values=["similarity", "word_edit_distance"],
-                                aggfunc="mean")
-    table.columns = [f"{split}_{'sim' if metric == 'similarity' else 'words'}" for metric, split in table.columns]
-    return table
+    return csv_text(HISTORY_COLUMNS, rows)

@@ -12,8 +12,8 @@ from writebot import bundled
 from writebot.engines import make_engine
 from writebot.files import JsonlLog, write_atomic, write_tree_atomic
 from writebot.pipeline import Pipeline
-from writebot.runs import RunStore
-from writebot.synthetic import generate_topics, to_yaml
+from writebot.run_folder import RunStore
+from writebot.testing.topics import generate_topics, to_yaml
 from writebot.trainer import train
 from writebot.users import PersonaUser, load_persona
 

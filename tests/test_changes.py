@@ -1,6 +1,6 @@
 """Diff analysis: typed, located edit spans from a draft and its ground truth."""
 
-from writebot.edits import analyse
+from writebot.changes import analyse
 
 from .conftest import dedent
 

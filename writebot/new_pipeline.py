@@ -15,7 +15,7 @@ from writebot.errors import InputError
 from writebot.files import read_text
 from writebot.pipeline import Pipeline, Style
 from writebot.post import Post, is_heading, sentences
-from writebot.rules import (
+from writebot.rule_language import (
     CONTRACTIONS,
     HEADING_CASES,
     CloseWith,

@@ -8,9 +8,10 @@ from pathlib import Path
 import pandas as pd
 
 from writebot import bundled
+from writebot.analysis import load_history
 from writebot.engines import make_engine
 from writebot.pipeline import Pipeline
-from writebot.runs import RunStore, load_history
+from writebot.run_folder import RunStore
 from writebot.topics import load_topics
 from writebot.trainer import train
 from writebot.users import PersonaUser, load_persona

@@ -16,7 +16,7 @@ from writebot.llm import LLM, UsageLog, resolve_model
 from writebot.models import check_effort, resolve_effort
 from writebot.pipeline import Pipeline
 from writebot.pricing import Price, price_of
-from writebot.runs import RunStore
+from writebot.run_folder import RunStore
 from writebot.topics import load_topics
 from writebot.trainer import train
 from writebot.users import ClaudeUser, PersonaUser, load_persona
