@@ -1,4 +1,4 @@
-"""CONTRACTS §3: every persona edit, its edge cases, `say` and max_feedback, and persona validation."""
+"""docs/FORMATS.md §3: every persona edit, its edge cases, `say` and max_feedback, and persona validation."""
 
 import pytest
 

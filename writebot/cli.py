@@ -1,4 +1,4 @@
-"""The writebot command (CONTRACTS §1). Exit 0 ok, 2 bad input (one line on stderr), 1 anything unexpected."""
+"""The writebot command (docs/FORMATS.md §1). Exit 0 ok, 2 bad input (one line on stderr), 1 anything unexpected."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from writebot import __version__, bundled
+from writebot import __version__, bundled, defaults
 from writebot.errors import InputError
 from writebot.files import read_text
 from writebot.headless import RunOptions, check_options, continue_run, start_run
@@ -307,15 +307,18 @@ def _simulate_args(sim: argparse.ArgumentParser) -> None:
                      help="who plays the persona: its deterministic edits, or Claude playing its description")
     sim.add_argument("--learner", choices=list(LEARNERS), default="mine",
                      help="rules engine optimizer: mine (default), none or append-feedback (baselines)")
-    sim.add_argument("--epochs", type=_count, default=3)
+    sim.add_argument("--epochs", type=_count, default=defaults.EPOCHS)
     sim.add_argument("--out", type=Path, help="run folder to create (default: results/simulate-TIMESTAMP)")
-    sim.add_argument("--seed", type=int, default=0)
-    sim.add_argument("--concurrency", type=_positive, default=4, help="drafts in flight at once (default 4)")
+    sim.add_argument("--seed", type=int, default=defaults.SEED,
+                     help="seeds Python's random for the run (the bundled engines and users draw no random numbers)")
+    sim.add_argument("--concurrency", type=_positive, default=defaults.CONCURRENCY,
+                     help=f"drafts in flight at once (default {defaults.CONCURRENCY})")
     sim.add_argument("--model", help="Claude model (default: $WRITEBOT_MODEL or the built-in default)")
     sim.add_argument("--max-cost-usd", type=_money, help="stop cleanly once the run has cost this much")
     sim.add_argument("--record", type=Path, help="write every Claude request and response to this cassette")
     sim.add_argument("--cassette", type=Path, help="the cassette --engine replay serves responses from")
-    sim.add_argument("--style-budget", type=_count, default=4000, help="STYLE.md size limit in characters")
+    sim.add_argument("--style-budget", type=_count, default=defaults.STYLE_BUDGET,
+                     help="STYLE.md size limit in characters")
     sim.add_argument("--batch-api", action="store_true",
                      help="send each epoch's drafts through the Message Batches API (half price, slower)")
     _claude_args(sim)
@@ -361,7 +364,8 @@ def build_parser() -> Parser:
     init.add_argument("--engine", choices=["rules", "claude"], default="rules",
                       help="rules: prose + rules mined from the examples (offline); claude: Claude writes it")
     init.add_argument("--model", help="Claude model (default: $WRITEBOT_MODEL or the built-in default)")
-    init.add_argument("--style-budget", type=_count, default=4000, help="STYLE.md size limit in characters")
+    init.add_argument("--style-budget", type=_count, default=defaults.STYLE_BUDGET,
+                     help="STYLE.md size limit in characters")
     _claude_args(init)
     init.set_defaults(func=cmd_init)
 

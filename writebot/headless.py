@@ -6,9 +6,11 @@ The CLI and the notebooks both use this module, so an engine is resolved in exac
 from __future__ import annotations
 
 import os
+import random
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
+from writebot import defaults
 from writebot.engines import make_engine
 from writebot.errors import InputError
 from writebot.files import read_text
@@ -27,13 +29,13 @@ class RunOptions:
     engine: str = "rules"  # rules | rules-frozen | rules-append-feedback | claude | replay
     user: str = "rules"  # rules | claude
     model: str | None = None
-    epochs: int = 3
-    seed: int = 0
-    concurrency: int = 4
+    epochs: int = defaults.EPOCHS
+    seed: int = defaults.SEED  # seeds Python's random for the run; the bundled engines and users draw none
+    concurrency: int = defaults.CONCURRENCY
     max_cost_usd: float | None = None
     record: str | None = None  # cassette to write every request/response to
     cassette: str | None = None  # cassette to replay (engine replay)
-    style_budget: int = 4000
+    style_budget: int = defaults.STYLE_BUDGET
     batch_api: bool = False  # an epoch's drafts through the Message Batches API (half price)
     effort: str | None = None  # --effort: one level, or per purpose ("draft=low,update=high"); else $WRITEBOT_EFFORT
     price_in: float | None = None  # USD per million input tokens, for a model prices.yaml does not list
@@ -122,6 +124,7 @@ def continue_run(run: RunStore, progress=None, max_cost_usd: float | None = None
     user = ClaudeUser(persona, llm) if options.user == "claude" else PersonaUser(persona)
     topics = load_topics(run.input_path("topics.yaml"))
     pipeline = run.load_version(0) if run.has_version(0) else Pipeline.load(run.config["pipeline_dir"])
+    random.seed(options.seed)  # for extensions that draw random numbers; the bundled ones are deterministic
     run.set_status("running")
     budget = llm.over_budget if llm is not None and options.max_cost_usd is not None else None
     train(run, engine, user, topics, pipeline, options.epochs, progress=progress,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from writebot import bundled
+from writebot import bundled, defaults
 from writebot.analysis import load_history
 from writebot.engines import make_engine
 from writebot.pipeline import Pipeline
@@ -28,7 +28,7 @@ def run_history(engine_name: str, persona_path: Path, epochs: int, workdir: Path
 
 
 def compare(personas: list[Path] | None = None, learners: dict[str, str] | None = None,
-            epochs: int = 3) -> pd.DataFrame:
+            epochs: int = defaults.EPOCHS) -> pd.DataFrame:
     """One row per (persona, learner, epoch, topic) with the history columns."""
     frames = []
     with tempfile.TemporaryDirectory() as tmp:

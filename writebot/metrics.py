@@ -1,4 +1,4 @@
-"""How far a draft is from its ground truth (CONTRACTS §4), via rapidfuzz."""
+"""How far a draft is from its ground truth (docs/FORMATS.md §4), via rapidfuzz."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""A post as CONTRACTS §3 sees it: `# Title`, blank line, blocks (paragraphs or `## ` headings) split by blank lines.
+"""A post as docs/FORMATS.md §3 sees it: `# Title`, blank line, blocks (paragraphs or `## ` headings) split by
+blank lines.
 
 A sentence ends at `.`, `!` or `?` followed by white space or the end of its paragraph.
 """
@@ -68,6 +69,3 @@ def sentences(paragraph: str) -> list[str]:
     """The sentences of a paragraph, in order, without the white space between them."""
     return [m.group(0).strip() for m in _SENTENCE.finditer(paragraph) if m.group(0).strip()]
 
-
-def word_count(text: str) -> int:
-    return len(text.split())

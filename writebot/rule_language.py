@@ -1,7 +1,7 @@
-"""The edit language shared by simulated users and the rules engine.
+"""The rule language shared by simulated users and the rules engine.
 
-Each rule is one CONTRACTS §3 edit. A persona applies them to make a ground truth; the rules engine writes them into
-STYLE.md as one-line plain-English rules (`to_line`/`parse_rule`) and applies them to its drafts. The learner never
+Each rule is one docs/FORMATS.md §3 edit. A persona applies them to make a ground truth; the rules engine writes them
+into STYLE.md as one-line plain-English rules (`to_line`/`parse_rule`) and applies them to its drafts. The learner never
 sees a persona: it rediscovers rules of these kinds from diffs alone.
 """
 
@@ -209,7 +209,7 @@ class HeadingCase:
 
 
 def split_long_sentence(sentence: str, limit: int) -> list[str]:
-    """CONTRACTS §3 max_sentence_words: split at the first ", and " / ", but " while over the limit."""
+    """docs/FORMATS.md §3 max_sentence_words: split at the first ", and " / ", but " while over the limit."""
     out = []
     while len(sentence.split()) > limit:
         cuts = [i for i in (sentence.find(", and "), sentence.find(", but ")) if i >= 0]

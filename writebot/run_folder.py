@@ -1,4 +1,4 @@
-"""The run folder (CONTRACTS §4): atomic snapshots and tables, append-only fsynced logs, one writer, resume.
+"""The run folder (docs/FORMATS.md §4): atomic snapshots and tables, append-only fsynced logs, one writer, resume.
 
 feedback.jsonl is the source of truth for drafts and scores; history.csv is rebuilt from it atomically.
 """

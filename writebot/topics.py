@@ -1,4 +1,4 @@
-"""Topic briefs (CONTRACTS §2): load, validate, split into train and val."""
+"""Topic briefs (docs/FORMATS.md §2): load, validate, split into train and val."""
 
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ def default_split(topic_id: str) -> str:
 
 
 def parse_topics(data: object, path: Path | str) -> list[Topic]:
-    check = Checker(path, "fix the topics file (see CONTRACTS §2)")
+    check = Checker(path, "fix the topics file (see docs/FORMATS.md §2)")
     if not isinstance(data, list):
         raise check.fail("", f"must be a list of topics, got {type_name(data)}")
     if not data:

@@ -10,6 +10,7 @@ import asyncio
 import inspect
 from collections.abc import Callable
 
+from writebot import defaults
 from writebot.aio import run_sync
 from writebot.engines.base import Engine, Evidence
 from writebot.llm import BudgetReached, Refused
@@ -23,8 +24,8 @@ Progress = Callable[..., object]
 
 
 def train(run: RunStore, engine: Engine, user: User, topics: list[Topic], pipeline: Pipeline, epochs: int,
-          progress: Progress | None = None, concurrency: int = 4, budget: Callable[[], bool] | None = None,
-          batch: bool = False) -> Pipeline:
+          progress: Progress | None = None, concurrency: int = defaults.CONCURRENCY,
+          budget: Callable[[], bool] | None = None, batch: bool = False) -> Pipeline:
     """Run (or continue) training; returns the last version. `budget()` True means: stop cleanly now.
     batch: send each epoch's drafts through the Message Batches API (engines that support it)."""
     for epoch in range(epochs + 1):

@@ -1,4 +1,4 @@
-"""Simulated users. A persona (CONTRACTS §3) edits a draft into its ground truth and says what it disliked.
+"""Simulated users. A persona (docs/FORMATS.md §3) edits a draft into its ground truth and says what it disliked.
 
 Only the trainer holds a user; the learner receives the resulting drafts, feedback and ground truths, never this.
 """
@@ -93,7 +93,7 @@ def _parse_edit(check: Checker, item: object, where: str) -> Rule:
 
 
 def parse_persona(data: object, path: Path | str) -> Persona:
-    check = Checker(path, "fix the persona file (see CONTRACTS §3)")
+    check = Checker(path, "fix the persona file (see docs/FORMATS.md §3)")
     if not isinstance(data, dict):
         raise check.fail("", f"must be a mapping with name, description, edits; got {type_name(data)}")
     check.unknown_keys(data, {"name", "description", "max_feedback", "edits"}, "")
@@ -128,7 +128,7 @@ def persona_edit(persona: Persona, draft: str) -> tuple[str, list[str]]:
 
 
 class PersonaUser:
-    """The deterministic simulated user: CONTRACTS §3 edits, exactly."""
+    """The deterministic simulated user: docs/FORMATS.md §3 edits, exactly."""
 
     def __init__(self, persona: Persona):
         self._persona = persona

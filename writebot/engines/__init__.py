@@ -1,5 +1,6 @@
 """Engines write drafts with a pipeline and update the pipeline from evidence; see base.Engine."""
 
+from writebot import defaults
 from writebot.engines.base import Engine, Evidence, Update
 
 __all__ = ["Engine", "Evidence", "Update", "make_engine", "ENGINES"]
@@ -7,7 +8,7 @@ __all__ = ["Engine", "Evidence", "Update", "make_engine", "ENGINES"]
 ENGINES = ("rules", "rules-frozen", "rules-append-feedback", "claude", "replay")
 
 
-def make_engine(name: str, llm=None, style_budget: int = 4000, warm_cache: bool = True) -> Engine:
+def make_engine(name: str, llm=None, style_budget: int = defaults.STYLE_BUDGET, warm_cache: bool = True) -> Engine:
     """The engine called `name`. claude and replay need an LLM (writebot.llm.LLM; for replay, one built with a
     cassette). rules-frozen and rules-append-feedback are the baselines of bench/learning.py."""
     learners = {"rules": "mine", "rules-frozen": "none", "rules-append-feedback": "append_feedback"}

@@ -14,6 +14,7 @@ import re
 import time
 from dataclasses import dataclass, field
 
+from writebot import defaults
 from writebot.changes import analyse
 from writebot.engines.base import Evidence, Update
 from writebot.errors import InputError
@@ -117,8 +118,8 @@ class ClaudeEngine:
     name = "claude"
     gate = "deferred"
 
-    def __init__(self, llm: LLM, style_budget: int = 4000, max_turns: int = 12, batch_poll_seconds: float = 5.0,
-                 warm_cache: bool = True):
+    def __init__(self, llm: LLM, style_budget: int = defaults.STYLE_BUDGET, max_turns: int = defaults.EDITOR_TURNS,
+                 batch_poll_seconds: float = defaults.BATCH_POLL_SECONDS, warm_cache: bool = True):
         self.llm = llm
         self.batch_poll_seconds = batch_poll_seconds
         self.style_budget = style_budget

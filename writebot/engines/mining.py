@@ -8,7 +8,6 @@ sentences) are mined as the class rule directly, so the rule covers cases never 
 from __future__ import annotations
 
 import re
-from collections import defaultdict
 from dataclasses import dataclass, field
 
 from writebot.changes import Analysis
@@ -197,9 +196,3 @@ def split_candidates(pool: Pool, bounds: list[tuple[int, int, str, str]]) -> Non
         for _, _, topic, where in seen:
             pool.add(MaxSentenceWords(limit), topic, where)
 
-
-def group_by_kind(rules: list[Rule]) -> dict[str, list[Rule]]:
-    out: dict[str, list[Rule]] = defaultdict(list)
-    for rule in rules:
-        out[rule.kind].append(rule)
-    return out

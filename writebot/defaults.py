@@ -1,0 +1,8 @@
+"""Defaults, in one place: the command line, RunOptions and the engines all read them from here."""
+
+EPOCHS = 3  # updates per run (epochs 0..EPOCHS are drafted)
+CONCURRENCY = 4  # drafts in flight at once
+STYLE_BUDGET = 4000  # characters of STYLE.md (comments left out) the optimizer may use
+EDITOR_TURNS = 12  # turns of the Claude optimizer's editor loop
+BATCH_POLL_SECONDS = 5.0  # between two looks at a Message Batch
+SEED = 0
