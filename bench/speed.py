@@ -18,15 +18,16 @@ from pathlib import Path
 
 def one(n: int) -> dict:
     from writebot import bundled
-    from writebot.engines import make_engine
+    from writebot.drafting import review_record
     from writebot.pipeline import Pipeline
+    from writebot.registry import build_engine
     from writebot.run_folder import RunStore
     from writebot.testing.topics import generate_topics
-    from writebot.trainer import review_record, step
+    from writebot.trainer import update
     from writebot.users import PersonaUser, load_persona
 
     topics = generate_topics(n, seed=1)
-    engine = make_engine("rules")
+    engine = build_engine("rules")
     user = PersonaUser(load_persona(bundled.persona("warm-casual")))
     pipeline = Pipeline.load(bundled.starter_pipeline())
     with tempfile.TemporaryDirectory() as tmp:
@@ -38,7 +39,7 @@ def one(n: int) -> dict:
             run.record_draft(review_record(user.review(topic, draft), topic, draft, 0, pipeline))
         run.write_history()
         t1 = time.perf_counter()
-        step(run, engine, pipeline, topics, 0)
+        update(run, engine, pipeline, topics, 0)
         t2 = time.perf_counter()
         status = run.update_records[-1]["status"]
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -8,10 +8,11 @@ import warnings
 import pytest
 
 from writebot import bundled
-from writebot.engines import Evidence, make_engine
+from writebot.engines import Evidence
 from writebot.errors import InputError
 from writebot.llm import DEFAULT_MODEL, LLM, ReplayMiss, UsageLog
 from writebot.pipeline import Pipeline
+from writebot.registry import build_engine
 from writebot.testing.replies import last_user_text, scripted, text_reply, tool_reply
 from writebot.text_editor_tool import PipelineEditor
 from writebot.topics import Topic
@@ -61,9 +62,10 @@ def test_drafts_share_one_cached_prefix_written_once_per_version(sim, cli, tmp_p
 
 def test_without_the_warm_up_concurrent_drafts_each_pay_the_cache_write(sim, tmp_path):
     sim.latency = 0.1
-    engine = make_engine("claude", llm=LLM(DEFAULT_MODEL))
+    engine = build_engine("claude", llm=LLM(DEFAULT_MODEL))
     engine.warm_cache = False
-    from writebot.trainer import draft_all
+    from writebot.drafting import draft_all
+    from writebot.trainer import Callbacks
 
     class Store:  # only what draft_all touches
         def record_draft(self, record):
@@ -73,13 +75,13 @@ def test_without_the_warm_up_concurrent_drafts_each_pay_the_cache_write(sim, tmp
     from writebot.users import PersonaUser
 
     user = PersonaUser(load_persona(bundled.persona("warm-casual")))
-    run_sync(draft_all(Store(), engine, user, starter(), make_topics(4), 0, 4, None, None))
+    run_sync(draft_all(Store(), engine, user, starter(), make_topics(4), 0, 4, Callbacks()))
     assert sum(1 for u in sim.usage if u["cache_creation_input_tokens"]) == 4
 
 
 def test_a_prefix_below_the_models_minimum_is_not_warmed(sim):
     tiny = Pipeline({"STYLE.md": "# S\n\n## Rules\n\n- Be brief.\n", "steps/1.md": "Write.\n"})
-    engine = make_engine("claude", llm=LLM(DEFAULT_MODEL))
+    engine = build_engine("claude", llm=LLM(DEFAULT_MODEL))
     engine.write(tiny, make_topics(1)[0])
     engine.write(tiny, make_topics(2)[1])
     assert [r["max_tokens"] for r in sim.requests] == [8000, 8000]  # no warm-up call
@@ -139,7 +141,7 @@ def test_a_model_writebot_does_not_know_gets_no_thinking_or_effort(sim, monkeypa
     from writebot.testing import api_rules
 
     monkeypatch.setitem(api_rules.MODELS, "local-model", api_rules.MODELS["claude-haiku-4-5"])
-    engine = make_engine("claude", llm=LLM("local-model"))
+    engine = build_engine("claude", llm=LLM("local-model"))
     engine.write(starter(), make_topics(1)[0])
     assert "thinking" not in sim.requests[0] and "output_config" not in sim.requests[0]
     assert [r["max_tokens"] for r in sim.requests] == [8000]  # and no cache warm-up for an unknown model
@@ -180,7 +182,7 @@ def test_model_from_flag_then_environment(monkeypatch):
 
 
 def test_no_deprecation_warning_for_a_draft(sim):
-    engine = make_engine("claude", llm=LLM(DEFAULT_MODEL))
+    engine = build_engine("claude", llm=LLM(DEFAULT_MODEL))
     with warnings.catch_warnings():
         warnings.simplefilter("error", DeprecationWarning)
         assert engine.write(starter(), make_topics(1)[0]).startswith("# ")
@@ -199,7 +201,7 @@ def test_tool_loop_runs_each_command_and_lands_one_new_version(sim):
                    {"command": "create", "path": "examples/short.md", "file_text": "# Short\n\nHi friends,\n"}),
         text_reply("Swapped the greeting and banned 'utilize', because the user edits both every time."),
     )
-    engine = make_engine("claude", llm=LLM(DEFAULT_MODEL))
+    engine = build_engine("claude", llm=LLM(DEFAULT_MODEL))
     before = starter()
     update = engine.update(before, evidence_for(engine, before, make_topics(2)))
     after = update.pipeline
@@ -223,7 +225,7 @@ def test_thinking_blocks_go_back_unmodified_and_blank_text_is_dropped(sim):
                                                        "input": {"command": "view", "path": "/pipeline/STYLE.md"}}],
          "stop_reason": "tool_use"},
         text_reply("Nothing to change."))
-    engine = make_engine("claude", llm=LLM(DEFAULT_MODEL))
+    engine = build_engine("claude", llm=LLM(DEFAULT_MODEL))
     engine.update(starter(), evidence_for(engine, starter(), make_topics(1)))
     first, second = [r for r in sim.requests if r.get("tools")]
     answer = next(x for x in sim.responses if any(b["type"] == "tool_use" for b in x["content"]))
@@ -236,7 +238,7 @@ def test_thinking_blocks_go_back_unmodified_and_blank_text_is_dropped(sim):
 def test_viewing_an_empty_file_gives_a_placeholder_not_an_empty_result(sim):
     sim.responder = scripted(tool_reply({"command": "create", "path": "/pipeline/notes.md", "file_text": ""}),
                              tool_reply({"command": "view", "path": "/pipeline/notes.md"}), text_reply("ok"))
-    engine = make_engine("claude", llm=LLM(DEFAULT_MODEL))
+    engine = build_engine("claude", llm=LLM(DEFAULT_MODEL))
     engine.update(starter(), evidence_for(engine, starter(), make_topics(1)))
     result = [r for r in sim.requests if r.get("tools")][2]["messages"][-1]["content"][0]
     assert result["content"] == "(/pipeline/notes.md is empty)" and not sim.errors
@@ -244,7 +246,7 @@ def test_viewing_an_empty_file_gives_a_placeholder_not_an_empty_result(sim):
 
 def test_later_optimizer_turns_read_the_conversation_so_far_from_the_cache(sim):
     sim.responder = scripted(*[tool_reply({"command": "view", "path": "/pipeline/STYLE.md"})] * 4, text_reply("ok"))
-    engine = make_engine("claude", llm=LLM(DEFAULT_MODEL))
+    engine = build_engine("claude", llm=LLM(DEFAULT_MODEL))
     engine.update(starter(), evidence_for(engine, starter(), make_topics(6)))
     turns = [u for r, u in zip(sim.requests, sim.usage, strict=True) if r.get("tools")]
     assert len(turns) == 5
@@ -265,7 +267,7 @@ def test_later_optimizer_turns_read_the_conversation_so_far_from_the_cache(sim):
 ])
 def test_escape_attempts_are_refused_and_nothing_is_written(sim, tmp_path, call):
     sim.responder = scripted(tool_reply(call), text_reply("Tried."))
-    engine = make_engine("claude", llm=LLM(DEFAULT_MODEL))
+    engine = build_engine("claude", llm=LLM(DEFAULT_MODEL))
     update = engine.update(starter(), evidence_for(engine, starter(), make_topics(1)))
     result = [r for r in sim.requests if r.get("tools")][1]["messages"][-1]["content"][0]
     assert result["is_error"] and "pipeline" in result["content"]
@@ -288,7 +290,7 @@ def test_malformed_tool_input_is_a_tool_error_and_the_loop_goes_on(sim, call, me
     sim.responder = scripted(tool_reply(call), tool_reply({"command": "str_replace", "path": "/pipeline/STYLE.md",
                                                            "old_str": "Hello, dear readers!", "new_str": "Hi!"}),
                              text_reply("Fixed the greeting."))
-    engine = make_engine("claude", llm=LLM(DEFAULT_MODEL))
+    engine = build_engine("claude", llm=LLM(DEFAULT_MODEL))
     update = engine.update(starter(), evidence_for(engine, starter(), make_topics(1)))
     first = [r for r in sim.requests if r.get("tools")][1]["messages"][-1]["content"][0]
     assert first["is_error"] and message in first["content"]
@@ -307,7 +309,7 @@ def test_style_budget_refuses_an_edit_that_grows_the_guide_too_much():
 
 def test_turn_limit_stops_the_loop(sim):
     sim.responder = scripted(*[tool_reply({"command": "view", "path": "/pipeline"})] * 10)
-    engine = make_engine("claude", llm=LLM(DEFAULT_MODEL))
+    engine = build_engine("claude", llm=LLM(DEFAULT_MODEL))
     engine.max_turns = 3
     update = engine.update(starter(), evidence_for(engine, starter(), make_topics(1)))
     assert "turn limit of 3" in update.rationale
@@ -326,7 +328,7 @@ def test_symlink_out_of_the_pipeline_is_refused(tmp_path):
 def test_a_529_is_retried_by_the_sdk(sim):
     sim.faults.extend([529, 529])
     llm = LLM(DEFAULT_MODEL)
-    text = make_engine("claude", llm=llm).write(starter(), make_topics(1)[0])
+    text = build_engine("claude", llm=llm).write(starter(), make_topics(1)[0])
     assert text.startswith("# ") and sim.message_calls == 4 and len(llm.usage.rows) == 2  # warm-up + draft
 
 
@@ -385,7 +387,7 @@ def test_replay_miss_is_raised_by_the_llm_layer(tmp_path):
     cassette.write_text("")
     llm = LLM(DEFAULT_MODEL, replay=cassette)
     with pytest.raises(ReplayMiss):
-        make_engine("replay", llm=llm).write(starter(), make_topics(1)[0])
+        build_engine("replay", llm=llm).write(starter(), make_topics(1)[0])
 
 
 # -- the Claude-played user --------------------------------------------------------------------------------

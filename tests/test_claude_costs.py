@@ -5,11 +5,11 @@ import pytest
 import yaml
 
 from writebot import bundled
-from writebot.engines import make_engine
 from writebot.llm import LLM, UsageLog
 from writebot.models import _table as model_table
 from writebot.pipeline import Pipeline
 from writebot.pricing import Price, _table, cost_usd, price_of
+from writebot.registry import build_engine
 
 from .conftest import ROOT, make_topics
 
@@ -59,7 +59,7 @@ def test_an_unknown_model_warns_once_and_leaves_cost_empty(sim, monkeypatch, cap
 
     monkeypatch.setitem(api_rules.MODELS, "local-model", api_rules.MODELS["claude-haiku-4-5"])
     llm = LLM("local-model", UsageLog(tmp_path / "usage.csv"))
-    engine = make_engine("claude", llm=llm)
+    engine = build_engine("claude", llm=llm)
     for topic in make_topics(2):
         engine.write(Pipeline.load(bundled.starter_pipeline()), topic)
     err = capsys.readouterr().err

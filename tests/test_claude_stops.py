@@ -7,9 +7,9 @@ import json
 import pytest
 
 from writebot import bundled
-from writebot.engines import make_engine
 from writebot.llm import DEFAULT_MODEL, LLM, OutputCut, Refused
 from writebot.pipeline import Pipeline
+from writebot.registry import build_engine
 from writebot.run_folder import RunStore
 from writebot.testing.replies import echo_writer, last_user_text, scripted, text_reply, tool_reply
 from writebot.topics import Topic
@@ -53,7 +53,7 @@ def simulate(cli, out, topics_file, *args):
 # -- the writer ---------------------------------------------------------------------------------------------
 def test_a_draft_cut_once_is_asked_again_with_a_larger_budget_and_kept_whole(sim):
     sim.fault_for = when(lambda b: b["max_tokens"] == 8000, "max_tokens")
-    draft = make_engine("claude", llm=LLM(DEFAULT_MODEL)).write(starter(), make_topics(1)[0])
+    draft = build_engine("claude", llm=LLM(DEFAULT_MODEL)).write(starter(), make_topics(1)[0])
     assert [r["max_tokens"] for r in sim.requests] == [0, 8000, 16000]  # warm-up, cut, larger budget
     assert draft == echo_writer(sim.requests[-1])["content"][0]["text"]
 
@@ -93,7 +93,7 @@ def test_a_topic_refused_twice_is_recorded_as_refused_and_skipped_by_history_and
 
 def test_a_refusal_then_an_answer_is_a_normal_draft(sim):
     sim.fault_for = when(lambda b: b["max_tokens"] == 8000, "refusal")
-    draft = make_engine("claude", llm=LLM(DEFAULT_MODEL)).write(starter(), make_topics(1)[0])
+    draft = build_engine("claude", llm=LLM(DEFAULT_MODEL)).write(starter(), make_topics(1)[0])
     assert draft.startswith("# Planning") and len([r for r in sim.requests if r["max_tokens"] == 8000]) == 2
 
 
@@ -242,6 +242,6 @@ def test_an_epoch_whose_train_topics_were_all_refused_is_not_sent_to_the_optimiz
 def test_a_refusal_after_partial_text_never_becomes_a_draft(sim):
     sim.fault_for = when(lambda b: b["max_tokens"] == 8000, "refusal_partial", times=2)
     with pytest.raises(Refused):
-        make_engine("claude", llm=LLM(DEFAULT_MODEL)).write(starter(), make_topics(1)[0])
+        build_engine("claude", llm=LLM(DEFAULT_MODEL)).write(starter(), make_topics(1)[0])
     assert [a["stop_reason"] for _, a in sim.exchanges] == ["max_tokens", "refusal", "refusal"]
     assert all(a["content"] for _, a in sim.exchanges[1:])  # there was text, and it was not used

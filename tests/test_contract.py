@@ -82,13 +82,13 @@ def test_the_contract_check_fails_on_a_broken_request(breaks, what):
 
 def test_a_broken_request_in_writebot_is_caught(sim, monkeypatch):
     from writebot.engines import claude as claude_engine
-    from writebot.engines import make_engine
     from writebot.llm import DEFAULT_MODEL, LLM
     from writebot.pipeline import Pipeline
+    from writebot.registry import build_engine
 
     monkeypatch.setattr(claude_engine, "TOOL", {"type": "text_editor_2025", "name": "str_replace_based_edit_tool"})
     sim.responder = scripted(text_reply("ok"))
-    engine = make_engine("claude", llm=LLM(DEFAULT_MODEL))
+    engine = build_engine("claude", llm=LLM(DEFAULT_MODEL))
     starter = Pipeline.load(bundled.starter_pipeline())
     from writebot.engines.base import Evidence
     from writebot.topics import Topic

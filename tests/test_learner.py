@@ -6,10 +6,11 @@ import inspect
 
 import pytest
 
-from writebot.engines import Evidence, make_engine
+from writebot.engines import Evidence
 from writebot.engines.directives import parse_feedback
 from writebot.metrics import word_edit_distance
 from writebot.pipeline import Pipeline
+from writebot.registry import build_engine
 from writebot.rule_language import CloseWith, Contractions, HeadingCase, MaxSentenceWords, OpenWith, Replace
 from writebot.topics import Topic
 from writebot.users import PersonaUser, parse_persona
@@ -49,7 +50,7 @@ def persona(*edits, max_feedback=2):
     ({"heading_case": "lower"}, HeadingCase("lower")),
 ])
 def test_recovers_each_edit_class_from_a_few_pairs(edit, expected):
-    engine, user = make_engine("rules"), persona(edit)
+    engine, user = build_engine("rules"), persona(edit)
     topics = make_topics(8)
     train, val = [t for t in topics if t.split == "train"][:4], [t for t in topics if t.split == "val"]
     before = val_cost(engine, EMPTY, user, val)
@@ -60,7 +61,7 @@ def test_recovers_each_edit_class_from_a_few_pairs(edit, expected):
 
 
 def test_recovers_sentence_splitting_and_dropped_sentences():
-    engine = make_engine("rules")
+    engine = build_engine("rules")
     user = persona({"max_sentence_words": 12}, {"drop_sentences_with": ["In my opinion", "To be honest"]})
     topics = make_topics(12)
     train, val = [t for t in topics if t.split == "train"], [t for t in topics if t.split == "val"]
@@ -74,7 +75,7 @@ def test_recovers_sentence_splitting_and_dropped_sentences():
 
 
 def test_generalises_contractions_to_pairs_never_seen_in_training():
-    engine, user = make_engine("rules"), persona({"contractions": "contract"})
+    engine, user = build_engine("rules"), persona({"contractions": "contract"})
     train = [Topic(f"t{i}", f"Topic Number {i}", ("Do not wait.", "It is simple."), None, "train") for i in range(3)]
     unseen = Topic("v", "Unseen Forms", ("They are sure we should not stop.", "You could not know."), None, "val")
     update = engine.update(EMPTY, collect(engine, EMPTY, user, train))
@@ -87,7 +88,7 @@ def test_generalises_contractions_to_pairs_never_seen_in_training():
 
 def test_rejects_a_feedback_rule_that_would_raise_the_edit_cost():
     # The user says "use contractions" but actually expands them: the directive must not become a rule.
-    engine = make_engine("rules")
+    engine = build_engine("rules")
     user = persona({"contractions": "expand", "say": "Use contractions, please."})
     train = [t for t in make_topics(8) if t.split == "train"]
     update = engine.update(EMPTY, collect(engine, EMPTY, user, train))
@@ -99,7 +100,7 @@ def test_rejects_a_feedback_rule_that_would_raise_the_edit_cost():
 
 
 def test_every_kept_rule_lowers_the_total_cost_and_carries_provenance():
-    engine = make_engine("rules")
+    engine = build_engine("rules")
     user = persona({"replace": {"old": "utilize", "new": "use"}}, {"close_with": "Bye."})
     evidence = collect(engine, EMPTY, user, [t for t in make_topics(8) if t.split == "train"])
     update = engine.update(EMPTY, evidence)
@@ -110,7 +111,7 @@ def test_every_kept_rule_lowers_the_total_cost_and_carries_provenance():
 
 
 def test_unparsed_feedback_is_kept_in_notes_and_directives_become_rules():
-    engine = make_engine("rules")
+    engine = build_engine("rules")
     user = persona({"replace": {"old": "utilize", "new": "use"}, "say": "This feels clunky to me."},
                    {"close_with": "Bye.", "say": 'End with "Bye."'})
     evidence = collect(engine, EMPTY, user, [t for t in make_topics(8) if t.split == "train"])
@@ -138,16 +139,26 @@ def test_non_directive_feedback_parses_to_nothing():
     assert parse_feedback("It reads like padding.") == []
 
 
-def test_the_learner_sees_only_drafts_feedback_and_ground_truths():
+def test_the_learner_sees_only_drafts_feedback_and_ground_truths(tmp_path):
+    """Evidence carries no persona; an update also gets the history of its own earlier updates, which holds their
+    verdicts, the words edited before and after, and its own rationales: nothing of the persona either."""
     fields = {f.name for f in dataclasses.fields(Evidence)}
     assert fields == {"topic", "epoch", "draft", "feedback", "ground_truth"}
-    assert list(inspect.signature(make_engine("rules").update).parameters) == ["pipeline", "evidence"]
+    assert list(inspect.signature(build_engine("rules").update).parameters) == ["pipeline", "evidence", "history"]
+    from writebot.run_folder import RunStore
+    from writebot.trainer import train as run_training
+
+    with RunStore.create(tmp_path / "r", {}, {}) as run:
+        run_training(run, build_engine("rules"), persona({"contractions": "contract"}), make_topics(8), EMPTY, epochs=2)
+    history = run.update_history()
+    assert history and all(set(h) == {"epoch", "status", "train_cost_before", "train_cost_after", "rationale"}
+                           for h in history)
 
 
 def test_baselines_do_not_learn_rules():
     user = persona({"replace": {"old": "utilize", "new": "use"}, "say": 'Say "use", not "utilize".'})
     train = [t for t in make_topics(8) if t.split == "train"]
-    frozen, appender = make_engine("rules-frozen"), make_engine("rules-append-feedback")
+    frozen, appender = build_engine("rules-frozen"), build_engine("rules-append-feedback")
     assert frozen.update(EMPTY, collect(frozen, EMPTY, user, train)).pipeline == EMPTY
     appended = appender.update(EMPTY, collect(appender, EMPTY, user, train)).pipeline
     assert appended.style.rules == ('Say "use", not "utilize".',)
@@ -155,7 +166,7 @@ def test_baselines_do_not_learn_rules():
 
 
 def test_update_never_mutates_its_input_pipeline():
-    engine, user = make_engine("rules"), persona({"contractions": "contract"})
+    engine, user = build_engine("rules"), persona({"contractions": "contract"})
     snapshot = dict(EMPTY.files)
     engine.update(EMPTY, collect(engine, EMPTY, user, make_topics(4)))
     assert EMPTY.files == snapshot

@@ -9,9 +9,9 @@ import time
 import pytest
 
 from writebot import bundled
-from writebot.engines import make_engine
 from writebot.files import JsonlLog, write_atomic, write_tree_atomic
 from writebot.pipeline import Pipeline
+from writebot.registry import build_engine
 from writebot.run_folder import RunStore
 from writebot.testing.topics import generate_topics, to_yaml
 from writebot.trainer import train
@@ -25,7 +25,7 @@ class Crash(Exception):
 
 
 def run_args():
-    return (make_engine("rules"), PersonaUser(load_persona(bundled.persona("warm-casual"))), make_topics(8),
+    return (build_engine("rules"), PersonaUser(load_persona(bundled.persona("warm-casual"))), make_topics(8),
             Pipeline.load(bundled.starter_pipeline()))
 
 

@@ -4,8 +4,10 @@ import pandas as pd
 
 from writebot import bundled
 from writebot.analysis import load_history
-from writebot.engines import Update, make_engine
+from writebot.engines import Update
+from writebot.engines.rules import RulesEngine
 from writebot.pipeline import Pipeline
+from writebot.registry import build_engine
 from writebot.rule_language import Replace
 from writebot.run_folder import RunStore
 from writebot.trainer import train
@@ -22,7 +24,7 @@ def test_epochs_versions_and_rows(tmp_path):
     topics = make_topics(8)
     run = new_run(tmp_path)
     user = PersonaUser(load_persona(bundled.persona("warm-casual")))
-    train(run, make_engine("rules"), user, topics, Pipeline.load(bundled.starter_pipeline()), epochs=2)
+    train(run, build_engine("rules"), user, topics, Pipeline.load(bundled.starter_pipeline()), epochs=2)
     history = load_history(run.path)
     assert sorted(history["epoch"].unique()) == [0, 1, 2]
     assert len(history) == 3 * len(topics)
@@ -39,19 +41,14 @@ def test_epochs_versions_and_rows(tmp_path):
     assert pd.read_json(run.path / "run.json", typ="series")["status"] == "complete"
 
 
-class Saboteur:
+class Saboteur(RulesEngine):
     """The rules engine, except that its update adds a rule that makes every draft worse."""
 
-    name, model = "saboteur", "test"
-
     def __init__(self):
-        self.inner = make_engine("rules")
+        super().__init__(name="saboteur")
         self.seen_topics = set()
 
-    def write(self, pipeline, topic):
-        return self.inner.write(pipeline, topic)
-
-    def update(self, pipeline, evidence):
+    def update(self, pipeline, evidence, history=None):
         self.seen_topics |= {e.topic.id for e in evidence}
         style = pipeline.style
         worse = style.__class__(style.prose, style.rules + (Replace("the", "teh").to_line(),), style.notes)

@@ -10,16 +10,15 @@ from dataclasses import replace
 from pathlib import Path
 
 from writebot import __version__, bundled, defaults
+from writebot.drafting import BatchIncomplete
 from writebot.errors import InputError
 from writebot.files import read_text
 from writebot.headless import RunOptions, check_options, continue_run, start_run
 from writebot.llm import BudgetReached
+from writebot.registry import ENGINES, HUMAN, LEARNERS, USERS, build_engine, engine_kind
 from writebot.report import before_after, summary_table, write_plots
 from writebot.run_folder import RunStore
-from writebot.trainer import BatchIncomplete
 from writebot.users import load_persona, persona_edit
-
-LEARNERS = {"mine": "rules", "none": "rules-frozen", "append-feedback": "rules-append-feedback"}
 
 
 class Parser(argparse.ArgumentParser):
@@ -172,9 +171,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
-    engine = LEARNERS[args.learner] if args.engine == "rules" else args.engine
-    if args.learner != "mine" and args.engine != "rules":
-        raise InputError(f"--learner {args.learner} belongs to the rules engine; drop it or use --engine rules")
+    engine = args.engine
+    if args.learner != "mine":  # the learners are the rules engine's optimizers
+        if args.engine != LEARNERS["mine"]:
+            raise InputError(f"--learner {args.learner} belongs to the {LEARNERS['mine']} engine; drop it or use "
+                             f"--engine {LEARNERS['mine']}")
+        engine = LEARNERS[args.learner]
     options = options_from(args, engine)
     pipeline = args.pipeline or bundled.starter_pipeline()
     run = start_run(args.out or _default_out("simulate"), args.topics, args.persona, pipeline, options, "simulate")
@@ -198,7 +200,7 @@ def cmd_edit(args: argparse.Namespace) -> int:
 def cmd_resume(args: argparse.Namespace) -> int:
     run = RunStore.open(args.dir)  # read first: what cannot work is exit 2 before the run is touched
     run.refuse_damage()
-    if run.config.get("user") == "human":
+    if run.config.get("user") == HUMAN:
         raise InputError(f"{run.path}: a run trained by hand; continue it in notebook 02 (RUN_DIR = '{run.path}') "
                          "or with writebot.workbench.Workbench.open")
     options = RunOptions.from_config(run.config)
@@ -230,15 +232,13 @@ def api_call(call):
 def cmd_init(args: argparse.Namespace) -> int:
     from writebot.new_pipeline import init_pipeline
 
-    engine = None
-    if args.engine == "claude":
-        from writebot.engines import make_engine
+    llm = None
+    if engine_kind(args.engine).needs_llm:
         from writebot.llm import LLM, resolve_model
-        from writebot.models import check_effort, resolve_effort
+        from writebot.models import resolve_effort
 
-        model, effort = resolve_model(args.model), resolve_effort(args.effort)
-        check_effort(model, effort)
-        engine = make_engine("claude", llm=LLM(model, effort=effort), style_budget=args.style_budget)
+        llm = LLM(resolve_model(args.model), effort=resolve_effort(args.effort))
+    engine = build_engine(args.engine, llm, args.style_budget)
 
     def init() -> int:
         summary = init_pipeline(args.description, args.examples, args.out, engine)
@@ -301,10 +301,11 @@ def _simulate_args(sim: argparse.ArgumentParser) -> None:
     sim.add_argument("--topics", type=Path, required=True, help="topics YAML file")
     sim.add_argument("--persona", type=Path, required=True, help="persona YAML file")
     sim.add_argument("--pipeline", type=Path, help="pipeline folder (default: the bundled starter)")
-    sim.add_argument("--engine", choices=["rules", "claude", "replay"], default="rules",
-                     help="writer + optimizer: rules (offline), claude (Messages API), replay (a cassette)")
-    sim.add_argument("--user", choices=["rules", "claude"], default="rules",
-                     help="who plays the persona: its deterministic edits, or Claude playing its description")
+    sim.add_argument("--engine", choices=[n for n, k in ENGINES.items() if k.command_line], default=defaults.ENGINE,
+                     help="writer + optimizer: " + "; ".join(f"{n}: {k.help}" for n, k in ENGINES.items()
+                                                             if k.command_line))
+    sim.add_argument("--user", choices=list(USERS), default=defaults.USER,
+                     help="who plays the persona: " + "; ".join(f"{n}: {k.help}" for n, k in USERS.items()))
     sim.add_argument("--learner", choices=list(LEARNERS), default="mine",
                      help="rules engine optimizer: mine (default), none or append-feedback (baselines)")
     sim.add_argument("--epochs", type=_count, default=defaults.EPOCHS)
@@ -361,7 +362,8 @@ def build_parser() -> Parser:
     init.add_argument("--description", required=True, help="the voice you want, in a sentence or two")
     init.add_argument("--examples", type=Path, required=True, help="folder of example posts (*.md)")
     init.add_argument("--out", type=Path, required=True, help="pipeline folder to create")
-    init.add_argument("--engine", choices=["rules", "claude"], default="rules",
+    init.add_argument("--engine", choices=[n for n, k in ENGINES.items() if k.command_line and not k.replays],
+                      default=defaults.ENGINE,
                       help="rules: prose + rules mined from the examples (offline); claude: Claude writes it")
     init.add_argument("--model", help="Claude model (default: $WRITEBOT_MODEL or the built-in default)")
     init.add_argument("--style-budget", type=_count, default=defaults.STYLE_BUDGET,

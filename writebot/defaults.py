@@ -6,3 +6,5 @@ STYLE_BUDGET = 4000  # characters of STYLE.md (comments left out) the optimizer 
 EDITOR_TURNS = 12  # turns of the Claude optimizer's editor loop
 BATCH_POLL_SECONDS = 5.0  # between two looks at a Message Batch
 SEED = 0
+ENGINE = "rules"  # registry name: the offline engine
+USER = "rules"  # registry name: the persona's deterministic edits

@@ -1,7 +1,5 @@
-"""Setting up a run and driving it: validate inputs, create the run folder, build engine + user, train, resume.
-
-The CLI and the notebooks both use this module, so an engine is resolved in exactly one place.
-"""
+"""A run without a person: validate inputs, create the run folder, build engine + user (writebot.registry),
+train, resume. The CLI and the notebooks both use it."""
 
 from __future__ import annotations
 
@@ -11,23 +9,23 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 from writebot import defaults
-from writebot.engines import make_engine
 from writebot.errors import InputError
 from writebot.files import read_text
 from writebot.llm import LLM, UsageLog, resolve_model
 from writebot.models import check_effort, resolve_effort
 from writebot.pipeline import Pipeline
 from writebot.pricing import Price, price_of
+from writebot.registry import USERS, build_engine, build_user, engine_kind, needs_llm
 from writebot.run_folder import RunStore
-from writebot.topics import load_topics
-from writebot.trainer import train
-from writebot.users import ClaudeUser, PersonaUser, load_persona
+from writebot.topics import Topic, load_topics
+from writebot.trainer import Callbacks, train
+from writebot.users import load_persona
 
 
 @dataclass
 class RunOptions:
-    engine: str = "rules"  # rules | rules-frozen | rules-append-feedback | claude | replay
-    user: str = "rules"  # rules | claude
+    engine: str = defaults.ENGINE  # a name in registry.ENGINES
+    user: str = defaults.USER  # a name in registry.USERS, or registry.HUMAN for a run trained by hand
     model: str | None = None
     epochs: int = defaults.EPOCHS
     seed: int = defaults.SEED  # seeds Python's random for the run; the bundled engines and users draw none
@@ -43,7 +41,7 @@ class RunOptions:
     cache_warmup: bool = True  # a max_tokens 0 request writes each version's cached prefix before its drafts fan out
 
     def uses_llm(self) -> bool:
-        return self.engine in ("claude", "replay") or self.user == "claude"
+        return needs_llm(self.engine, self.user)
 
     @classmethod
     def from_config(cls, config: dict) -> RunOptions:
@@ -51,13 +49,14 @@ class RunOptions:
 
 
 def check_options(options: RunOptions) -> None:
-    if options.engine == "replay" and not options.cassette:
-        raise InputError("--engine replay needs --cassette FILE (a cassette written with --record FILE)")
+    kind = engine_kind(options.engine)
+    if kind.replays and not options.cassette:
+        raise InputError(f"--engine {options.engine} needs --cassette FILE (a cassette written with --record FILE)")
     if options.cassette and options.record:
         raise InputError("--record and --cassette together: record a new cassette or replay one, not both")
     if options.cassette and not Path(options.cassette).is_file():
         raise InputError(f"{options.cassette}: cassette not found; record one with --record FILE")
-    if options.batch_api and options.engine not in ("claude", "replay"):
+    if options.batch_api and not kind.needs_llm:
         raise InputError("--batch-api sends Claude drafts as a Message Batch; use it with --engine claude")
     if options.style_budget < 200:
         raise InputError(f"--style-budget {options.style_budget}: too small for a style guide; use 200 or more")
@@ -79,8 +78,16 @@ def build_llm(options: RunOptions, usage: UsageLog) -> LLM | None:
     if not options.uses_llm():
         return None
     return LLM(resolve_model(options.model), usage, record=options.record,
-               replay=options.cassette if options.engine == "replay" else None, max_cost_usd=options.max_cost_usd,
-               effort=resolve_effort(options.effort), price=price_for(options))
+               replay=options.cassette if engine_kind(options.engine).replays else None,
+               max_cost_usd=options.max_cost_usd, effort=resolve_effort(options.effort), price=price_for(options))
+
+
+def run_config(options: RunOptions, command: str, pipeline: Pipeline, topics: list[Topic], **paths: str) -> dict:
+    """run.json's config of a new run (the workbench's too): the options, what writes, where the inputs came from."""
+    return {"command": command, **asdict(options),
+            "model": resolve_model(options.model) if options.uses_llm() else "rules-v1", **paths,
+            "topics": len(topics), "train_topics": sum(t.split == "train" for t in topics),
+            "val_topics": sum(t.split == "val" for t in topics), "initial_version": pipeline.version_hash}
 
 
 def start_run(out: Path, topics_file: Path, persona_file: Path, pipeline_dir: Path, options: RunOptions,
@@ -92,15 +99,12 @@ def start_run(out: Path, topics_file: Path, persona_file: Path, pipeline_dir: Pa
     check_options(options)
     topics = load_topics(topics_file)
     persona = load_persona(persona_file)
-    if options.user == "claude" and not persona.description:
-        raise InputError(f"{persona_file}: no 'description'; --user claude plays the persona's description")
+    if USERS[options.user].needs_llm and not persona.description:
+        raise InputError(f"{persona_file}: no 'description'; --user {options.user} plays the persona's description")
     pipeline = Pipeline.load(pipeline_dir)
     build_llm(options, UsageLog(None))  # fails early on a missing API key or cassette
-    config = {"command": command, **asdict(options), "model": resolve_model(options.model)
-              if options.uses_llm() else "rules-v1", "topics_file": str(topics_file), "persona_file": str(persona_file),
-              "pipeline_dir": str(pipeline_dir), "topics": len(topics),
-              "train_topics": sum(t.split == "train" for t in topics),
-              "val_topics": sum(t.split == "val" for t in topics), "initial_version": pipeline.version_hash}
+    config = run_config(options, command, pipeline, topics, topics_file=str(topics_file),
+                        persona_file=str(persona_file), pipeline_dir=str(pipeline_dir))
     inputs = {"topics.yaml": read_text(topics_file), "persona.yaml": read_text(persona_file)}
     run = RunStore.create(out, config, inputs, command)
     try:
@@ -111,6 +115,39 @@ def start_run(out: Path, topics_file: Path, persona_file: Path, pipeline_dir: Pa
     return run
 
 
+class RunCallbacks(Callbacks):
+    """The headless run's side of the loop: progress bars (from `progress`, a tqdm-like factory), the running cost,
+    the budget, and each usage row's epoch."""
+
+    def __init__(self, llm: LLM | None, progress=None, max_cost_usd: float | None = None):
+        self.llm, self.progress, self.max_cost_usd = llm, progress, max_cost_usd
+        self.bar = None
+
+    def on_epoch(self, epoch: int, todo: int) -> None:
+        if self.llm is not None:
+            self.llm.epoch = epoch  # usage rows say which epoch they belong to
+        if self.progress and todo:
+            self.bar = self.progress(total=todo, desc=f"epoch {epoch}", unit="draft")
+
+    def on_draft(self, record: dict) -> None:
+        if self.bar is not None:
+            self.bar.update(1)
+            if self.llm is not None:
+                self.bar.set_postfix_str(f"${self.llm.cost:.4f}")
+
+    def on_batch_poll(self, status) -> None:
+        if self.bar is not None:
+            self.bar.set_postfix_str(f"batch: {status.request_counts.succeeded} answered")
+
+    def on_epoch_end(self, epoch: int) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+    def should_stop(self) -> bool:
+        return self.llm is not None and self.max_cost_usd is not None and self.llm.over_budget()
+
+
 def continue_run(run: RunStore, progress=None, max_cost_usd: float | None = None) -> None:
     """Train (or continue) the run described by its run.json. Raises what training raises; records status."""
     options = RunOptions.from_config(run.config)
@@ -119,13 +156,14 @@ def continue_run(run: RunStore, progress=None, max_cost_usd: float | None = None
         check_options(options)
         run.set_status(run.config.get("status", "running"), max_cost_usd=max_cost_usd)
     llm = build_llm(options, run.usage)
-    engine = make_engine(options.engine, llm=llm, style_budget=options.style_budget, warm_cache=options.cache_warmup)
-    persona = load_persona(run.input_path("persona.yaml"))
-    user = ClaudeUser(persona, llm) if options.user == "claude" else PersonaUser(persona)
+    engine = build_engine(options.engine, llm, options.style_budget, options.cache_warmup)
+    user = build_user(options.user, load_persona(run.input_path("persona.yaml")), llm)
     topics = load_topics(run.input_path("topics.yaml"))
     pipeline = run.load_version(0) if run.has_version(0) else Pipeline.load(run.config["pipeline_dir"])
     random.seed(options.seed)  # for extensions that draw random numbers; the bundled ones are deterministic
     run.set_status("running")
-    budget = llm.over_budget if llm is not None and options.max_cost_usd is not None else None
-    train(run, engine, user, topics, pipeline, options.epochs, progress=progress,
-          concurrency=options.concurrency, budget=budget, batch=options.batch_api)
+    callbacks = RunCallbacks(llm, progress, options.max_cost_usd)
+    try:
+        train(run, engine, user, topics, pipeline, options.epochs, callbacks, options.concurrency, options.batch_api)
+    finally:
+        callbacks.on_epoch_end(-1)

@@ -9,8 +9,8 @@ import pandas as pd
 
 from writebot import bundled, defaults
 from writebot.analysis import load_history
-from writebot.engines import make_engine
 from writebot.pipeline import Pipeline
+from writebot.registry import build_engine
 from writebot.run_folder import RunStore
 from writebot.topics import load_topics
 from writebot.trainer import train
@@ -23,7 +23,7 @@ def run_history(engine_name: str, persona_path: Path, epochs: int, workdir: Path
     with RunStore.create(workdir / f"{engine_name}-{persona_path.stem}", {"engine": engine_name}, {}) as run:
         topics = load_topics(bundled.starter_topics())
         user = PersonaUser(load_persona(persona_path))
-        train(run, make_engine(engine_name), user, topics, Pipeline.load(bundled.starter_pipeline()), epochs)
+        train(run, build_engine(engine_name), user, topics, Pipeline.load(bundled.starter_pipeline()), epochs)
     return load_history(run.path)
 
 

@@ -11,6 +11,7 @@ import re
 from pathlib import Path
 
 from writebot import bundled
+from writebot.engines.base import Engine
 from writebot.errors import InputError
 from writebot.files import read_text
 from writebot.pipeline import Pipeline, Style
@@ -83,34 +84,13 @@ def init_rules(description: str, examples: dict[str, str]) -> tuple[Pipeline, st
     return pipeline, f"mined {len(rules)} rules from {len(examples)} examples"
 
 
-def init_claude(engine, description: str, examples: dict[str, str]) -> tuple[Pipeline, str]:
-    from writebot.prompts import render
-
-    files = {"STYLE.md": f"# Style guide\n\n{description.strip()}\n\n## Rules\n\n## Notes\n", **examples}
-    system = render("init_system", budget=engine.style_budget)
-    prompt = render("init_request", description=description.strip(), examples=", ".join(sorted(examples)))
-    from writebot.engines.claude import UpdateStopped
-    from writebot.llm import BadOutput
-
-    try:
-        editor, rationale, _ = engine.llm.run(engine.edit_loop(files, system, prompt, purpose="init"))
-    except UpdateStopped as stopped:
-        raise BadOutput("init", f"Claude could not finish writing the pipeline ({stopped}); nothing was written. "
-                                "Try again, or use --engine rules") from None
-    pipeline = Pipeline(editor.files)
-    if not pipeline.steps:  # Claude wrote no steps: fall back to the starter's, so the pipeline is usable
-        pipeline = Pipeline({**starter_steps(), **editor.files})
-    pipeline.validate("the pipeline Claude wrote")
-    return pipeline, rationale
-
-
-def init_pipeline(description: str, examples_dir: Path, out: Path, engine=None) -> str:
-    """Write a new pipeline folder at `out`; return a one-line summary."""
+def init_pipeline(description: str, examples_dir: Path, out: Path, engine: Engine) -> str:
+    """Write a new pipeline folder at `out`, made by the engine; return a one-line summary."""
     if not description.strip():
         raise InputError("--description is empty; describe the voice you want in a sentence or two")
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise InputError(f"{out}: already exists and is not empty; choose a new --out folder")
     examples = load_examples(examples_dir)
-    pipeline, summary = init_claude(engine, description, examples) if engine else init_rules(description, examples)
+    pipeline, summary = engine.new_pipeline(description, examples)
     pipeline.save(out)
     return summary

@@ -39,10 +39,21 @@ class Review:
 
 
 class User(Protocol):
+    """Who reviews the drafts. Error contract: a Review, or `Refused` (the trainer records the topic as refused),
+    another `ModelStop` or an SDK error (the run stops, resumable); never a ground truth made of half an answer."""
+
     name: str
 
-    def review(self, topic: Topic, draft: str) -> Review:
+    async def areview(self, topic: Topic, draft: str) -> Review:
         """Edit the draft into the post this user wants and say what was wrong with it."""
+        ...
+
+    def review(self, topic: Topic, draft: str) -> Review:
+        """areview, from synchronous code."""
+        ...
+
+    async def aclose(self) -> None:
+        """Close what belongs to the running event loop (API clients)."""
         ...
 
 
@@ -138,6 +149,12 @@ class PersonaUser:
         ground_truth, feedback = persona_edit(self._persona, draft)
         return Review(ground_truth, feedback, by=f"persona:{self.name}")
 
+    async def areview(self, topic: Topic, draft: str) -> Review:
+        return self.review(topic, draft)
+
+    async def aclose(self) -> None:
+        pass
+
 
 _VERDICT = re.compile(r"<verdict>\s*(fits|revise)\s*</verdict>", re.I)
 _FEEDBACK = re.compile(r"<feedback>(.*?)</feedback>", re.S | re.I)
@@ -189,3 +206,6 @@ class ClaudeUser:
 
     def review(self, topic: Topic, draft: str) -> Review:
         return self.llm.run(self.areview(topic, draft))
+
+    async def aclose(self) -> None:
+        await self.llm.aclose()

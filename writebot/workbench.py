@@ -6,24 +6,23 @@ same folder again resumes where it stopped. The widgets (writebot.widgets) only 
 
 from __future__ import annotations
 
-import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from writebot import bundled
-from writebot.engines import Evidence, Update, make_engine
-from writebot.engines.directives import parse_feedback
+from writebot.drafting import review_record
+from writebot.engines import Update
 from writebot.errors import InputError
 from writebot.files import read_text
-from writebot.headless import RunOptions, build_llm
-from writebot.llm import resolve_model, text_of
-from writebot.pipeline import Hunk, Pipeline, apply_hunks, diff, hunks
+from writebot.gate import Verdict, judge_by_hand, record_update
+from writebot.headless import RunOptions, build_llm, run_config
+from writebot.pipeline import Hunk, Pipeline, apply_hunks, hunks
 from writebot.post import normalize
-from writebot.rule_language import apply_rules
-from writebot.run_folder import RunStore, now
+from writebot.registry import HUMAN, build_engine, interactive_engine
+from writebot.run_folder import RunStore
 from writebot.topics import Topic, load_topics
-from writebot.trainer import propose, review_record
+from writebot.trainer import evidence
 from writebot.users import Review
 
 
@@ -34,10 +33,6 @@ class Proposal:
     base: Pipeline
     update: Update
     hunks: list[Hunk]
-
-
-def default_engine() -> str:
-    return "claude" if os.environ.get("ANTHROPIC_API_KEY") else "rules"
 
 
 def topic_from_text(title: str, points: str, audience: str = "") -> Topic:
@@ -60,8 +55,8 @@ class Workbench:
         self.read_only = read_only
         options = RunOptions.from_config(run.config)
         self.llm = None if read_only else build_llm(options, run.usage)
-        self.engine = None if read_only else make_engine(options.engine, llm=self.llm,
-                                                         style_budget=options.style_budget)
+        self.engine = None if read_only else build_engine(options.engine, self.llm, options.style_budget,
+                                                         options.cache_warmup)
         self._drafts: dict[tuple[int, str], str] = {}
 
     def close(self) -> None:
@@ -84,11 +79,11 @@ class Workbench:
                 return cls(run, load_topics(run.input_path("topics.yaml")), read_only=str(why))
         else:
             topics_file = Path(topics_file or bundled.starter_topics())
-            pipeline = Pipeline.load(pipeline_dir or bundled.starter_pipeline())
-            engine = engine or default_engine()
-            config = {"command": "workbench", "engine": engine, "user": "human", "epochs": None,
-                      "model": resolve_model(None) if engine == "claude" else "rules-v1",
-                      "topics_file": str(topics_file), "pipeline_dir": str(pipeline_dir or bundled.starter_pipeline())}
+            pipeline_dir = pipeline_dir or bundled.starter_pipeline()
+            pipeline = Pipeline.load(pipeline_dir)
+            options = RunOptions(engine=engine or interactive_engine(), user=HUMAN)
+            config = run_config(options, "workbench", pipeline, load_topics(topics_file), topics_file=str(topics_file),
+                                pipeline_dir=str(pipeline_dir))
             run = RunStore.create(run_dir, config, {"topics.yaml": read_text(topics_file)}, "notebook workbench")
             run.save_version(0, pipeline)
         return cls(run, load_topics(run.input_path("topics.yaml")))
@@ -124,35 +119,22 @@ class Workbench:
         return self._drafts[key]
 
     def suggest_revision(self, draft: str, feedback: str) -> str:
-        """A revised draft to start the ground truth from: Claude revises with the feedback; offline, the rules the
-        feedback states are applied ("say X, not Y", "no exclamation marks", ...)."""
+        """A revised draft to start the ground truth from: the engine's revision following the feedback."""
         self._writable()
-        if self.llm is not None:
-            from writebot.engines.claude import post_problem
-            from writebot.prompts import render
-
-            response = self.llm.run(self.llm.complete("revise", {"messages": [
-                {"role": "user", "content": render("revise", feedback=feedback.strip() or "(no feedback)",
-                                                   draft=draft.strip())}]}, check=post_problem))
-            return normalize(text_of(response))
-        rules = [r for r in parse_feedback(feedback) if r.kind != "max_sentence_words"]
-        return apply_rules(normalize(draft), rules)
+        return self.engine.revise(draft, feedback)
 
     def submit(self, topic: Topic, draft: str, feedback: str, ground_truth: str) -> dict:
         """Record one reviewed draft at once (fsynced): nothing typed is lost if the kernel dies next."""
         self._writable()
         comments = [line.strip() for line in feedback.splitlines() if line.strip()]
-        record = review_record(Review(normalize(ground_truth), comments, "human"), topic, draft, self.epoch,
-                               self.pipeline)
+        # whatever its split in the topics file, a draft a person reviews is training: the person is the user
+        record = review_record(Review(normalize(ground_truth), comments, HUMAN), replace(topic, split="train"), draft,
+                               self.epoch, self.pipeline)
         self.run.record_draft(record)
         self.run.write_history()
         return record
 
     # -- the update ---------------------------------------------------------------------------------------
-    def evidence(self) -> list[Evidence]:
-        return [Evidence(Topic.from_dict(r["topic"]), r["epoch"], r["draft"], tuple(r["feedback"]), r["ground_truth"])
-                for r in self.run.records]
-
     def propose(self) -> Proposal:
         self._writable()
         if not self.submitted():
@@ -162,7 +144,7 @@ class Workbench:
             update = Update(base, f"nothing to learn: the drafts you reviewed in epoch {self.epoch} needed no edits "
                                   "and got no feedback")
         else:
-            update = propose(self.engine, base, self.evidence(), self.run.update_history())
+            update = self.engine.update(base, evidence(self.run.records), self.run.update_history())
         return Proposal(base, update, hunks(base, update.pipeline))
 
     def apply(self, proposal: Proposal, accepted: set[str]) -> Pipeline:
@@ -170,16 +152,10 @@ class Workbench:
         self._writable()
         new = apply_hunks(proposal.base, proposal.update.pipeline, accepted)
         new.validate("the reviewed pipeline")
-        kept = [h.id for h in proposal.hunks if h.id in accepted]
-        status = ("failed" if proposal.update.failed else "unchanged" if not proposal.hunks
-                  else "accepted" if len(kept) == len(proposal.hunks) else "partial" if kept else "rejected")
+        verdict = Verdict.FAILED if proposal.update.failed else judge_by_hand(proposal.hunks, accepted)
         epoch = self.epoch
-        self.run.save_version(epoch + 1, new)
         cost = sum(r["word_edit_distance"] for r in self.submitted(epoch))
-        self.run.record_update({"epoch": epoch, "status": status, "from_version": proposal.base.version_hash,
-                                "to_version": new.version_hash, "train_cost_before": cost, "train_cost_after": None,
-                                "rationale": proposal.update.rationale, "diff": diff(proposal.base, new),
-                                "accepted_hunks": kept, "rejected_hunks": [h.id for h in proposal.hunks
-                                                                           if h.id not in accepted],
-                                "details": proposal.update.details, "time": now()})
+        record_update(self.run, epoch, proposal.base, new, new, verdict, proposal.update, cost, None,
+                      accepted_hunks=[h.id for h in proposal.hunks if h.id in accepted],
+                      rejected_hunks=[h.id for h in proposal.hunks if h.id not in accepted])
         return new

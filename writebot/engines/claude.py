@@ -12,13 +12,12 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-from dataclasses import dataclass, field
 
 from writebot import defaults
 from writebot.changes import analyse
-from writebot.engines.base import Evidence, Update
+from writebot.engines.base import BatchDrafts, Evidence, GateKind, Update
 from writebot.errors import InputError
-from writebot.llm import LLM, BatchFailure, ModelStop, Refused, text_of
+from writebot.llm import LLM, BadOutput, BatchFailure, ModelStop, Refused, text_of
 from writebot.metrics import word_edit_distance
 from writebot.models import spec
 from writebot.pipeline import STYLE, Pipeline, without_comments
@@ -89,15 +88,6 @@ class UpdateStopped(Exception):
     """The editor loop could not finish; its in-memory edits are discarded."""
 
 
-@dataclass
-class BatchDrafts:
-    """What a batch of drafts gave: drafts, refusals and failures by topic id."""
-
-    drafts: dict[str, str] = field(default_factory=dict)
-    refused: dict[str, Refused] = field(default_factory=dict)
-    failed: dict[str, BatchFailure] = field(default_factory=dict)
-
-
 def custom_ids(topic_ids: list[str]) -> dict[str, str]:
     """custom_id -> topic id: the topic id made to fit ^[a-zA-Z0-9_-]{1,64}$ (Message Batches API) and unique."""
     out: dict[str, str] = {}
@@ -112,11 +102,11 @@ def custom_ids(topic_ids: list[str]) -> dict[str, str]:
 
 
 class ClaudeEngine:
-    """Writer + optimizer on the Messages API (or a replay cassette). gate: judged on the next epoch's drafts,
-    because re-drafting to check an update would cost a second set of calls."""
+    """Writer + optimizer on the Messages API, or a replay cassette (the Engine contract, engines/base.py). Its gate
+    is deferred: re-drafting to check an update would cost a second set of calls."""
 
-    name = "claude"
-    gate = "deferred"
+    gate = GateKind.DEFERRED
+    batches = True
 
     def __init__(self, llm: LLM, style_budget: int = defaults.STYLE_BUDGET, max_turns: int = defaults.EDITOR_TURNS,
                  batch_poll_seconds: float = defaults.BATCH_POLL_SECONDS, warm_cache: bool = True):
@@ -125,12 +115,45 @@ class ClaudeEngine:
         self.style_budget = style_budget
         self.max_turns = max_turns
         self.warm_cache = warm_cache
+        self.name = "replay" if llm.cassette is not None else "claude"
         self._warming: dict[tuple[int, str], asyncio.Task] = {}
         self._warmed: dict[str, float] = {}
 
     @property
     def model(self) -> str:
         return self.llm.model
+
+    @property
+    def cost(self) -> float:
+        return self.llm.cost
+
+    async def aclose(self) -> None:
+        await self.llm.aclose()
+
+    def revise(self, draft: str, feedback: str) -> str:
+        """Claude revises the draft as the feedback asks (raises a ModelStop if it cannot, twice)."""
+        response = self.llm.run(self.llm.complete("revise", {"messages": [
+            {"role": "user", "content": render("revise", feedback=feedback.strip() or "(no feedback)",
+                                               draft=draft.strip())}]}, check=post_problem))
+        return normalize(text_of(response))
+
+    def new_pipeline(self, description: str, examples: dict[str, str]) -> tuple[Pipeline, str]:
+        """Claude writes STYLE.md and the step prompts with the text editor tool, next to the examples."""
+        from writebot.new_pipeline import starter_steps
+
+        files = {"STYLE.md": f"# Style guide\n\n{description.strip()}\n\n## Rules\n\n## Notes\n", **examples}
+        system = render("init_system", budget=self.style_budget)
+        prompt = render("init_request", description=description.strip(), examples=", ".join(sorted(examples)))
+        try:
+            editor, rationale, _ = self.llm.run(self.edit_loop(files, system, prompt, purpose="init"))
+        except UpdateStopped as stopped:
+            raise BadOutput("init", f"Claude could not finish writing the pipeline ({stopped}); nothing was written. "
+                                    "Try again, or use --engine rules") from None
+        pipeline = Pipeline(editor.files)
+        if not pipeline.steps:  # Claude wrote no steps: fall back to the starter's, so the pipeline is usable
+            pipeline = Pipeline({**starter_steps(), **editor.files})
+        pipeline.validate("the pipeline Claude wrote")
+        return pipeline, rationale
 
     # -- writing ------------------------------------------------------------------------------------------
     def draft_request(self, pipeline: Pipeline, topic: Topic) -> dict:

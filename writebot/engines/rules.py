@@ -14,11 +14,12 @@ from importlib import resources
 import yaml
 
 from writebot.changes import analyse
-from writebot.engines.base import Evidence, Update
+from writebot.engines.base import BatchDrafts, Evidence, GateKind, Update
 from writebot.engines.directives import parse_feedback
 from writebot.engines.mining import Pool, mine, split_candidates
 from writebot.engines.selection import Selector, variants
 from writebot.pipeline import Pipeline, Style
+from writebot.post import normalize
 from writebot.rule_language import DropSentencesWith, Rule, apply_rules, parse_rule
 from writebot.topics import Topic
 
@@ -66,25 +67,50 @@ def style_rules(pipeline: Pipeline) -> list[Rule]:
 
 
 class RulesEngine:
-    """Offline writer + optimizer. learner: mine (rule mining) | none | append_feedback (baselines)."""
+    """Offline writer + optimizer (the Engine contract, engines/base.py). learner: mine (rule mining) | none |
+    append_feedback (baselines)."""
 
-    name = "rules"
     model = "rules-v1"
+    gate = GateKind.IMMEDIATE  # re-drafting costs nothing here
+    batches = False
+    cost = 0.0
 
-    def __init__(self, learner: str = "mine"):
+    def __init__(self, learner: str = "mine", name: str = "rules"):
         if learner not in ("mine", "none", "append_feedback"):
             raise ValueError(f"unknown learner {learner!r}")
         self.learner = learner
+        self.name = name
 
     def write(self, pipeline: Pipeline, topic: Topic) -> str:
         return apply_rules(skeleton(topic), style_rules(pipeline))
 
-    def update(self, pipeline: Pipeline, evidence: list[Evidence]) -> Update:
+    async def awrite(self, pipeline: Pipeline, topic: Topic) -> str:
+        return self.write(pipeline, topic)
+
+    async def abatch_write(self, pipeline, topics, submitted, on_submit, on_poll=None) -> BatchDrafts:
+        raise NotImplementedError("the rules engine writes no batches (batches is False)")
+
+    def update(self, pipeline: Pipeline, evidence: list[Evidence], history: list[dict] | None = None) -> Update:
+        """history is not used: the rules learner re-derives everything from the evidence."""
         if self.learner == "none":
             return Update(pipeline, "no learning (baseline)")
         if self.learner == "append_feedback":
             return _append_feedback(pipeline, evidence)
         return learn(pipeline, evidence)
+
+    def revise(self, draft: str, feedback: str) -> str:
+        """The rules the feedback states ("say X, not Y", "no exclamation marks", ...) applied to the draft."""
+        rules = [r for r in parse_feedback(feedback) if r.kind != "max_sentence_words"]
+        return apply_rules(normalize(draft), rules)
+
+    def new_pipeline(self, description: str, examples: dict[str, str]) -> tuple[Pipeline, str]:
+        """The description becomes STYLE.md's prose; rules are mined from what the examples agree on."""
+        from writebot.new_pipeline import init_rules
+
+        return init_rules(description, examples)
+
+    async def aclose(self) -> None:
+        pass
 
 
 def _append_feedback(pipeline: Pipeline, evidence: list[Evidence]) -> Update:

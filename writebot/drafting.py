@@ -1,0 +1,114 @@
+"""Phase 2 of an epoch: draft every topic not done yet, have the user review each draft, record each the moment it is
+done (or record it refused). Concurrent drafts, or one Message Batch."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING
+
+from writebot.engines.base import Engine
+from writebot.llm import BudgetReached, Refused
+from writebot.metrics import scores
+from writebot.pipeline import Pipeline
+from writebot.run_folder import RunStore, now
+from writebot.topics import Topic
+from writebot.users import Review, User
+
+if TYPE_CHECKING:
+    from writebot.trainer import Callbacks
+
+
+class BatchIncomplete(Exception):
+    """Some batched drafts failed; the ones that succeeded are recorded and resume sends the rest again.
+    exit_code 2 when the API rejected a request (the user must fix something first), else 1."""
+
+    def __init__(self, message: str, exit_code: int):
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+async def draft_all(run: RunStore, engine: Engine, user: User, pipeline: Pipeline, todo: list[Topic], epoch: int,
+                    concurrency: int, callbacks: Callbacks) -> None:
+    """Draft and review `todo` with at most `concurrency` in flight; record each the moment it is done."""
+    slots = asyncio.Semaphore(max(1, concurrency))
+    stopped, failed = [], []
+
+    async def one(topic: Topic) -> None:
+        async with slots:
+            if failed or callbacks.should_stop():  # after a failure or at the budget: start nothing new
+                stopped.append(topic.id)
+                return
+            try:
+                draft = await engine.awrite(pipeline, topic)
+                review = await user.areview(topic, draft)
+                record = review_record(review, topic, draft, epoch, pipeline)
+                run.record_draft(record)
+            except Refused as refusal:  # declined twice: recorded as refused, never as a draft or ground truth
+                record = refusal_record(refusal, topic, epoch, pipeline)
+                run.record_refusal(record)
+            except BaseException:
+                failed.append(topic.id)
+                raise
+        callbacks.on_draft(record)
+
+    try:
+        results = await asyncio.gather(*(one(t) for t in todo), return_exceptions=True)
+    finally:  # API clients belong to this event loop, which ends with this epoch's drafts
+        await engine.aclose()
+        await user.aclose()
+    failures = [r for r in results if isinstance(r, BaseException)]
+    if failures:
+        raise failures[0]
+    if stopped:
+        raise BudgetReached(f"budget reached in epoch {epoch} with {len(stopped)} drafts to go")
+
+
+async def batch_all(run: RunStore, engine: Engine, user: User, pipeline: Pipeline, todo: list[Topic], epoch: int,
+                    concurrency: int, callbacks: Callbacks) -> None:
+    """Draft `todo` through the Message Batches API (collecting what this epoch already submitted), then review and
+    record each draft."""
+    if not todo:
+        return
+    if callbacks.should_stop():
+        raise BudgetReached(f"budget reached in epoch {epoch} with {len(todo)} drafts to go")
+    try:
+        result = await engine.abatch_write(pipeline, todo, run.batches_for(epoch),
+                                           lambda batch_id, members: run.record_batch(epoch, batch_id, members),
+                                           callbacks.on_batch_poll)
+        for topic in todo:
+            try:
+                if topic.id in result.refused:
+                    raise result.refused[topic.id]
+                if topic.id not in result.drafts:
+                    continue
+                review = await user.areview(topic, result.drafts[topic.id])
+                record = review_record(review, topic, result.drafts[topic.id], epoch, pipeline)
+                run.record_draft(record)
+            except Refused as refusal:
+                record = refusal_record(refusal, topic, epoch, pipeline)
+                run.record_refusal(record)
+            callbacks.on_draft(record)
+    finally:
+        await engine.aclose()
+        await user.aclose()
+    if result.failed:
+        shown = "; ".join(f"{t}: {why}" for t, why in sorted(result.failed.items())[:3])
+        done = len(result.drafts) + len(result.refused)
+        fix = any(f.yours_to_fix for f in result.failed.values())
+        raise BatchIncomplete(f"{len(result.failed)} batched drafts failed ({shown}"
+                              f"{'; ...' if len(result.failed) > 3 else ''}); {done} others are recorded"
+                              + ("; fix what the API says first" if fix else ""), 2 if fix else 1)
+
+
+def review_record(review: Review, topic: Topic, draft: str, epoch: int, pipeline: Pipeline) -> dict:
+    """A feedback.jsonl record (docs/FORMATS.md §4)."""
+    return {"epoch": epoch, "topic_id": topic.id, "split": topic.split, "version": pipeline.version_hash,
+            "topic": topic.to_dict(), "draft": draft, "feedback": review.feedback,
+            "ground_truth": review.ground_truth, "by": review.by, **scores(draft, review.ground_truth),
+            "time": now()}
+
+
+def refusal_record(refusal: Refused, topic: Topic, epoch: int, pipeline: Pipeline) -> dict:
+    """A refusals.jsonl record: the topic, the stage that refused and why; no draft, no ground truth."""
+    return {"epoch": epoch, "topic_id": topic.id, "split": topic.split, "version": pipeline.version_hash,
+            "stage": refusal.purpose, "category": refusal.category, "reason": str(refusal), "time": now()}

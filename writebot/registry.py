@@ -1,0 +1,104 @@
+"""Engines and simulated users by name: the one place that knows the names. The CLI's choices come from here;
+everyone else holds the objects these build."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from writebot import defaults
+from writebot.engines.base import Engine
+from writebot.llm import LLM
+from writebot.users import Persona, User
+
+HUMAN = "human"  # the user of a run trained by hand (notebook 02): not a simulated user, not in USERS
+
+
+@dataclass(frozen=True)
+class EngineKind:
+    help: str
+    build: Callable[..., Engine]  # (llm, style_budget, cache_warmup) -> Engine
+    needs_llm: bool = False
+    replays: bool = False  # the LLM serves a cassette instead of calling the API
+    command_line: bool = True  # a choice of `--engine` (the rules baselines are chosen with --learner)
+
+
+def _rules(learner: str, name: str):
+    def build(llm, style_budget, cache_warmup):
+        from writebot.engines.rules import RulesEngine
+
+        return RulesEngine(learner=learner, name=name)
+
+    return build
+
+
+def _claude(llm, style_budget, cache_warmup):
+    from writebot.engines.claude import ClaudeEngine
+
+    return ClaudeEngine(llm, style_budget=style_budget, warm_cache=cache_warmup)
+
+
+ENGINES: dict[str, EngineKind] = {
+    "rules": EngineKind("offline: a deterministic writer and a rule-mining optimizer", _rules("mine", "rules")),
+    "rules-frozen": EngineKind("offline writer, no learning (baseline)", _rules("none", "rules-frozen"),
+                               command_line=False),
+    "rules-append-feedback": EngineKind("offline writer; feedback appended to the rules (baseline)",
+                                        _rules("append_feedback", "rules-append-feedback"), command_line=False),
+    "claude": EngineKind("Claude writes, and edits the pipeline with the text editor tool", _claude, needs_llm=True),
+    "replay": EngineKind("the claude engine served from a cassette (--cassette): no network, no key", _claude,
+                         needs_llm=True, replays=True),
+}
+LEARNERS = {"mine": "rules", "none": "rules-frozen", "append-feedback": "rules-append-feedback"}  # --learner
+
+
+@dataclass(frozen=True)
+class UserKind:
+    help: str
+    build: Callable[[Persona, LLM | None], User]
+    needs_llm: bool = False
+
+
+def _persona_user(persona: Persona, llm: LLM | None) -> User:
+    from writebot.users import PersonaUser
+
+    return PersonaUser(persona)
+
+
+def _claude_user(persona: Persona, llm: LLM | None) -> User:
+    from writebot.users import ClaudeUser
+
+    return ClaudeUser(persona, llm)
+
+
+USERS: dict[str, UserKind] = {
+    "rules": UserKind("the persona's deterministic edits", _persona_user),
+    "claude": UserKind("Claude playing the persona's description", _claude_user, needs_llm=True),
+}
+
+
+def engine_kind(name: str) -> EngineKind:
+    if name not in ENGINES:
+        raise ValueError(f"unknown engine {name!r} (known: {', '.join(ENGINES)})")
+    return ENGINES[name]
+
+
+def build_engine(name: str, llm: LLM | None = None, style_budget: int = defaults.STYLE_BUDGET,
+                 cache_warmup: bool = True) -> Engine:
+    kind = engine_kind(name)
+    if kind.needs_llm and llm is None:
+        raise ValueError(f"the {name} engine needs an LLM")
+    return kind.build(llm, style_budget, cache_warmup)
+
+
+def build_user(name: str, persona: Persona, llm: LLM | None = None) -> User:
+    return USERS[name].build(persona, llm)
+
+
+def needs_llm(engine: str, user: str) -> bool:
+    return engine_kind(engine).needs_llm or (user in USERS and USERS[user].needs_llm)
+
+
+def interactive_engine() -> str:
+    """Notebook 02's engine when none is named: Claude with an API key, the offline engine without."""
+    return "claude" if os.environ.get("ANTHROPIC_API_KEY") else "rules"
