@@ -3,7 +3,6 @@
 import os
 import tempfile
 
-# notebook 02 drives its own widgets when nobody is at the keyboard, in a fresh run folder per test session
-os.environ.setdefault("WRITEBOT_AUTODRIVE", "1")
+# notebook 02 opens a fresh run folder per test session
 os.environ.setdefault("WRITEBOT_NB_RUN", os.path.join(tempfile.mkdtemp(prefix="writebot-nb-"), "workbench"))
 os.environ.pop("ANTHROPIC_API_KEY", None)  # the suite never talks to the real API

@@ -36,7 +36,7 @@ def lab(tmp_path):
     root.mkdir()
     shutil.copy(ROOT / "notebooks" / "02_train_with_feedback.ipynb", root)
     port = free_port()
-    env = {**os.environ, "WRITEBOT_AUTODRIVE": "0", "WRITEBOT_NB_RUN": str(tmp_path / "run"),
+    env = {**os.environ, "WRITEBOT_NB_RUN": str(tmp_path / "run"),
            "JUPYTER_CONFIG_DIR": str(tmp_path / "jupyter-config"), "JUPYTER_RUNTIME_DIR": str(tmp_path / "rt")}
     server = subprocess.Popen(
         [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--allow-root", f"--ServerApp.port={port}",

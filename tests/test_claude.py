@@ -479,14 +479,12 @@ def test_init_bad_input(cli, tmp_path, args, message):
 
 # -- the shipped cassette -------------------------------------------------------------------------------------
 def test_shipped_cassette_replays_offline_and_shows_learning(cli, tmp_path, monkeypatch):
-    from writebot.impersonator import DEMO
-
+    recipe = bundled.demo_cassette()
     monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
     monkeypatch.setenv("ANTHROPIC_BASE_URL", "http://127.0.0.1:9")
     monkeypatch.delenv("WRITEBOT_MODEL", raising=False)
-    code, out, err = cli("simulate", "--engine", "replay", "--cassette", bundled.data_dir() / "cassettes" /
-                         "claude-demo.jsonl", "--topics", bundled.starter_topics(), "--persona",
-                         bundled.persona(DEMO["persona"]), "--epochs", DEMO["epochs"], "--concurrency", "1",
+    code, out, err = cli("simulate", "--engine", "replay", "--cassette", recipe.cassette, "--topics", recipe.topics,
+                         "--persona", recipe.persona, "--epochs", recipe.epochs, "--concurrency", recipe.concurrency,
                          "--out", tmp_path / "replay")
     assert code == 0, err
     rows = [line.split() for line in out.splitlines()[2:5]]
@@ -494,17 +492,31 @@ def test_shipped_cassette_replays_offline_and_shows_learning(cli, tmp_path, monk
     assert "LLM calls" in out
 
 
+def test_the_demo_replays_from_its_recipe_the_way_notebook_04_does(tmp_path, monkeypatch):
+    from writebot.headless import replay_demo
+    from writebot.run_folder import RunStore
+
+    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
+    monkeypatch.setenv("ANTHROPIC_BASE_URL", "http://127.0.0.1:9")
+    run = RunStore.open(replay_demo(tmp_path / "replay"))
+    assert run.config["status"] == "complete" and max(run.versions()) == bundled.demo_cassette().epochs
+
+
 def test_shipped_cassette_is_current(tmp_path, monkeypatch):
     """The cassette must be re-recorded when prompts or bundled data change, or replay would miss."""
-    from writebot.impersonator import record_demo_cassette
+    import importlib.util
 
-    monkeypatch.delenv("WRITEBOT_EFFORT", raising=False)
+    from .conftest import ROOT
+
+    spec = importlib.util.spec_from_file_location("record_demo_cassette", ROOT / "dev" / "record_demo_cassette.py")
+    recorder = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(recorder)
     fresh = tmp_path / "fresh.jsonl"
-    record_demo_cassette(fresh, tmp_path / "run")
+    recorder.record(fresh, tmp_path / "run")
     keys = [json.loads(x)["key"] for x in fresh.read_text().splitlines()]
-    shipped = bundled.data_dir() / "cassettes" / "claude-demo.jsonl"
+    shipped = bundled.demo_cassette().cassette
     assert keys == [json.loads(x)["key"] for x in shipped.read_text().splitlines()], (
-        "stale cassette: run python -m writebot.impersonator data/cassettes/claude-demo.jsonl")
+        "stale cassette: run python dev/record_demo_cassette.py")
 
 
 def test_a_resumed_run_keeps_the_effort_it_started_with(sim, cli, tmp_path, topics_file, monkeypatch):

@@ -30,3 +30,62 @@ def test_notebooks_stay_thin(path):
     source = "\n".join("".join(c["source"]) for c in book["cells"] if c["cell_type"] == "code")
     assert "def " not in source and "class " not in source, "logic belongs in the writebot package"
     assert "import writebot" in source or "from writebot" in source
+
+
+def execute(name: str, tmp_path, env: dict[str, str], extra_cells: list[str] = ()):
+    """Run a notebook in a fresh kernel (with `env`), `extra_cells` appended: the outputs, as text and HTML."""
+    import os
+
+    import nbformat
+    from nbclient import NotebookClient
+
+    book = nbformat.read(ROOT / "notebooks" / name, as_version=4)
+    book.cells += [nbformat.v4.new_code_cell(source) for source in extra_cells]
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    try:
+        NotebookClient(book, timeout=180, resources={"metadata": {"path": str(ROOT / "notebooks")}}).execute()
+    finally:
+        for key, value in saved.items():
+            os.environ.pop(key) if value is None else os.environ.__setitem__(key, value)
+    return "".join(o.get("text", "") + "".join(str(v) for v in o.get("data", {}).values())
+                   for cell in book.cells for o in cell.get("outputs", []))
+
+
+PERSON = '''start = bench.epoch
+editor = app.editor
+editor.feedback.value = 'Say "use", not "utilize".\\nNo exclamation marks, please.'
+editor.suggest.click()
+editor.submit.click()
+app.train.click()
+app.review.apply.click()
+assert bench.epoch == start + 1, bench.status()
+print(bench.status())
+print("rules now:", *bench.pipeline.style.rules, sep="\\n  - ")
+'''
+
+
+def test_notebook_02_trains_when_a_person_uses_its_widgets(tmp_path):
+    """The test plays the person (the notebook itself carries no test driver): feedback, a suggested revision,
+    Submit, Train, Apply; then the next epoch has begun and the feedback became rules."""
+    said = execute("02_train_with_feedback.ipynb", tmp_path, {"WRITEBOT_NB_RUN": str(tmp_path / "run")}, [PERSON])
+    assert "epoch 1: 0 drafts reviewed" in said
+    assert 'Replace "utilize" with "use".' in said and 'Replace "!" with ".", even inside words.' in said
+
+
+def test_notebook_04_shows_the_last_update(tmp_path):
+    from writebot.headless import replay_demo
+
+    run = replay_demo(tmp_path / "demo")
+    said = execute("04_inspect_run.ipynb", tmp_path, {"WRITEBOT_NB_INSPECT": str(run)})
+    assert "(update of epoch 1)" in said and "(update of epoch 0)" not in said
+
+
+def test_last_update_is_the_newest_update_not_a_gate_verdict():
+    from writebot.analysis import last_update
+
+    class Run:
+        update_records = [{"epoch": 0, "status": "pending"}, {"epoch": 1, "status": "pending"},
+                          {"epoch": 0, "kind": "gate", "status": "accepted"}]
+
+    assert last_update(Run()) == {"epoch": 1, "status": "pending"}

@@ -52,3 +52,8 @@ def epoch_summary(history) -> Any:
                                 aggfunc="mean")
     table.columns = [f"{split}_{'sim' if metric == 'similarity' else 'words'}" for metric, split in table.columns]
     return table
+
+
+def last_update(run: RunStore) -> dict | None:
+    """The newest update record (a deferred gate's verdict record is not an update)."""
+    return next((u for u in reversed(run.update_records) if u.get("kind") != "gate"), None)

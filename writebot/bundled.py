@@ -1,9 +1,12 @@
-"""Paths of the data that ships with writebot: the starter pipeline, topics and personas."""
+"""Paths of the data that ships with writebot: the starter pipeline, topics, personas and the demo cassette."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+
+import yaml
 
 
 def data_dir() -> Path:
@@ -28,3 +31,22 @@ def persona(name: str) -> Path:
 
 def personas() -> list[Path]:
     return sorted((data_dir() / "personas").glob("*.yaml"))
+
+
+@dataclass(frozen=True)
+class CassetteRecipe:
+    """What a shipped cassette was recorded with, so that replaying it makes the very same requests."""
+
+    cassette: Path
+    topics: Path
+    persona: Path
+    pipeline: Path
+    epochs: int
+    concurrency: int
+
+
+def demo_cassette() -> CassetteRecipe:
+    """data/cassettes/claude-demo.yaml: the recipe of the demo cassette (recorded by dev/record_demo_cassette.py)."""
+    recipe = yaml.safe_load((data_dir() / "cassettes" / "claude-demo.yaml").read_text("utf-8"))
+    return CassetteRecipe(*(data_dir() / recipe[k] for k in ("cassette", "topics", "persona", "pipeline")),
+                          recipe["epochs"], recipe["concurrency"])

@@ -167,3 +167,16 @@ def continue_run(run: RunStore, progress=None, max_cost_usd: float | None = None
         train(run, engine, user, topics, pipeline, options.epochs, callbacks, options.concurrency, options.batch_api)
     finally:
         callbacks.on_epoch_end(-1)
+
+
+def replay_demo(out: Path | str, command: str = "replay-demo") -> Path:
+    """Replay the shipped demo cassette into a new run folder at `out`, offline (its recipe:
+    data/cassettes/claude-demo.yaml); return the folder."""
+    from writebot import bundled
+
+    recipe = bundled.demo_cassette()
+    options = RunOptions(engine="replay", epochs=recipe.epochs, concurrency=recipe.concurrency,
+                         cassette=str(recipe.cassette))
+    with start_run(Path(out), recipe.topics, recipe.persona, recipe.pipeline, options, command) as run:
+        continue_run(run)
+    return Path(out)

@@ -1,8 +1,7 @@
-"""An offline stand-in for Claude behind the Messages API simulator (writebot.testing): it answers draft requests
-with the rules engine's writer and optimizer requests with the rules learner's edits, made through the text editor
-tool.
+"""An offline stand-in for Claude, as a responder for the Messages API simulator: it answers draft requests with
+the rules engine's writer and optimizer requests with the rules learner's edits, made through the text editor tool.
 
-It exists to record the demo cassette that ships with writebot (data/cassettes/), so a notebook can replay a
+It records the demo cassette that ships with writebot (dev/record_demo_cassette.py), so a notebook can replay a
 "Claude engine" run with no network and no key. The cassette's responses come from this stand-in, not from Claude.
 """
 
@@ -53,44 +52,3 @@ def respond(body: dict) -> dict:
         return text_reply("The drafts already match what the reader wants; no change.")
     style = update.pipeline.files["STYLE.md"]
     return tool_reply({"command": "create", "path": "/pipeline/STYLE.md", "file_text": style}, text=update.rationale)
-
-
-DEMO = {"persona": "warm-casual", "epochs": 2}
-
-
-def record_demo_cassette(cassette, out_dir) -> None:
-    """Record the shipped demo cassette: the bundled topics, persona and starter pipeline, engine claude, through
-    the simulator with this stand-in answering. Replay it with the same inputs (see data/cassettes/README.md)."""
-    import os
-
-    from writebot import bundled
-    from writebot.headless import RunOptions, continue_run, start_run
-    from writebot.testing.simulator import Simulator
-
-    saved = {k: os.environ.get(k) for k in ("ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL", "WRITEBOT_MODEL")}
-    with Simulator(respond) as sim:
-        os.environ.update(ANTHROPIC_API_KEY="sim-key-not-real", ANTHROPIC_BASE_URL=sim.url)
-        os.environ.pop("WRITEBOT_MODEL", None)
-        try:
-            options = RunOptions(engine="claude", epochs=DEMO["epochs"], concurrency=1, record=str(cassette))
-            run = start_run(out_dir, bundled.starter_topics(), bundled.persona(DEMO["persona"]),
-                            bundled.starter_pipeline(), options, "record-demo-cassette")
-            continue_run(run)
-        finally:
-            for key, value in saved.items():
-                if value is None:
-                    os.environ.pop(key, None)
-                else:
-                    os.environ[key] = value
-
-
-if __name__ == "__main__":
-    import sys
-    import tempfile
-    from pathlib import Path
-
-    target = Path(sys.argv[1] if len(sys.argv) > 1 else "data/cassettes/claude-demo.jsonl")
-    target.unlink(missing_ok=True)
-    with tempfile.TemporaryDirectory() as tmp:
-        record_demo_cassette(target, Path(tmp) / "run")
-    print(f"wrote {target}")
