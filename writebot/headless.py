@@ -15,7 +15,7 @@ from writebot.llm import LLM, UsageLog, resolve_model
 from writebot.models import check_effort, resolve_effort
 from writebot.pipeline import Pipeline
 from writebot.pricing import Price, price_of
-from writebot.registry import USERS, build_engine, build_user, engine_kind, needs_llm
+from writebot.registry import REPLAY, USERS, build_engine, build_user, engine_kind, needs_llm
 from writebot.run_folder import RunStore
 from writebot.topics import Topic, load_topics
 from writebot.trainer import Callbacks, train
@@ -175,7 +175,7 @@ def replay_demo(out: Path | str, command: str = "replay-demo") -> Path:
     from writebot import bundled
 
     recipe = bundled.demo_cassette()
-    options = RunOptions(engine="replay", epochs=recipe.epochs, concurrency=recipe.concurrency,
+    options = RunOptions(engine=REPLAY, epochs=recipe.epochs, concurrency=recipe.concurrency,
                          cassette=str(recipe.cassette))
     with start_run(Path(out), recipe.topics, recipe.persona, recipe.pipeline, options, command) as run:
         continue_run(run)

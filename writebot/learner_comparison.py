@@ -16,7 +16,7 @@ from writebot.topics import load_topics
 from writebot.trainer import train
 from writebot.users import PersonaUser, load_persona
 
-LEARNERS = {"no learning": "rules-frozen", "append feedback": "rules-append-feedback", "rules learner": "rules"}
+COMPARED = {"no learning": "rules-frozen", "append feedback": "rules-append-feedback", "rules learner": "rules"}
 
 
 def run_history(engine_name: str, persona_path: Path, epochs: int, workdir: Path) -> pd.DataFrame:
@@ -33,7 +33,7 @@ def compare(personas: list[Path] | None = None, learners: dict[str, str] | None 
     frames = []
     with tempfile.TemporaryDirectory() as tmp:
         for persona_path in personas or bundled.personas():
-            for label, engine_name in (learners or LEARNERS).items():
+            for label, engine_name in (learners or COMPARED).items():
                 history = run_history(engine_name, persona_path, epochs, Path(tmp))
                 frames.append(history.assign(persona=persona_path.stem, learner=label))
     return pd.concat(frames, ignore_index=True)

@@ -13,6 +13,7 @@ from writebot.llm import LLM
 from writebot.users import Persona, User
 
 HUMAN = "human"  # the user of a run trained by hand (notebook 02): not a simulated user, not in USERS
+REPLAY = "replay"  # the engine that serves a cassette (the shipped demo replays with it)
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,7 @@ ENGINES: dict[str, EngineKind] = {
     "rules-append-feedback": EngineKind("offline writer; feedback appended to the rules (baseline)",
                                         _rules("append_feedback", "rules-append-feedback"), command_line=False),
     "claude": EngineKind("Claude writes, and edits the pipeline with the text editor tool", _claude, needs_llm=True),
-    "replay": EngineKind("the claude engine served from a cassette (--cassette): no network, no key", _claude,
+    REPLAY: EngineKind("the claude engine served from a cassette (--cassette): no network, no key", _claude,
                          needs_llm=True, replays=True),
 }
 LEARNERS = {"mine": "rules", "none": "rules-frozen", "append-feedback": "rules-append-feedback"}  # --learner
