@@ -48,7 +48,8 @@ def test_edit_prints_the_ground_truth(cli, tmp_path, persona_file, monkeypatch):
 
 def test_edit_reads_stdin_and_python_m_works(tmp_path, persona_file):
     result = subprocess.run([sys.executable, "-m", "writebot", "edit", "--persona", str(persona_file), "-"],
-                            input="# T\n\nIt is good!\n", capture_output=True, text=True)
+                            input="# T\n\nIt is good! It is also long enough to be more than a greeting.\n",
+                            capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert "It's good." in result.stdout
 

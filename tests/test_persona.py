@@ -50,18 +50,53 @@ def test_replace_whole_word_respects_apostrophe_words_and_false_replaces_inside(
     assert Replace("cat", "dog", whole_word=False).apply("Concatenate a cat") == "Condogenate a dog"
 
 
-def test_open_with_inserts_after_title_once():
+def test_open_with_swaps_a_greeting_for_the_line():
     out = OpenWith("Hi friends,").apply(POST)
-    assert out.split("\n\n")[:3] == ["# Why I Utilize Lists", "Hi friends,", "Hello there!"]
+    assert out.split("\n\n")[:3] == ["# Why I Utilize Lists", "Hi friends,", "I utilize lists daily. Utilized tools "
+                                       "help. UTILIZE them!"]  # "Hello there!" was a greeting: swapped, not kept
     assert OpenWith("Hi friends,").apply(out) == out
-    assert OpenWith("Hey").apply("No title here.\n") == "Hey\n\nNo title here.\n"
+    assert OpenWith("Hello there!").apply(POST) == POST  # already the line: nothing changes
 
 
-def test_close_with_appends_unless_last_paragraph_is_exactly_the_line():
+@pytest.mark.parametrize("first, swapped", [
+    ("Hello there!", True), ("Good morning, everyone,", True), ("Dear readers:", True),
+    ("Welcome back to the blog, friends.", True),  # 6 words, ends in "."
+    ("Welcome back to the blog, my dear friends.", False),  # 7 words: a paragraph, not a greeting
+    ("Hello there", False),  # a greeting ends in ! , . or :
+    ("Hello there?", False),
+    ("Hello there!\nSecond line.", False),  # more than one line
+])
+def test_open_with_swaps_only_a_short_greeting(first, swapped):
+    post = f"# Title\n\n{first}\n\nThe body of the post is here.\n"
+    blocks = OpenWith("Hi friends,").apply(post).split("\n\n")
+    assert blocks[1] == "Hi friends," and (blocks[2] != first) == swapped
+    assert OpenWith("Hey").apply("No title here.\n") == "Hey\n"  # "No title here." is a greeting: swapped
+    assert OpenWith("Hey").apply("No title here at all, as you see.\n") == \
+        "Hey\n\nNo title here at all, as you see.\n"
+
+
+def test_a_heading_is_never_swapped():
+    post = "# Title\n\n## A short heading\n\nBody here.\n\n## Closing\n"
+    assert OpenWith("Hi,").apply(post) == "# Title\n\nHi,\n\n## A short heading\n\nBody here.\n\n## Closing\n"
+    assert CloseWith("Bye.").apply(post).endswith("## Closing\n\nBye.\n")
+
+
+def test_close_with_swaps_a_sign_off_for_the_line():
     out = CloseWith("Thanks for reading!").apply(POST)
-    assert out.endswith("Thanks!\n\nThanks for reading!\n")
+    assert out.endswith("## The Main Idea\n\nThanks for reading!\n")  # "Thanks!" was a sign-off: swapped
     assert CloseWith("Thanks for reading!").apply(out) == out
     assert CloseWith("Thanks!").apply(POST) == POST
+
+
+@pytest.mark.parametrize("last, swapped", [
+    ("Cheers, Sam", True), ("See you next week", True),  # a sign-off needs no closing mark
+    ("That is all there is to it, really.", False),  # 8 words
+    ("Bye\nSam", False),
+])
+def test_close_with_swaps_only_a_short_sign_off(last, swapped):
+    post = f"# Title\n\nThe body of the post is here, at some length.\n\n{last}\n"
+    blocks = CloseWith("Thanks for reading.").apply(post).split("\n\n")
+    assert blocks[-1] == "Thanks for reading.\n" and (blocks[-2] != last) == swapped
 
 
 def test_contractions_both_ways_keep_case_and_whole_words():
@@ -115,9 +150,9 @@ def test_say_only_for_edits_that_changed_and_at_most_max_feedback(write_yaml):
             {"contractions": "contract", "say": "third (over the limit)"},
         ],
     }, "p.yaml")
-    ground_truth, said = persona_edit(persona, "# T\n\nI utilize it. It is good.\n")
+    ground_truth, said = persona_edit(persona, "# T\n\nI utilize it. It is good, and this post goes on a while.\n")
     assert said == ["first", "second"]
-    assert ground_truth == "# T\n\nI use it. It's good.\n\nBye.\n"
+    assert ground_truth == "# T\n\nI use it. It's good, and this post goes on a while.\n\nBye.\n"
 
 
 def test_edits_apply_in_order():
@@ -126,8 +161,9 @@ def test_edits_apply_in_order():
     second = parse_persona({"name": "b", "edits": [{"close_with": "Bye!"},
                                                     {"replace": {"old": "!", "new": ".", "whole_word": False}}]},
                            "b.yaml")
-    assert persona_edit(first, "# T\n\nHi!\n")[0] == "# T\n\nHi.\n\nBye!\n"
-    assert persona_edit(second, "# T\n\nHi!\n")[0] == "# T\n\nHi.\n\nBye.\n"
+    body = "Hi! This paragraph is long enough not to be a sign-off!"
+    assert persona_edit(first, f"# T\n\n{body}\n")[0] == f"# T\n\n{body.replace('!', '.')}\n\nBye!\n"
+    assert persona_edit(second, f"# T\n\n{body}\n")[0] == f"# T\n\n{body.replace('!', '.')}\n\nBye.\n"
 
 
 def test_bundled_personas_load_and_together_use_every_edit():

@@ -99,6 +99,14 @@ class Replace:
         return f"Replace {_quote(self.old)} with {_quote(self.new)}{tail}."
 
 
+def short_line(block: str, greeting: bool) -> bool:
+    """A greeting or a sign-off a person swaps for their own (docs/FORMATS.md §3): one line, at most 6 words, not
+    a heading; a greeting also ends in `!`, `,`, `.` or `:`."""
+    if "\n" in block or is_heading(block) or len(block.split()) > 6:
+        return False
+    return not greeting or block[-1:] in ("!", ",", ".", ":")
+
+
 @dataclass(frozen=True)
 class OpenWith:
     line: str
@@ -109,7 +117,10 @@ class OpenWith:
         body = post.body
         if body and body[0] == self.line:
             return text
-        post.blocks.insert(post.body_start, self.line)
+        if body and short_line(body[0], greeting=True):  # swap the greeting: the post keeps one
+            post.blocks[post.body_start] = self.line
+        else:
+            post.blocks.insert(post.body_start, self.line)
         return post.render()
 
     def to_line(self) -> str:
@@ -126,7 +137,10 @@ class CloseWith:
         body = post.body
         if body and body[-1] == self.line:
             return text
-        post.blocks.append(self.line)
+        if body and short_line(body[-1], greeting=False):  # swap the sign-off: the post keeps one
+            post.blocks[-1] = self.line
+        else:
+            post.blocks.append(self.line)
         return post.render()
 
     def to_line(self) -> str:
