@@ -193,3 +193,86 @@ def test_bad_persona_is_an_input_error_naming_file_and_place(data, message):
     with pytest.raises(InputError, match=message) as info:
         parse_persona(data, "personas/bad.yaml")
     assert str(info.value).startswith("personas/bad.yaml:")
+
+
+# -- docs/FORMATS.md §3b: inconsistent users -----------------------------------------------------------------
+def u(key: str) -> float:
+    """The spec's u(key), written out here on its own."""
+    import hashlib
+
+    return int(hashlib.sha256(key.encode("utf-8")).hexdigest()[:8], 16) / 2**32
+
+
+def test_consistency_applies_each_edit_on_the_share_of_posts_the_topic_id_picks():
+    persona = parse_persona({"name": "noisy", "consistency": 0.5, "edits": [
+        {"replace": {"old": "utilize", "new": "use"}, "say": "Say use."},
+        {"replace": {"old": "daily", "new": "every day"}, "say": "Say every day."}]}, "p.yaml")
+    draft = "# T\n\nI utilize lists daily, and this paragraph is long enough to stay.\n"
+    applied = {0: 0, 1: 0}
+    for topic in [f"topic-{i}" for i in range(40)]:
+        truth, said = persona_edit(persona, draft, topic)
+        first, second = u(f"noisy|{topic}|0") < 0.5, u(f"noisy|{topic}|1") < 0.5
+        assert ("I use lists" in truth) == first and ("every day" in truth) == second
+        assert said == [s for s, on in (("Say use.", first), ("Say every day.", second)) if on]
+        applied[0] += first
+        applied[1] += second
+    assert 0 < applied[0] < 40 and 0 < applied[1] < 40  # both skipped on some posts and kept on others
+
+
+def test_one_off_edits_capitalise_words_picked_by_name_topic_and_number():
+    import hashlib
+
+    persona = parse_persona({"name": "whim", "one_off": 2, "edits": []}, "p.yaml")
+    draft = ("# A Wonderful Checklist\n\nWonderful checklist helps everyone. Planning matters, checklist.\n\n"
+             "## Planning Ahead\n\nUNIQUE words, naïve wording, planning 2024.\n")
+    # body words made only of ASCII letters, 6 or more, not all capitals, first appearance first (headings and the
+    # title are not body; "everyone.", "matters," and "wording," carry punctuation; "naïve" is not ASCII; "UNIQUE" is
+    # capitals; a word is a white-space separated token)
+    candidates = ["Wonderful", "checklist", "Planning", "planning"]
+    expected = draft
+    body_start = draft.index("Wonderful checklist")
+    for j in range(2):
+        word = candidates.pop(int(hashlib.sha256(f"whim|t1|one_off|{j}".encode()).hexdigest()[:8], 16)
+                              % len(candidates))
+        at = next(i for i in range(body_start, len(expected)) if expected.startswith(word, i)
+                  and not expected[i - 1].isalpha() and not expected[i + len(word)].isalpha()
+                  and not expected[expected.rfind("\n", 0, i) + 1:].startswith("#"))
+        expected = expected[:at] + word.upper() + expected[at + len(word):]
+    assert persona_edit(persona, draft, "t1") == (expected, [])
+    assert persona_edit(persona, draft, "t1") != persona_edit(persona, draft, "t2")
+
+
+def test_one_off_edits_stop_when_no_candidate_is_left():
+    persona = parse_persona({"name": "whim", "one_off": 5, "edits": []}, "p.yaml")
+    truth, _ = persona_edit(persona, "# T\n\nShort words only, plus one longish term.\n", "x")
+    assert truth == "# T\n\nShort words only, plus one LONGISH term.\n"
+
+
+def test_writebot_edit_takes_the_topic_id(cli, tmp_path, write_yaml):
+    persona = write_yaml("p.yaml", {"name": "noisy", "consistency": 0.5, "edits": [
+        {"replace": {"old": "utilize", "new": "use"}}]})
+    draft = tmp_path / "d.md"
+    draft.write_text("# T\n\nWe utilize it here, in a paragraph long enough to stay.\n")
+    outs = {t: cli("edit", "--persona", persona, "--topic-id", t, draft)[1] for t in ("a", "b", "c", "d", "e")}
+    for topic, out in outs.items():
+        assert ("We use it" in out) == (u(f"noisy|{topic}|0") < 0.5)
+    assert cli("edit", "--persona", persona, draft)[1] == outs.get("draft", cli(
+        "edit", "--persona", persona, "--topic-id", "draft", draft)[1])
+
+
+@pytest.mark.parametrize("extra, message", [
+    ({"consistency": 1.5}, "'consistency' must be between 0 and 1"),
+    ({"consistency": True}, "'consistency' must be a number"),
+    ({"one_off": -1}, "'one_off' must be 0 or more"),
+    ({"one_off": 1.5}, "'one_off' must be a whole number"),
+])
+def test_noisy_persona_keys_are_validated(extra, message):
+    with pytest.raises(InputError, match=message):
+        parse_persona({"name": "p", "edits": [{"contractions": "contract"}], **extra}, "p.yaml")
+
+
+def test_two_noisy_personas_are_bundled():
+    from writebot import bundled
+
+    noisy = [load_persona(p) for p in bundled.personas() if load_persona(p).consistency < 1]
+    assert len(noisy) >= 2 and all(p.one_off > 0 for p in noisy)

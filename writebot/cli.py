@@ -192,7 +192,7 @@ def cmd_edit(args: argparse.Namespace) -> int:
             raise InputError("stdin: the draft is not valid UTF-8; send UTF-8 text") from None
     else:
         draft = read_text(args.draft, "draft")
-    ground_truth, _ = persona_edit(persona, draft)
+    ground_truth, _ = persona_edit(persona, draft, args.topic_id)
     sys.stdout.write(ground_truth)
     return 0
 
@@ -350,6 +350,8 @@ def build_parser() -> Parser:
 
     edit = sub.add_parser("edit", help="print the ground truth a persona makes of a draft")
     edit.add_argument("--persona", type=Path, required=True)
+    edit.add_argument("--topic-id", default="draft",
+                      help="the topic id that picks a noisy persona's skipped and one-off edits (default: draft)")
     edit.add_argument("draft", help="Markdown draft file, or - for stdin")
     edit.set_defaults(func=cmd_edit)
 

@@ -5,6 +5,7 @@ Only the trainer holds a user; the learner receives the resulting drafts, feedba
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,7 +13,7 @@ from typing import Protocol
 
 from writebot.errors import InputError
 from writebot.files import read_yaml
-from writebot.post import normalize
+from writebot.post import Post, normalize
 from writebot.rule_language import (
     HEADING_CASES,
     RULE_KINDS,
@@ -63,6 +64,8 @@ class Persona:
     description: str
     max_feedback: int = 2
     edits: list[tuple[Rule, str | None]] = field(default_factory=list)
+    consistency: float = 1.0  # docs/FORMATS.md §3b: the share of posts each edit is applied to
+    one_off: int = 0  # one-off edits per post, made after all the others
 
 
 def _parse_edit(check: Checker, item: object, where: str) -> Rule:
@@ -107,7 +110,7 @@ def parse_persona(data: object, path: Path | str) -> Persona:
     check = Checker(path, "fix the persona file (see docs/FORMATS.md §3)")
     if not isinstance(data, dict):
         raise check.fail("", f"must be a mapping with name, description, edits; got {type_name(data)}")
-    check.unknown_keys(data, {"name", "description", "max_feedback", "edits"}, "")
+    check.unknown_keys(data, {"name", "description", "max_feedback", "edits", "consistency", "one_off"}, "")
     name = check.field(data, "name", str, "")
     description = check.field(data, "description", str, "", required=False, default="")
     max_feedback = check.field(data, "max_feedback", int, "", required=False, default=2)
@@ -119,23 +122,63 @@ def parse_persona(data: object, path: Path | str) -> Persona:
         rule = _parse_edit(check, item, f"edit {n}")
         say = check.field(item, "say", str, f"edit {n}", required=False)
         edits.append((rule, say))
-    return Persona(name, description, max_feedback, edits)
+    consistency = check.field(data, "consistency", (int, float), "", required=False, default=1.0)
+    if not 0 <= consistency <= 1:
+        raise check.fail("", f"'consistency' must be between 0 and 1 (the share of posts each edit is applied to), "
+                             f"got {consistency}")
+    one_off = check.field(data, "one_off", int, "", required=False, default=0)
+    if one_off < 0:
+        raise check.fail("", f"'one_off' must be 0 or more, got {one_off}")
+    return Persona(name, description, max_feedback, edits, float(consistency), one_off)
 
 
 def load_persona(path: Path | str) -> Persona:
     return parse_persona(read_yaml(path, "persona file"), path)
 
 
-def persona_edit(persona: Persona, draft: str) -> tuple[str, list[str]]:
-    """Apply the persona's edits in order; return the ground truth and the `say` of every edit that changed it."""
+def unit(key: str) -> float:
+    """u(key) of docs/FORMATS.md §3b: a stable draw in [0, 1)."""
+    return int(hashlib.sha256(key.encode("utf-8")).hexdigest()[:8], 16) / 2**32
+
+
+def persona_edit(persona: Persona, draft: str, topic_id: str = "draft") -> tuple[str, list[str]]:
+    """Apply the persona's edits in order (each only on the share of posts its `consistency` says), then its one-off
+    edits (docs/FORMATS.md §3, §3b); return the ground truth and the `say` of every edit that changed it."""
     text = normalize(draft)
     said = []
-    for rule, say in persona.edits:
+    for k, (rule, say) in enumerate(persona.edits):
+        if unit(f"{persona.name}|{topic_id}|{k}") >= persona.consistency:
+            continue  # skipped on this post, as people skip their own rules now and then
         after = rule.apply(text)
         if after != text and say and len(said) < persona.max_feedback:
             said.append(say)
         text = after
-    return text, said
+    return one_off_edits(text, persona.name, topic_id, persona.one_off), said
+
+
+_LETTERS = re.compile(r"[A-Za-z]{6,}")
+
+
+def one_off_edits(text: str, name: str, topic_id: str, count: int) -> str:
+    """Upper-case `count` words picked by (name, topic id) from the body paragraphs (docs/FORMATS.md §3b). A word is a
+    white-space separated token, as everywhere in writebot (word edit distance, sentence lengths)."""
+    if count <= 0:
+        return text
+    post = Post.parse(text)
+    body = [i for i, block in enumerate(post.blocks) if i >= post.body_start and not block.startswith("#")]
+    candidates = list(dict.fromkeys(word for i in body for word in post.blocks[i].split()
+                                    if _LETTERS.fullmatch(word) and not word.isupper()))
+    for j in range(count):
+        if not candidates:
+            break
+        word = candidates.pop(int(hashlib.sha256(f"{name}|{topic_id}|one_off|{j}".encode()).hexdigest()[:8], 16)
+                              % len(candidates))
+        pattern = re.compile(rf"(?<![A-Za-z]){re.escape(word)}(?![A-Za-z])")
+        for i in body:
+            if pattern.search(post.blocks[i]):
+                post.blocks[i] = pattern.sub(word.upper(), post.blocks[i], count=1)
+                break
+    return post.render()
 
 
 class PersonaUser:
@@ -146,7 +189,7 @@ class PersonaUser:
         self.name = persona.name
 
     def review(self, topic: Topic, draft: str) -> Review:
-        ground_truth, feedback = persona_edit(self._persona, draft)
+        ground_truth, feedback = persona_edit(self._persona, draft, topic.id)
         return Review(ground_truth, feedback, by=f"persona:{self.name}")
 
     async def areview(self, topic: Topic, draft: str) -> Review:

@@ -7,7 +7,8 @@ from typing import Any
 
 from writebot.errors import InputError
 
-_TYPE_NAMES = {str: "text", int: "a whole number", list: "a list", dict: "a mapping", bool: "true or false"}
+_TYPE_NAMES = {str: "text", int: "a whole number", list: "a list", dict: "a mapping", bool: "true or false",
+               (int, float): "a number"}
 
 
 def type_name(value: Any) -> str:
@@ -35,9 +36,9 @@ class Checker:
                 raise self.fail(where, f"missing '{key}'")
             return default
         value = mapping[key]
-        ok = isinstance(value, kind) and not (kind is int and isinstance(value, bool))
+        ok = isinstance(value, kind) and not (kind is not bool and isinstance(value, bool))
         if not ok:
-            raise self.fail(where, f"'{key}' must be {_TYPE_NAMES.get(kind, kind.__name__)}, got {type_name(value)}")
+            raise self.fail(where, f"'{key}' must be {_TYPE_NAMES.get(kind) or kind.__name__}, got {type_name(value)}")
         if kind is str and not value.strip():
             raise self.fail(where, f"'{key}' is empty")
         return value
