@@ -38,3 +38,17 @@ def test_code_is_ruff_clean():
     result = subprocess.run([sys.executable, "-m", "ruff", "check", "writebot", "tests", "bench", "dev"], cwd=ROOT,
                             capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_readme_shows_what_the_demo_really_prints(cli, tmp_path):
+    """The table and the learned rules in README's demo output are the demo's own (one opening, one closing rule)."""
+    code, out, _ = cli("demo", "--out", tmp_path / "demo")
+    assert code == 0
+    readme = (ROOT / "README.md").read_text()
+    shown = next(b for _, b in re.findall(r"(?m)^```(\w*)\n(.*?)^```", readme, re.S) if "STYLE.md rules at epoch" in b)
+    printed = [line for line in out.splitlines() if line.startswith(("epoch ", "---", "    ", "  - ", "STYLE.md"))
+               and not line.startswith("     ")]
+    kept = [line for line in shown.splitlines() if line.strip()]
+    assert kept == printed[: len(kept)]
+    rules = [line for line in kept if line.startswith("  - ")]
+    assert sum("Open with the line" in r for r in rules) == 1 and sum("Close with the line" in r for r in rules) == 1

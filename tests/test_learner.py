@@ -170,3 +170,44 @@ def test_update_never_mutates_its_input_pipeline():
     snapshot = dict(EMPTY.files)
     engine.update(EMPTY, collect(engine, EMPTY, user, make_topics(4)))
     assert EMPTY.files == snapshot
+
+
+# -- a coherent guide: a rule that supersedes another of its slot takes its place ---------------------------------
+def guide(*lines):
+    return Pipeline({"STYLE.md": "# Style\n\nWrite well.\n\n## Rules\n\n" + "".join(f"- {x}\n" for x in lines),
+                     "steps/01_draft.md": "Draft.\n"})
+
+
+@pytest.mark.parametrize("old, edit, new", [
+    ("Open with the line: Hello, dear readers!", {"open_with": "Hi friends,"}, OpenWith("Hi friends,")),
+    ("Close with the line: Until next time!", {"close_with": "Thanks for reading."}, CloseWith("Thanks for reading.")),
+    ("Use contractions (don't, it's, we're, can't, ...).", {"contractions": "expand"}, Contractions("expand")),
+    ("Write headings in title case.", {"heading_case": "lower"}, HeadingCase("lower")),
+    ('Replace "utilize" with "employ".', {"replace": {"old": "employ", "new": "use"}}, Replace("utilize", "use")),
+])
+def test_a_superseding_rule_replaces_the_old_one_in_place_and_says_so(old, edit, new):
+    bang = {"replace": {"old": "!", "new": ".", "whole_word": False}}
+    engine, user = build_engine("rules"), persona(bang, edit)
+    first = 'Replace "!" with ".", even inside words.'  # a rule before it keeps its place: the new one takes the old's
+    pipeline = guide(first, old)
+    update = engine.update(pipeline, collect(engine, pipeline, user, make_topics(6)))
+    rules = update.pipeline.style.rules
+    assert old not in rules and new.to_line() in rules
+    assert rules.index(new.to_line()) == 1 and rules[0] == first
+    assert sum(r.kind == new.kind and getattr(r, "old", None) == getattr(new, "old", None)
+               for r in update.pipeline.style.parsed_rules()) == 1
+    entry = next(d for d in update.details if d["rule"] == new.to_line())
+    assert entry["action"] == "replaced" and entry["replaces"][0] == old and entry["why"]
+    assert f"replaced {old}" in update.rationale and f"with {new.to_line()} (" in update.rationale
+
+
+def test_a_reverse_replacement_takes_the_place_of_the_rule_it_would_undo():
+    engine, user = build_engine("rules"), persona({"replace": {"old": "use", "new": "utilize"}})
+    pipeline = guide('Replace "utilize" with "use".')
+    update = engine.update(pipeline, collect(engine, pipeline, user, make_topics(6)))
+    entry = next(d for d in update.details if d["action"] == "replaced")
+    assert entry["rule"] == 'Replace "use" with "utilize".' and entry["replaces"] == ['Replace "utilize" with "use".']
+    assert "reverse" in entry["why"]
+    # the starting skeletons already say "utilize" and never "use": no rule at all is the cheapest coherent guide
+    assert 'Replace "utilize" with "use".' not in update.pipeline.style.rules
+    assert update.details[-1]["action"] == "removed" and not update.pipeline.style.rules

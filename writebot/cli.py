@@ -15,6 +15,7 @@ from writebot.errors import InputError
 from writebot.files import read_text
 from writebot.headless import RunOptions, check_options, continue_run, start_run
 from writebot.llm import BudgetReached
+from writebot.pipeline import Pipeline
 from writebot.registry import ENGINES, HUMAN, LEARNERS, USERS, build_engine, engine_kind
 from writebot.report import before_after, summary_table, write_plots
 from writebot.run_folder import RunStore
@@ -297,6 +298,31 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_lint(args: argparse.Namespace) -> int:
+    from writebot.gate import lint_findings
+    from writebot.lint import lint
+
+    pipeline = Pipeline.load(args.pipeline)
+    run_dir = args.run
+    here = args.pipeline.resolve()
+    if run_dir is None and here.parent.name == "versions" and (here.parent.parent / "run.json").is_file():
+        run_dir = here.parent.parent  # a version inside a run folder: its recorded drafts judge dead rules
+    if run_dir is not None:
+        found = lint_findings(RunStore.open(run_dir), pipeline, args.style_budget)
+    else:
+        found = [str(f) for f in lint(pipeline, None, args.style_budget or defaults.STYLE_BUDGET)]
+    for line in found:
+        print(f"{args.pipeline / line}")
+    rules = len(pipeline.style.parsed_rules())
+    checked = f"against the drafts recorded in {run_dir}" if run_dir else "(no run: dead rules not checked; --run DIR)"
+    if found:
+        print(f"writebot: {args.pipeline}: {len(found)} finding{'s' * (len(found) > 1)} in {rules} rules {checked}; "
+              "see docs/FORMATS.md §5", file=sys.stderr)
+        return 2
+    print(f"{args.pipeline}: clean, {rules} rules {checked}", file=sys.stderr)
+    return 0
+
+
 def _simulate_args(sim: argparse.ArgumentParser) -> None:
     sim.add_argument("--topics", type=Path, required=True, help="topics YAML file")
     sim.add_argument("--persona", type=Path, required=True, help="persona YAML file")
@@ -379,6 +405,13 @@ def build_parser() -> Parser:
     rep = sub.add_parser("report", help="print a run's summary table and write its plots")
     rep.add_argument("dir", type=Path)
     rep.set_defaults(func=cmd_report)
+
+    lint_ = sub.add_parser("lint", help="check a pipeline's STYLE.md for contradicting or dead rules")
+    lint_.add_argument("pipeline", type=Path, help="pipeline folder (inside a run's versions/: judged on its drafts)")
+    lint_.add_argument("--run", type=Path, help="judge dead rules on this run folder's recorded drafts")
+    lint_.add_argument("--style-budget", type=_count, help=f"STYLE.md's budget in characters (default: the run's, "
+                                                           f"else {defaults.STYLE_BUDGET})")
+    lint_.set_defaults(func=cmd_lint)
 
     check = sub.add_parser("check", help="is a run folder sound? (changes nothing, unless --repair)")
     check.add_argument("dir", type=Path)

@@ -12,9 +12,12 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from writebot import defaults
 from writebot.engines.base import Engine, Evidence, Update
+from writebot.lint import lint, run_sources
 from writebot.metrics import word_edit_distance
 from writebot.pipeline import Hunk, Pipeline, diff
+from writebot.registry import ENGINES
 from writebot.run_folder import RunStore, now
 
 
@@ -76,15 +79,29 @@ def train_costs(run: RunStore, epoch: int) -> dict[str, int]:
             and r["split"] == "train"}
 
 
+def lint_findings(run: RunStore, proposed: Pipeline, budget: int | None = None) -> list[str]:
+    """The lint of a proposed version (docs/FORMATS.md §5), its dead-rule check on the run's recorded drafts; the
+    budget is the run's unless given."""
+    kind = ENGINES.get(run.config.get("engine", ""))
+    sources = run_sources(run.records, lambda epoch: run.load_version(epoch).style.rules,
+                          kind.base_text if kind else None)
+    budget = budget or run.config.get("style_budget") or defaults.STYLE_BUDGET
+    return [str(f) for f in lint(proposed, sources, budget)]
+
+
 def record_update(run: RunStore, epoch: int, start: Pipeline, proposed: Pipeline, kept: Pipeline, verdict: Verdict,
-                  update: Update, before: int, after: int | None, save: bool = True, **extra) -> dict:
+                  update: Update, before: int, after: int | None, save: bool = True, lint: list[str] | None = None,
+                  **extra) -> dict:
     """The one way an update is recorded: save the next version (`kept`), then append the record (so a crash in
-    between redoes the update, and never records one whose version is missing)."""
+    between redoes the update, and never records one whose version is missing). `lint`: the proposal's findings,
+    when the caller already has them."""
+    if lint is None:
+        lint = lint_findings(run, proposed)
     if save:
         run.save_version(epoch + 1, kept)
     record = {"epoch": epoch, "status": verdict.value, "from_version": start.version_hash,
               "to_version": proposed.version_hash, "train_cost_before": before, "train_cost_after": after,
               "rationale": update.rationale, "diff": diff(start, proposed), "details": update.details,
-              **({"error": update.failed} if update.failed else {}), **extra, "time": now()}
+              "lint": lint, **({"error": update.failed} if update.failed else {}), **extra, "time": now()}
     run.record_update(record)
     return record

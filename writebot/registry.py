@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from writebot import defaults
 from writebot.engines.base import Engine
 from writebot.llm import LLM
+from writebot.topics import Topic
 from writebot.users import Persona, User
 
 HUMAN = "human"  # the user of a run trained by hand (notebook 02): not a simulated user, not in USERS
@@ -23,6 +24,13 @@ class EngineKind:
     needs_llm: bool = False
     replays: bool = False  # the LLM serves a cassette instead of calling the API
     command_line: bool = True  # a choice of `--engine` (the rules baselines are chosen with --learner)
+    base_text: Callable[[Topic], str] | None = None  # the writer's text before STYLE.md's rules, if it has one
+
+
+def _skeleton(topic: Topic) -> str:
+    from writebot.engines.rules import skeleton
+
+    return skeleton(topic)
 
 
 def _rules(learner: str, name: str):
@@ -41,11 +49,13 @@ def _claude(llm, style_budget, cache_warmup):
 
 
 ENGINES: dict[str, EngineKind] = {
-    "rules": EngineKind("offline: a deterministic writer and a rule-mining optimizer", _rules("mine", "rules")),
+    "rules": EngineKind("offline: a deterministic writer and a rule-mining optimizer", _rules("mine", "rules"),
+                        base_text=_skeleton),
     "rules-frozen": EngineKind("offline writer, no learning (baseline)", _rules("none", "rules-frozen"),
-                               command_line=False),
+                               command_line=False, base_text=_skeleton),
     "rules-append-feedback": EngineKind("offline writer; feedback appended to the rules (baseline)",
-                                        _rules("append_feedback", "rules-append-feedback"), command_line=False),
+                                        _rules("append_feedback", "rules-append-feedback"), command_line=False,
+                                        base_text=_skeleton),
     "claude": EngineKind("Claude writes, and edits the pipeline with the text editor tool", _claude, needs_llm=True),
     REPLAY: EngineKind("the claude engine served from a cassette (--cassette): no network, no key", _claude,
                          needs_llm=True, replays=True),

@@ -287,6 +287,35 @@ RULE_KINDS = ("replace", "open_with", "close_with", "contractions", "heading_cas
               "drop_sentences_with")
 
 
+SLOT_NAMES = {"open_with": "opening line", "close_with": "closing line", "contractions": "contractions",
+              "heading_case": "heading case", "max_sentence_words": "sentence length"}
+
+
+def slot(rule: Rule) -> tuple[str, ...] | None:
+    """What a rule decides, when a guide should decide it once: the opening line, the closing line, contractions on
+    or off, the heading case, the sentence length, or what one word becomes. None: rules of the kind add up (drops)."""
+    if isinstance(rule, Replace):
+        return ("replace", rule.old.lower())
+    return None if isinstance(rule, DropSentencesWith) else (rule.kind,)
+
+
+def slot_name(rule: Rule) -> str:
+    if isinstance(rule, Replace):
+        return f"what {_quote(rule.old.lower())} becomes"
+    return SLOT_NAMES.get(rule.kind, rule.kind)
+
+
+def contradicts(a: Rule, b: Rule) -> bool:
+    """True when a guide holding both rules tells the writer two opposite things: the same slot decided twice, or
+    a replacement and its reverse ("A" -> "B" with "B" -> "A")."""
+    if a == b:
+        return False
+    if slot(a) is not None and slot(a) == slot(b):
+        return True
+    return (isinstance(a, Replace) and isinstance(b, Replace) and a.old.lower() == b.new.lower()
+            and b.old.lower() == a.new.lower())
+
+
 def apply_rules(text: str, rules: list[Rule]) -> str:
     for rule in rules:
         text = rule.apply(text)

@@ -104,6 +104,16 @@ class FeedbackEditor(w.VBox):
             self.message.value = f"<span style='color:#a00'>{html.escape(str(exc))}</span>"
 
 
+def _lint_html(findings: list[str]) -> str:
+    """The proposal's lint findings (docs/FORMATS.md §5), or a quiet line saying there are none."""
+    if not findings:
+        return "<div style='color:#2a7a2a;margin-bottom:6px'>Lint: no contradicting, dead or repeated rules.</div>"
+    items = "".join(f"<li><code>{html.escape(f)}</code></li>" for f in findings)
+    return (f"<div style='background:#fff4e5;border-left:4px solid #e69500;padding:4px 8px;margin-bottom:6px'>"
+            f"<b>Lint: {len(findings)} finding{'s' * (len(findings) > 1)}</b> — uncheck the hunks that cause them"
+            f"<ul style='margin:2px 0'>{items}</ul></div>")
+
+
 class UpdateReview(w.VBox):
     """The proposed change to each pipeline file as hunks: accept or reject each, then Apply."""
 
@@ -122,9 +132,12 @@ class UpdateReview(w.VBox):
         self.message = w.HTML(layout=w.Layout(margin="0 0 0 12px"))
         self.apply.on_click(self._apply)
         rationale = html.escape(proposal.update.rationale or "")
+        self.lint = w.HTML(_lint_html(proposal.lint))
+        self.lint.add_class("wb-lint")
         super().__init__([
             w.HTML("<h3 style='margin:4px 0'>Proposed update</h3>"
                    f"<div style='color:#333;margin-bottom:6px'>{rationale}</div>"),
+            self.lint,
             *(rows or [w.HTML("<i>No change proposed: the pipeline already fits your edits.</i>")]),
             w.HBox([self.apply, self.message], layout=w.Layout(align_items="center")),
         ], layout=w.Layout(width="100%", max_width="900px"))

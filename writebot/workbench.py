@@ -7,7 +7,7 @@ same folder again resumes where it stopped. The widgets (writebot.widgets) only 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from writebot import bundled
@@ -15,7 +15,7 @@ from writebot.drafting import review_record
 from writebot.engines import Update
 from writebot.errors import InputError
 from writebot.files import read_text
-from writebot.gate import Verdict, judge_by_hand, record_update
+from writebot.gate import Verdict, judge_by_hand, lint_findings, record_update
 from writebot.headless import RunOptions, build_llm, run_config
 from writebot.pipeline import Hunk, Pipeline, apply_hunks, hunks
 from writebot.post import normalize
@@ -33,6 +33,7 @@ class Proposal:
     base: Pipeline
     update: Update
     hunks: list[Hunk]
+    lint: list[str] = field(default_factory=list)  # docs/FORMATS.md §5 findings on the whole proposal
 
 
 def topic_from_text(title: str, points: str, audience: str = "") -> Topic:
@@ -145,7 +146,7 @@ class Workbench:
                                   "and got no feedback")
         else:
             update = self.engine.update(base, evidence(self.run.records), self.run.update_history())
-        return Proposal(base, update, hunks(base, update.pipeline))
+        return Proposal(base, update, hunks(base, update.pipeline), lint_findings(self.run, update.pipeline))
 
     def apply(self, proposal: Proposal, accepted: set[str]) -> Pipeline:
         """Keep the accepted hunks, save the next version, record the update, and start the next epoch."""

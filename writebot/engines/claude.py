@@ -12,11 +12,13 @@ from __future__ import annotations
 import asyncio
 import re
 import time
+from collections.abc import Callable
 
 from writebot import defaults
 from writebot.changes import analyse
 from writebot.engines.base import BatchDrafts, Evidence, GateKind, Update
 from writebot.errors import InputError
+from writebot.lint import CONTRADICTION, lint
 from writebot.llm import LLM, BadOutput, BatchFailure, ModelStop, Refused, text_of
 from writebot.metrics import word_edit_distance
 from writebot.models import spec
@@ -145,7 +147,8 @@ class ClaudeEngine:
         system = render("init_system", budget=self.style_budget)
         prompt = render("init_request", description=description.strip(), examples=", ".join(sorted(examples)))
         try:
-            editor, rationale, _ = self.llm.run(self.edit_loop(files, system, prompt, purpose="init"))
+            editor, rationale, _ = self.llm.run(self.edit_loop(files, system, prompt, purpose="init",
+                                                                recheck=contradictions_message))
         except UpdateStopped as stopped:
             raise BadOutput("init", f"Claude could not finish writing the pipeline ({stopped}); nothing was written. "
                                     "Try again, or use --engine rules") from None
@@ -262,13 +265,28 @@ class ClaudeEngine:
                       budget=self.style_budget, other_files=others or "(none)", history=past_updates(history),
                       epoch=epoch, shown=min(PAIRS_SHOWN, len(latest)), total=len(latest), pairs=pairs)
 
-    async def edit_loop(self, files: dict[str, str], system: str, prompt: str, purpose: str = "update"):
+    async def edit_loop(self, files: dict[str, str], system: str, prompt: str, purpose: str = "update",
+                        recheck: Callable[[dict[str, str]], str | None] | None = None):
         """Let Claude edit `files` with the text editor tool until it ends its turn or the turn limit.
-        Returns (editor, rationale, tool log); the edits stay in the editor's memory. Raises UpdateStopped when an
-        answer was cut, refused or unusable twice: then the edits must be thrown away."""
+        recheck(files): when Claude ends its turn, a message about what is still wrong (or None); it is sent back
+        once, and Claude edits on. Returns (editor, rationale, tool log); the edits stay in the editor's memory.
+        Raises UpdateStopped when an answer was cut, refused or unusable twice: then the edits must be thrown away."""
         editor = PipelineEditor(files, self.style_budget)
         messages: list[dict] = [{"role": "user", "content": prompt}]
         log: list[dict] = []
+        rationale, last = await self._edit_turns(editor, system, messages, log, purpose)
+        problem = recheck(editor.files) if recheck and last is not None else None
+        if problem:
+            log.append({"sent_back": problem})
+            messages += [{"role": "assistant", "content": last}, {"role": "user", "content": problem}]
+            again, _ = await self._edit_turns(editor, system, messages, log, purpose)
+            rationale = f"{rationale} {again}".strip() if again != rationale else rationale
+        return editor, rationale, log
+
+    async def _edit_turns(self, editor: PipelineEditor, system: str, messages: list[dict], log: list[dict],
+                          purpose: str) -> tuple[str, list[dict] | None]:
+        """Turns until Claude ends its turn (then its last content, to continue the conversation from) or the turn
+        limit (then None)."""
         rationale = ""
         for turn in range(1, self.max_turns + 1):
             try:
@@ -280,7 +298,7 @@ class ClaudeEngine:
             rationale = text_of(response).strip() or rationale
             calls = [b for b in content if b.get("type") == "tool_use"]
             if response.get("stop_reason") != "tool_use" or not calls:
-                break
+                return rationale, content or [{"type": "text", "text": "(done)"}]
             messages.append({"role": "assistant", "content": content})
             results = []
             for call in calls:
@@ -289,15 +307,14 @@ class ClaudeEngine:
                 results.append({"type": "tool_result", "tool_use_id": call["id"], "content": output or "(no output)",
                                 "is_error": is_error})
             messages.append({"role": "user", "content": results})
-        else:
-            rationale = (rationale + f" (stopped at the turn limit of {self.max_turns})").strip()
-        return editor, rationale, log
+        return (rationale + f" (stopped at the turn limit of {self.max_turns})").strip(), None
 
     async def aupdate(self, pipeline: Pipeline, evidence: list[Evidence], history: list[dict]) -> Update:
         system = render("optimizer_system", budget=self.style_budget, rule_phrasings=render("rule_phrasings"))
         try:
             editor, rationale, log = await self.edit_loop(pipeline.files, system,
-                                                          self._update_prompt(pipeline, evidence, history))
+                                                          self._update_prompt(pipeline, evidence, history),
+                                                          recheck=contradictions_message)
         except UpdateStopped as stopped:
             reason = f"Claude could not finish the update ({stopped}); its edits were discarded"
             return Update(pipeline, f"failed: {reason}", [], failed=reason)
@@ -316,6 +333,14 @@ class ClaudeEngine:
         if size > self.style_budget:
             return f"STYLE.md is {size} characters (comments left out), over its budget of {self.style_budget}"
         return None
+
+
+def contradictions_message(files: dict[str, str]) -> str | None:
+    """The lint's contradictions in an edited pipeline (docs/FORMATS.md §5), as the message that sends it back."""
+    found = [f for f in lint(Pipeline(files)) if f.kind == CONTRADICTION]
+    if not found:
+        return None
+    return render("optimizer_lint", findings="\n".join(f"- {f}" for f in found))
 
 
 def past_updates(history: list[dict]) -> str:

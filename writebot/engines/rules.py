@@ -20,7 +20,7 @@ from writebot.engines.mining import Pool, mine, split_candidates
 from writebot.engines.selection import Selector, variants
 from writebot.pipeline import Pipeline, Style
 from writebot.post import normalize
-from writebot.rule_language import DropSentencesWith, Rule, apply_rules, parse_rule
+from writebot.rule_language import DropSentencesWith, Replace, Rule, apply_rules, parse_rule, slot, slot_name
 from writebot.topics import Topic
 
 MAX_ROUNDS = 4
@@ -138,6 +138,12 @@ def _describe(cand, action: str, saved: int) -> dict:
             "topics": len(cand.topics), "source": cand.source, "provenance": cand.provenance}
 
 
+def _said(entry: dict) -> str:
+    if entry["action"] == "replaced":
+        return f"replaced {' and '.join(entry['replaces'])} with {entry['rule']} ({entry['why']})"
+    return f"{entry['action']}: {entry['rule']}"
+
+
 def _select(selector: Selector, evidence: list[Evidence], log: list[dict], tried: set[Rule],
             said: list[tuple[Rule, str, str]]) -> bool:
     """One round: mine the residual diffs of the current rules (plus the rules feedback `said`), try each new
@@ -167,14 +173,39 @@ def _select(selector: Selector, evidence: list[Evidence], log: list[dict], tried
             continue
         replaced = [r for r in selector.rules if r not in choice.rules]
         selector.accept(choice.rules)
-        action = f"replaced: {replaced[0].to_line()}" if replaced else "added"
-        log.append(_describe(cand, action, before - choice.cost))
+        entry = _describe(cand, "replaced" if replaced else "added", before - choice.cost)
+        if replaced:  # the guide decides each slot once: say what the new rule supersedes and why
+            entry["replaces"] = [r.to_line() for r in replaced]
+            same = all(slot(r) == slot(cand.rule) for r in replaced)
+            clash = f"both decide {slot_name(cand.rule)}" if same else "a replacement and its reverse undo each other"
+            entry["why"] = (f"{clash}; the user's edits ask for the new rule, which saves {before - choice.cost} "
+                            "words over all pairs")
+        log.append(entry)
         kept = True
     return kept
 
 
+def _collapse_chains(selector: Selector, log: list[dict]) -> None:
+    """"A" -> "B" followed by "B" -> "C" says "A" -> "C" twice over: one rule takes the first one's place when the
+    second is needed only for what the first produced."""
+    for second in list(selector.rules):
+        first = next((r for r in selector.rules if isinstance(r, Replace) and isinstance(second, Replace)
+                      and r.new.lower() == second.old and r.whole_word == second.whole_word), None)
+        if first is None or second not in selector.rules or selector.rules.index(first) > selector.rules.index(second):
+            continue
+        merged = Replace(first.old, second.new, first.whole_word)
+        rules = [merged if r == first else r for r in selector.rules if r != second]
+        if merged not in selector.rules and selector.no_worse(rules):
+            selector.accept(rules)
+            log.append({"rule": merged.to_line(), "action": "replaced", "words_saved": 0,
+                        "replaces": [first.to_line(), second.to_line()],
+                        "why": f"{second.to_line()} only rewrote what {first.to_line()} wrote: one rule says it"})
+
+
 def _prune(selector: Selector, log: list[dict]) -> None:
-    """Drop rules that no longer help (e.g. a word swap a class rule now covers); merge drop rules into one."""
+    """Collapse replacement chains; drop rules that no longer help (e.g. a word swap a class rule now covers); merge
+    drop rules into one."""
+    _collapse_chains(selector, log)
     for rule in list(selector.rules):
         without = [r for r in selector.rules if r != rule]
         if selector.no_worse(without):
@@ -210,5 +241,5 @@ def learn(pipeline: Pipeline, evidence: list[Evidence]) -> Update:
                     tuple(notes[-MAX_NOTES:]), style.tail)
     kept = [d for d in log if d["action"] != "rejected"]
     rationale = (f"{len(kept)} rule changes over {len(evidence)} pairs; total word edit cost "
-                 f"{start} -> {selector.total}. " + "; ".join(f"{d['action']}: {d['rule']}" for d in kept))
+                 f"{start} -> {selector.total}. " + "; ".join(map(_said, kept)))
     return Update(pipeline.with_style(updated), rationale.strip(), log)

@@ -11,10 +11,9 @@ from dataclasses import dataclass
 
 from rapidfuzz.distance import Levenshtein
 
-from writebot.rule_language import Rule
+from writebot.rule_language import Rule, contradicts
 
 SCREEN_SIZE = 48
-SINGLE = ("contractions", "heading_case", "max_sentence_words")  # one rule of these kinds at a time
 
 
 class Evaluator:
@@ -91,17 +90,16 @@ ORDER = {"drop_sentences_with": 0, "replace": 1, "contractions": 2, "max_sentenc
 
 
 def variants(rules: list[Rule], rule: Rule) -> list[list[Rule]]:
-    """Ways to bring `rule` into the list: swap it for a rule of its kind, or insert it at the start, at its
-    usual place by kind, or at the end. (Trying every position costs O(n^2) rule applications per pair.)"""
-    out = []
-    same = [i for i, r in enumerate(rules) if r.kind == rule.kind]
-    for i in same:
-        out.append(rules[:i] + [rule] + rules[i + 1 :])
-    if rule.kind not in SINGLE or not same:
-        usual = sum(1 for r in rules if ORDER[r.kind] <= ORDER[rule.kind])
-        for pos in dict.fromkeys((len(rules), usual, 0)):  # ties keep the first: the end, cheapest to apply
-            out.append(rules[:pos] + [rule] + rules[pos:])
-    return out
+    """Ways to bring `rule` into the list. A rule that contradicts others (docs/FORMATS.md §5: the same slot, or a
+    reverse replacement) takes the place of the first of them and the rest go: the guide says each thing once.
+    Otherwise it goes in at the start, at its usual place by kind, or at the end. (Trying every position costs
+    O(n^2) rule applications per pair.)"""
+    clash = [i for i, r in enumerate(rules) if contradicts(r, rule)]
+    if clash:
+        return [[rule if i == clash[0] else r for i, r in enumerate(rules) if i == clash[0] or i not in clash]]
+    usual = sum(1 for r in rules if ORDER[r.kind] <= ORDER[rule.kind])
+    # ties keep the first: the end, cheapest to apply
+    return [rules[:pos] + [rule] + rules[pos:] for pos in dict.fromkeys((len(rules), usual, 0))]
 
 
 def screen_sample(keys: list[str]) -> list[int]:

@@ -1,0 +1,186 @@
+"""The guide's consistency checks (docs/FORMATS.md §5): each contradiction kind, dead rules judged on a run's drafts,
+notes that repeat a rule, the budget; `writebot lint`; findings in every update record and in the UpdateReview;
+a Claude proposal with contradictions sent back once; and the learner never proposing a contradiction."""
+
+import json
+import random
+
+import pytest
+
+from writebot import bundled
+from writebot.engines import Evidence
+from writebot.engines.selection import variants
+from writebot.lint import CONTRADICTION, DEAD, OVER_BUDGET, REPEATED_NOTE, Source, lint
+from writebot.llm import DEFAULT_MODEL, LLM
+from writebot.pipeline import Pipeline
+from writebot.registry import build_engine
+from writebot.rule_language import (
+    CloseWith,
+    Contractions,
+    DropSentencesWith,
+    HeadingCase,
+    MaxSentenceWords,
+    OpenWith,
+    Replace,
+    contradicts,
+)
+from writebot.run_folder import RunStore
+from writebot.testing.replies import scripted, text_reply, tool_reply
+from writebot.widgets import UpdateReview
+from writebot.workbench import Workbench
+
+from .conftest import make_topics
+
+
+def guide(rules=(), notes=()):
+    style = "# Style\n\nWrite well.\n\n## Rules\n\n" + "".join(f"- {r}\n" for r in rules)
+    if notes:
+        style += "\n## Notes\n\n" + "".join(f"- {n}\n" for n in notes)
+    return Pipeline({"STYLE.md": style, "steps/01_draft.md": "Draft.\n"})
+
+
+FIRST_RULE_LINE = 7  # "# Style", "", "Write well.", "", "## Rules", "", then the rules
+
+
+@pytest.mark.parametrize("a, b, what", [
+    ("Open with the line: Hi friends,", "Open with the line: Hello there!", "opening line decided twice"),
+    ("Close with the line: Bye.", "Close with the line: Thanks for reading.", "closing line decided twice"),
+    ("Use contractions (don't, it's, we're, can't, ...).", 'Avoid contractions: write "do not", ...',
+     "contractions decided twice"),
+    ("Write headings in title case.", "Write headings in sentence case.", "heading case decided twice"),
+    ('Split sentences longer than 18 words at ", and" or ", but".',
+     'Split sentences longer than 25 words at ", and" or ", but".', "sentence length decided twice"),
+    ('Replace "utilize" with "use".', 'Replace "Utilize" with "employ".', 'what "utilize" becomes decided twice'),
+    ('Replace "utilize" with "use".', 'Replace "use" with "utilize".', "a replacement and its reverse"),
+])
+def test_every_contradiction_kind_is_found_on_the_later_line(a, b, what):
+    found = lint(guide([a, 'Replace "!" with ".", even inside words.', b]))
+    assert [(f.kind, f.line) for f in found] == [(CONTRADICTION, FIRST_RULE_LINE + 2)]
+    assert what in found[0].message and f"line {FIRST_RULE_LINE}" in found[0].message
+    assert str(found[0]).startswith(f"STYLE.md:{FIRST_RULE_LINE + 2}: contradiction: ")
+
+
+def test_rules_that_only_look_alike_are_no_contradiction():
+    rules = ['Replace "utilize" with "use".', 'Replace "a lot of" with "many".', "Open with the line: Hi,",
+             "Close with the line: Bye.", 'Drop any sentence containing "To be honest".',
+             'Drop any sentence containing "In my opinion".', 'Replace "use" with "apply".']  # a chain, not a reverse
+    assert lint(guide(rules)) == []
+
+
+def test_a_dead_rule_is_one_that_changes_none_of_the_recorded_texts():
+    rules = ['Replace "utilize" with "use".', 'Replace "zebra" with "horse".', "Write headings in lower case."]
+    base = [Source("# T\n\nWe utilize it.\n\n## Part One\n\nMore.\n"), Source("# U\n\nNothing here.\n")]
+    found = lint(guide(rules), base)
+    assert [(f.kind, f.line) for f in found] == [(DEAD, FIRST_RULE_LINE + 1)]
+    assert "2 recorded topics" in found[0].message
+    # a model's drafts: a rule the writing version already had is not judged on them
+    drafts = [Source("# t\n\nWe use it.\n", frozenset([rules[0]]))]
+    assert {f.line for f in lint(guide(rules), drafts)} == {FIRST_RULE_LINE + 1, FIRST_RULE_LINE + 2}
+    assert lint(guide(rules)) == []  # no sources: dead rules are not judged
+
+
+def test_a_note_that_repeats_a_rule_and_a_guide_over_budget():
+    style = guide(['Replace "utilize" with "use".'], ['Say "use", not "utilize".', "Warmer, please."])
+    found = lint(style)
+    assert [(f.kind, f.line) for f in found] == [(REPEATED_NOTE, FIRST_RULE_LINE + 4)]
+    over = lint(style, budget=40)
+    assert [f.kind for f in over] == [OVER_BUDGET, REPEATED_NOTE] and over[0].line == 0
+
+
+def test_the_cli_prints_one_line_per_finding_and_exits_2(cli, tmp_path):
+    folder = tmp_path / "p"
+    guide(["Open with the line: Hi,", "Open with the line: Hello!"], ["Say \"Hello!\" at the start."]).save(folder)
+    code, out, err = cli("lint", folder)
+    assert code == 2 and out.splitlines() == [f"{folder}/STYLE.md:{FIRST_RULE_LINE + 1}: contradiction: opening "
+                                               "line decided twice: 'Open with the line: Hello!' and line "
+                                               f"{FIRST_RULE_LINE} 'Open with the line: Hi,'; keep one"]
+    assert "1 finding" in err and "docs/FORMATS.md §5" in err
+    code, out, err = cli("lint", bundled.starter_pipeline())
+    assert code == 0 and out == "" and "clean" in err
+    code, _, err = cli("lint", tmp_path / "missing")
+    assert code == 2 and err.count("\n") == 1 and "not found" in err
+
+
+def test_a_version_inside_a_run_is_judged_on_the_runs_drafts(cli, tmp_path):
+    code, *_ = cli("demo", "--out", tmp_path / "run")
+    assert code == 0
+    final = tmp_path / "run" / "versions" / "epoch_003"
+    assert cli("lint", final)[0] == 0  # the learned guide: no finding (see bench/learning.py for every persona)
+    style = final / "STYLE.md"
+    before = style.read_bytes()
+    style.write_text(style.read_text() + '- Replace "zebra" with "horse".\n')
+    code, out, err = cli("lint", final)
+    assert code == 2 and "dead rule" in out and "recorded topics" in out and "against the drafts" in err
+    style.write_bytes(before)
+
+
+def test_the_learner_never_proposes_a_contradiction():
+    kinds = [OpenWith("Hi,"), OpenWith("Hello!"), CloseWith("Bye."), CloseWith("Thanks."), Contractions("contract"),
+             Contractions("expand"), HeadingCase("title"), HeadingCase("lower"), MaxSentenceWords(12),
+             MaxSentenceWords(20), Replace("use", "utilize"), Replace("utilize", "use"), Replace("utilize", "employ"),
+             DropSentencesWith(("To be honest",)), DropSentencesWith(("Hello",))]
+    rng = random.Random(7)
+    for _ in range(300):
+        rules = []
+        for rule in rng.sample(kinds, rng.randint(0, 6)):  # build a coherent list the way the learner does
+            rules = rng.choice(variants(rules, rule))
+        assert not any(contradicts(a, b) for i, a in enumerate(rules) for b in rules[i + 1:]), rules
+
+
+def test_every_update_record_holds_its_lint_and_the_review_shows_it(tmp_path, cli):
+    cli("demo", "--out", tmp_path / "run")
+    records = [r for r in RunStore.open(tmp_path / "run").update_records if r.get("kind") != "gate"]
+    assert len(records) == 3 and all(r["lint"] == [] for r in records)
+    bench = Workbench.open(tmp_path / "hand", engine="rules")
+    topic = bench.topics[0]
+    draft = bench.draft(topic)
+    bench.submit(topic, draft, "No exclamation marks.", draft.replace("!", "."))
+    proposal = bench.propose()
+    proposal.lint = ["STYLE.md:9: contradiction: opening line decided twice: ..."]  # as a Claude proposal may have
+    review = UpdateReview(proposal, lambda accepted: "ok")
+    assert "1 finding" in review.lint.value and "opening line decided twice" in review.lint.value
+    bench.apply(proposal, set(h.id for h in proposal.hunks))
+    record = RunStore.open(tmp_path / "hand").update_records[-1]
+    assert record["lint"] == []  # what was applied is linted again: the recorded version is clean
+    bench.close()
+
+
+CLASH = "- Open with the line: Hi friends,\n- Open with the line: Hello, dear readers!"
+
+
+def test_a_claude_proposal_with_contradictions_goes_back_once_with_the_findings(sim):
+    sim.responder = scripted(
+        tool_reply({"command": "str_replace", "path": "/pipeline/STYLE.md",
+                    "old_str": "- Open with the line: Hello, dear readers!", "new_str": CLASH}),
+        text_reply("Added the new greeting."),
+        tool_reply({"command": "str_replace", "path": "/pipeline/STYLE.md", "old_str": CLASH,
+                    "new_str": "- Open with the line: Hi friends,"}),
+        text_reply("Replaced the old greeting with the new one."))
+    engine = build_engine("claude", llm=LLM(DEFAULT_MODEL))
+    start = Pipeline.load(bundled.starter_pipeline())
+    topic = make_topics(1)[0]
+    update = engine.update(start, [Evidence(topic, 0, "# T\n\nHello, dear readers!\n", (), "# T\n\nHi friends,\n")])
+    assert lint(update.pipeline) == [] and "Hello, dear readers!" not in update.pipeline.style.rules[0]
+    assert update.pipeline.style.parsed_rules().count(OpenWith("Hi friends,")) == 1
+    assert "Replaced the old greeting" in update.rationale
+    optimizer = [r for r in sim.requests if r.get("tools")]
+    sent_back = optimizer[2]["messages"][-1]["content"]
+    text = sent_back if isinstance(sent_back, str) else " ".join(b.get("text", "") for b in sent_back)
+    assert "opening line decided twice" in text and "STYLE.md:" in text
+    assert optimizer[2]["messages"][-2]["role"] == "assistant" and not sim.errors
+    assert any("sent_back" in entry for entry in update.details)
+
+
+def test_a_claude_proposal_is_sent_back_only_once(sim):
+    sim.responder = scripted(
+        tool_reply({"command": "str_replace", "path": "/pipeline/STYLE.md",
+                    "old_str": "- Open with the line: Hello, dear readers!", "new_str": CLASH}),
+        text_reply("Added the new greeting."),
+        text_reply("I prefer keeping both."))
+    engine = build_engine("claude", llm=LLM(DEFAULT_MODEL))
+    start = Pipeline.load(bundled.starter_pipeline())
+    topic = make_topics(1)[0]
+    update = engine.update(start, [Evidence(topic, 0, "# T\n\nHello, dear readers!\n", (), "# T\n\nHi friends,\n")])
+    assert len([r for r in sim.requests if r.get("tools")]) == 3  # the proposal, once back, then it is judged
+    assert [f.kind for f in lint(update.pipeline)] == [CONTRADICTION]
+    assert json.dumps(update.details).count("sent_back") == 1

@@ -1,0 +1,144 @@
+"""Consistency checks of a pipeline's STYLE.md (docs/FORMATS.md §5): rules that contradict each other, rules that
+fired on none of the recorded drafts, notes that repeat a rule, a guide over its budget.
+
+`writebot lint PIPELINE` prints these; the trainer and the workbench run the same check on every proposed update
+and keep the findings in its record; the Claude engine sends a proposal with contradictions back once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from writebot import defaults
+from writebot.engines.directives import parse_feedback
+from writebot.pipeline import STYLE, Pipeline, without_comments
+from writebot.rule_language import Rule, contradicts, parse_rule, slot, slot_name
+from writebot.topics import Topic
+
+CONTRADICTION, DEAD, REPEATED_NOTE, OVER_BUDGET = "contradiction", "dead rule", "note repeats a rule", "over budget"
+
+
+@dataclass(frozen=True)
+class Finding:
+    kind: str
+    line: int  # in STYLE.md, 1-based; 0: the whole file
+    message: str
+
+    def __str__(self) -> str:
+        return f"{STYLE}:{self.line}: {self.kind}: {self.message}"
+
+
+@dataclass(frozen=True)
+class Source:
+    """A text a rule may fire on. followed None: the writer's text before any rule (the offline writer's base), so
+    the rules apply to it in order. Otherwise a draft written by a version whose rule lines were `followed`: the
+    other rules are each tried on it alone (a rule the draft's version already had tells nothing)."""
+
+    text: str
+    followed: frozenset[str] | None = None
+
+
+@dataclass(frozen=True)
+class _Line:
+    number: int
+    text: str
+    rule: Rule | None
+
+
+def _section_lines(style: str) -> dict[str, list[_Line]]:
+    """The list items of the Rules and Notes sections, with their line numbers."""
+    sections: dict[str, list[_Line]] = {"rules": [], "notes": []}
+    current = None
+    for number, line in enumerate(style.splitlines(), 1):
+        if line.startswith("## "):
+            name = line[3:].strip().lower()
+            current = name if name in sections else None
+        elif current and line.startswith(("- ", "* ")):
+            text = line[2:].strip()
+            sections[current].append(_Line(number, text, parse_rule(text) if current == "rules" else None))
+    return sections
+
+
+def lint(pipeline: Pipeline, sources: Iterable[Source] | None = None,
+         budget: int = defaults.STYLE_BUDGET) -> list[Finding]:
+    """Every finding on the pipeline's STYLE.md; the dead-rule check runs only when `sources` are given."""
+    style = pipeline.files.get(STYLE, "")
+    sections = _section_lines(style)
+    rules = [line for line in sections["rules"] if line.rule is not None]
+    findings = contradictions(rules)
+    if sources is not None:
+        findings += dead_rules(rules, list(sources))
+    findings += repeated_notes(rules, sections["notes"])
+    size = len(without_comments(style))
+    if size > budget:
+        findings.append(Finding(OVER_BUDGET, 0, f"{size} characters (comments left out), over the budget of "
+                                                f"{budget}; merge or drop rules"))
+    return sorted(findings, key=lambda f: (f.line, f.kind))
+
+
+def contradictions(rules: list[_Line]) -> list[Finding]:
+    out = []
+    for i, later in enumerate(rules):
+        for earlier in rules[:i]:
+            if contradicts(earlier.rule, later.rule):
+                same = slot(earlier.rule) is not None and slot(earlier.rule) == slot(later.rule)
+                what = (f"{slot_name(later.rule)} decided twice" if same
+                        else "a replacement and its reverse undo each other")
+                out.append(Finding(CONTRADICTION, later.number, f"{what}: {later.text!r} and line {earlier.number} "
+                                                                f"{earlier.text!r}; keep one"))
+                break
+    return out
+
+
+def dead_rules(rules: list[_Line], sources: list[Source]) -> list[Finding]:
+    """Rules that changed none of the texts they were tried on (a rule tried on none is not judged)."""
+    tried: dict[int, int] = {}
+    fired = set()
+    for source in sources:
+        text = source.text
+        for line in rules:
+            if source.followed is None:
+                after = line.rule.apply(text)
+                tried[line.number] = tried.get(line.number, 0) + 1
+                if after != text:
+                    fired.add(line.number)
+                text = after
+            elif line.text not in source.followed:
+                tried[line.number] = tried.get(line.number, 0) + 1
+                if line.rule.apply(source.text) != source.text:
+                    fired.add(line.number)
+    base = bool(sources) and sources[0].followed is None
+    return [Finding(DEAD, line.number, f"{line.text!r} changes nothing in " + (
+        f"the drafts of any of the {tried[line.number]} recorded topics" if base else
+        f"any of the {tried[line.number]} recorded drafts written without it") + "; drop it or say what it means")
+            for line in rules if line.number in tried and line.number not in fired]
+
+
+def repeated_notes(rules: list[_Line], notes: list[_Line]) -> list[Finding]:
+    said = {line.rule: line for line in rules}
+    out = []
+    for note in notes:
+        repeats = [said[r] for r in [parse_rule(note.text), *parse_feedback(note.text)] if r in said]
+        if repeats:
+            out.append(Finding(REPEATED_NOTE, note.number, f"{note.text!r} says what line {repeats[0].number} "
+                                                           f"{repeats[0].text!r} says; drop the note"))
+    return out
+
+
+def run_sources(records: list[dict], version_rules: Callable[[int], Iterable[str]],
+                base_text: Callable[[Topic], str] | None) -> list[Source]:
+    """The texts a run's recorded drafts give the dead-rule check: with the offline writer, its base text for each
+    recorded topic; with a model, each draft and the rules of the version that wrote it."""
+    if base_text is not None:
+        topics = {r["topic_id"]: r["topic"] for r in records if "draft" in r}
+        return [Source(base_text(Topic.from_dict(t))) for t in topics.values()]
+    followed: dict[int, frozenset[str]] = {}
+    out = []
+    for r in records:
+        if "draft" not in r:
+            continue
+        if r["epoch"] not in followed:
+            followed[r["epoch"]] = frozenset(version_rules(r["epoch"]))
+        out.append(Source(r["draft"], followed[r["epoch"]]))
+    return out
