@@ -5,12 +5,17 @@ from pathlib import Path
 
 import pytest
 import yaml
+from hypothesis import settings
 
 from writebot import bundled
 from writebot.cli import main
 from writebot.topics import Topic
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# Property tests write nothing into the checkout (no example database) and do not time out on a slow machine.
+settings.register_profile("writebot", database=None, deadline=None, max_examples=150)
+settings.load_profile("writebot")
 
 
 def make_topics(n: int, val_every: int = 4) -> list[Topic]:

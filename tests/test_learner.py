@@ -211,3 +211,22 @@ def test_a_reverse_replacement_takes_the_place_of_the_rule_it_would_undo():
     # the starting skeletons already say "utilize" and never "use": no rule at all is the cheapest coherent guide
     assert 'Replace "utilize" with "use".' not in update.pipeline.style.rules
     assert update.details[-1]["action"] == "removed" and not update.pipeline.style.rules
+
+
+def test_only_the_oracle_reads_the_persona_and_it_writes_every_edit_as_a_rule():
+    from writebot import bundled
+    from writebot.registry import ENGINES
+    from writebot.users import load_persona
+
+    noisy = load_persona(bundled.persona("noisy-casual"))
+    for name, kind in ENGINES.items():
+        if not kind.needs_llm:
+            engine = build_engine(name, persona=noisy)
+            assert (engine._persona is noisy) == (name == "rules-oracle")
+    with pytest.raises(ValueError, match="needs the simulated user's persona"):
+        build_engine("rules-oracle")
+    start = Pipeline.load(bundled.starter_pipeline())
+    update = build_engine("rules-oracle", persona=noisy).update(start, [], [])
+    rules = update.pipeline.style.parsed_rules()
+    assert rules == [rule for rule, _ in noisy.edits]  # the starter's greeting and sign-off give way to the persona's
+    assert "Hello, dear readers!" not in update.pipeline.files["STYLE.md"].split("## Rules")[1]

@@ -85,11 +85,14 @@ def test_a_note_that_repeats_a_rule_and_a_guide_over_budget():
     assert [(f.kind, f.line) for f in found] == [(REPEATED_NOTE, FIRST_RULE_LINE + 4)]
     over = lint(style, budget=40)
     assert [f.kind for f in over] == [OVER_BUDGET, REPEATED_NOTE] and over[0].line == 0
+    quoted = guide(['Drop any sentence containing "In my opinion" or "To be honest".'],
+                   ['Skip the filler like "In my opinion".', 'Never say "honestly".'])
+    assert [(f.kind, f.line) for f in lint(quoted)] == [(REPEATED_NOTE, FIRST_RULE_LINE + 4)]
 
 
 def test_the_cli_prints_one_line_per_finding_and_exits_2(cli, tmp_path):
     folder = tmp_path / "p"
-    guide(["Open with the line: Hi,", "Open with the line: Hello!"], ["Say \"Hello!\" at the start."]).save(folder)
+    guide(["Open with the line: Hi,", "Open with the line: Hello!"], ["Warmer, please."]).save(folder)
     code, out, err = cli("lint", folder)
     assert code == 2 and out.splitlines() == [f"{folder}/STYLE.md:{FIRST_RULE_LINE + 1}: contradiction: opening "
                                                "line decided twice: 'Open with the line: Hello!' and line "

@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from writebot import bundled
 from writebot.engines.base import Engine, GateKind
 from writebot.llm import LLM
 from writebot.registry import ENGINES, USERS, build_engine, build_user
@@ -25,7 +26,7 @@ def test_every_engine_keeps_the_whole_engine_contract(name, tmp_path, monkeypatc
     cassette.write_text("")
     llm = LLM("claude-sonnet-5-5", replay=cassette if ENGINES[name].replays else None) if ENGINES[name].needs_llm \
         else None
-    engine = build_engine(name, llm)
+    engine = build_engine(name, llm, persona=load_persona(bundled.persona("warm-casual")))
     assert members(Engine) <= set(dir(engine)), members(Engine) - set(dir(engine))
     assert engine.name == name and isinstance(engine.gate, GateKind)
     assert list(inspect.signature(engine.update).parameters)[:3] == ["pipeline", "evidence", "history"]
@@ -34,8 +35,6 @@ def test_every_engine_keeps_the_whole_engine_contract(name, tmp_path, monkeypatc
 
 @pytest.mark.parametrize("name", list(USERS))
 def test_every_user_keeps_the_whole_user_contract(name, monkeypatch):
-    from writebot import bundled
-
     monkeypatch.setenv("ANTHROPIC_API_KEY", "not-used")
     user = build_user(name, load_persona(bundled.persona("warm-casual")), LLM("claude-sonnet-5-5"))
     assert members(User) <= set(dir(user)) and inspect.iscoroutinefunction(user.areview)

@@ -69,3 +69,65 @@ def test_gate_rolls_back_an_update_that_raises_train_cost(tmp_path):
     assert run.load_version(1) == start
     # val topics never reach the learner
     assert engine.seen_topics == {t.id for t in topics if t.split == "train"}
+
+
+# -- the online protocol (PRELUDE; docs/FORMATS.md §1) ----------------------------------------------------------
+def test_online_drafts_one_train_topic_per_round_and_val_with_the_first_and_last_versions(cli, tmp_path,
+                                                                                          topics_file):
+    from writebot.topics import load_topics
+
+    topics = load_topics(topics_file)
+    train_ids = [t.id for t in topics if t.split == "train"]
+    val_ids = {t.id for t in topics if t.split == "val"}
+    code, out, err = cli("simulate", "--topics", topics_file, "--persona", bundled.persona("noisy-casual"),
+                         "--online", "--epochs", "2", "--out", tmp_path / "run")
+    assert code == 0, err
+    run = RunStore.open(tmp_path / "run")
+    rounds = 2 * len(train_ids)
+    history = load_history(run)
+    train_rows = history[history.split == "train"].sort_values("epoch")
+    assert list(train_rows["epoch"]) == list(range(rounds))  # one train draft per round
+    assert list(train_rows["topic_id"]) == train_ids * 2  # in file order, two passes
+    val_rows = history[history.split == "val"]
+    assert set(val_rows["epoch"]) == {0, rounds} and set(val_rows["topic_id"]) == val_ids
+    assert run.versions() == list(range(rounds + 1))
+    assert [u["epoch"] for u in run.update_records if u.get("kind") != "gate"] == list(range(rounds))
+    for epoch in (0, rounds):  # each round's drafts were written by that round's version
+        assert set(history[history.epoch == epoch]["version"]) == {run.load_version(epoch).version_hash}
+    val = val_rows.groupby("epoch")["word_edit_distance"].sum()
+    assert val[rounds] < val[0]  # it learned, one post at a time
+    assert run.config["online"] is True and (tmp_path / "run" / "cumulative_cost.png").stat().st_size > 0
+
+
+def test_an_online_run_resumes_where_it_stopped(tmp_path, topics_file):
+    from writebot.headless import RunOptions, continue_run, start_run
+    from writebot.topics import load_topics
+    from writebot.trainer import Callbacks, schedule
+
+    class StopAfter(Callbacks):
+        def __init__(self, n):
+            self.n = n
+
+        def on_update(self, record):
+            self.n -= 1
+            if self.n == 0:
+                raise KeyboardInterrupt
+
+    options = RunOptions(online=True, epochs=1)
+    persona = bundled.persona("noisy-formal")
+    with start_run(tmp_path / "a", topics_file, persona, bundled.starter_pipeline(), options, "test") as run:
+        continue_run(run)
+    with start_run(tmp_path / "b", topics_file, persona, bundled.starter_pipeline(), options, "test") as run:
+        topics = load_topics(topics_file)
+        try:
+            train(run, build_engine("rules"), PersonaUser(load_persona(persona)), topics, run.load_version(0), 1,
+                  StopAfter(3), online=True)
+        except KeyboardInterrupt:
+            pass
+        assert run.versions() == [0, 1, 2, 3]
+    with RunStore.open_for_writing(tmp_path / "b", "resume") as run:
+        continue_run(run)
+    a, b = load_history(tmp_path / "a"), load_history(tmp_path / "b")
+    pd.testing.assert_frame_equal(a, b)
+    assert len(schedule(load_topics(topics_file), 1, online=True)) == len(set(a["epoch"]))
+

@@ -156,7 +156,7 @@ def options_from(args: argparse.Namespace, engine: str) -> RunOptions:
                       record=str(args.record) if args.record else None,
                       cassette=str(args.cassette) if args.cassette else None, style_budget=args.style_budget,
                       batch_api=args.batch_api, effort=args.effort, price_in=args.price_in, price_out=args.price_out,
-                      cache_warmup=not args.no_cache_warmup)
+                      cache_warmup=not args.no_cache_warmup, online=args.online)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -333,8 +333,13 @@ def _simulate_args(sim: argparse.ArgumentParser) -> None:
     sim.add_argument("--user", choices=list(USERS), default=defaults.USER,
                      help="who plays the persona: " + "; ".join(f"{n}: {k.help}" for n, k in USERS.items()))
     sim.add_argument("--learner", choices=list(LEARNERS), default="mine",
-                     help="rules engine optimizer: mine (default), none or append-feedback (baselines)")
-    sim.add_argument("--epochs", type=_count, default=defaults.EPOCHS)
+                     help="rules engine optimizer: mine (default); none, append-feedback and oracle are baselines "
+                          "(oracle alone reads the persona file)")
+    sim.add_argument("--epochs", type=_count, default=defaults.EPOCHS,
+                     help="epochs; with --online, passes over the train topics")
+    sim.add_argument("--online", action="store_true",
+                     help="PRELUDE's protocol: one train topic per round, an update after each; val drafted with "
+                          "the first and the last version")
     sim.add_argument("--out", type=Path, help="run folder to create (default: results/simulate-TIMESTAMP)")
     sim.add_argument("--seed", type=int, default=defaults.SEED,
                      help="seeds Python's random for the run (the bundled engines and users draw no random numbers)")

@@ -39,6 +39,7 @@ class RunOptions:
     price_in: float | None = None  # USD per million input tokens, for a model prices.yaml does not list
     price_out: float | None = None
     cache_warmup: bool = True  # a max_tokens 0 request writes each version's cached prefix before its drafts fan out
+    online: bool = False  # PRELUDE's protocol: one train topic per round, an update after each (trainer.schedule)
 
     def uses_llm(self) -> bool:
         return needs_llm(self.engine, self.user)
@@ -156,15 +157,17 @@ def continue_run(run: RunStore, progress=None, max_cost_usd: float | None = None
         check_options(options)
         run.set_status(run.config.get("status", "running"), max_cost_usd=max_cost_usd)
     llm = build_llm(options, run.usage)
-    engine = build_engine(options.engine, llm, options.style_budget, options.cache_warmup)
-    user = build_user(options.user, load_persona(run.input_path("persona.yaml")), llm)
+    persona = load_persona(run.input_path("persona.yaml"))
+    engine = build_engine(options.engine, llm, options.style_budget, options.cache_warmup, persona)
+    user = build_user(options.user, persona, llm)
     topics = load_topics(run.input_path("topics.yaml"))
     pipeline = run.load_version(0) if run.has_version(0) else Pipeline.load(run.config["pipeline_dir"])
     random.seed(options.seed)  # for extensions that draw random numbers; the bundled ones are deterministic
     run.set_status("running")
     callbacks = RunCallbacks(llm, progress, options.max_cost_usd)
     try:
-        train(run, engine, user, topics, pipeline, options.epochs, callbacks, options.concurrency, options.batch_api)
+        train(run, engine, user, topics, pipeline, options.epochs, callbacks, options.concurrency, options.batch_api,
+              options.online)
     finally:
         callbacks.on_epoch_end(-1)
 

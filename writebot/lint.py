@@ -7,6 +7,7 @@ and keep the findings in its record; the Claude engine sends a proposal with con
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -96,6 +97,8 @@ def dead_rules(rules: list[_Line], sources: list[Source]) -> list[Finding]:
     tried: dict[int, int] = {}
     fired = set()
     for source in sources:
+        if len(fired) == len(rules):
+            break  # every rule fired somewhere: nothing is dead
         text = source.text
         for line in rules:
             if source.followed is None:
@@ -115,14 +118,33 @@ def dead_rules(rules: list[_Line], sources: list[Source]) -> list[Finding]:
             for line in rules if line.number in tried and line.number not in fired]
 
 
+_QUOTED = re.compile(r'"([^"]+)"|“([^”]+)”')
+
+
+def repeats(note: str, rules: list[Rule]) -> Rule | None:
+    """The rule a note says again: the same rule in words the rules engine reads, or a note whose quoted phrases
+    ("In my opinion") all stand in one rule's line."""
+    for said in [parse_rule(note), *parse_feedback(note)]:
+        if said in rules:
+            return said
+    phrases = [(a or b).strip().lower() for a, b in _QUOTED.findall(note)]
+    phrases = [p for p in phrases if p]
+    if phrases:
+        for rule in rules:
+            line = rule.to_line().lower()
+            if all(p in line for p in phrases):
+                return rule
+    return None
+
+
 def repeated_notes(rules: list[_Line], notes: list[_Line]) -> list[Finding]:
-    said = {line.rule: line for line in rules}
     out = []
     for note in notes:
-        repeats = [said[r] for r in [parse_rule(note.text), *parse_feedback(note.text)] if r in said]
-        if repeats:
-            out.append(Finding(REPEATED_NOTE, note.number, f"{note.text!r} says what line {repeats[0].number} "
-                                                           f"{repeats[0].text!r} says; drop the note"))
+        said = repeats(note.text, [line.rule for line in rules])
+        if said is not None:
+            line = next(x for x in rules if x.rule == said)
+            out.append(Finding(REPEATED_NOTE, note.number, f"{note.text!r} says what line {line.number} "
+                                                           f"{line.text!r} says; drop the note"))
     return out
 
 

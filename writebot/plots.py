@@ -32,7 +32,10 @@ def learning_curve(history, title: str = "", figsize: tuple[float, float] = (10,
     last = int(history["epoch"].max()) if len(history) else 0
     for ax in (left, right):
         ax.set_xlim(-0.3, last + 0.3)  # one epoch of data still gets a readable axis
-        ax.set_xticks(range(last + 1))
+        if last < 20:
+            ax.set_xticks(range(last + 1))
+        else:  # online rounds: let matplotlib space whole-number ticks
+            ax.xaxis.get_major_locator().set_params(integer=True)
         ax.grid(alpha=0.3)
         ax.legend()
     if title:
@@ -56,7 +59,7 @@ def save(fig: Figure, path) -> None:
     write_atomic(path, buffer.getvalue())
 
 
-def cumulative_cost(costs, title: str = "Cumulative word edit cost") -> Figure:
+def cumulative_cost(costs, title: str = "Cumulative word edit cost", xlabel: str = "epoch") -> Figure:
     """The PRELUDE figure: cumulative user edit cost per round, one line per learner (and per persona if given).
     `costs`: DataFrame with columns learner, epoch, word_edit_distance (and optionally persona)."""
     fig, ax = plt.subplots(figsize=(8, 4.5), constrained_layout=True)
@@ -65,7 +68,7 @@ def cumulative_cost(costs, title: str = "Cumulative word edit cost") -> Figure:
     for learner, rows in summed.groupby("learner"):
         rows = rows.sort_values("epoch")
         ax.plot(rows["epoch"], rows["word_edit_distance"].cumsum(), marker="o", label=learner)
-    ax.set(title=title + (" (summed over personas)" if len(keys) > 1 else ""), xlabel="epoch",
+    ax.set(title=title + (" (summed over personas)" if len(keys) > 1 else ""), xlabel=xlabel,
            ylabel="cumulative word edits")
     ax.xaxis.get_major_locator().set_params(integer=True)
     ax.grid(alpha=0.3)

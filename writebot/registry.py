@@ -20,11 +20,12 @@ REPLAY = "replay"  # the engine that serves a cassette (the shipped demo replays
 @dataclass(frozen=True)
 class EngineKind:
     help: str
-    build: Callable[..., Engine]  # (llm, style_budget, cache_warmup) -> Engine
+    build: Callable[..., Engine]  # (llm, style_budget, cache_warmup, persona) -> Engine
     needs_llm: bool = False
     replays: bool = False  # the LLM serves a cassette instead of calling the API
     command_line: bool = True  # a choice of `--engine` (the rules baselines are chosen with --learner)
     base_text: Callable[[Topic], str] | None = None  # the writer's text before STYLE.md's rules, if it has one
+    reads_persona: bool = False  # the oracle baseline: the one learner that may read the simulated user's persona
 
 
 def _skeleton(topic: Topic) -> str:
@@ -34,15 +35,15 @@ def _skeleton(topic: Topic) -> str:
 
 
 def _rules(learner: str, name: str):
-    def build(llm, style_budget, cache_warmup):
+    def build(llm, style_budget, cache_warmup, persona):
         from writebot.engines.rules import RulesEngine
 
-        return RulesEngine(learner=learner, name=name)
+        return RulesEngine(learner=learner, name=name, persona=persona)
 
     return build
 
 
-def _claude(llm, style_budget, cache_warmup):
+def _claude(llm, style_budget, cache_warmup, persona):
     from writebot.engines.claude import ClaudeEngine
 
     return ClaudeEngine(llm, style_budget=style_budget, warm_cache=cache_warmup)
@@ -56,11 +57,15 @@ ENGINES: dict[str, EngineKind] = {
     "rules-append-feedback": EngineKind("offline writer; feedback appended to the rules (baseline)",
                                         _rules("append_feedback", "rules-append-feedback"), command_line=False,
                                         base_text=_skeleton),
+    "rules-oracle": EngineKind("offline writer; the persona's edits written as rules (the oracle baseline)",
+                               _rules("oracle", "rules-oracle"), command_line=False, base_text=_skeleton,
+                               reads_persona=True),
     "claude": EngineKind("Claude writes, and edits the pipeline with the text editor tool", _claude, needs_llm=True),
     REPLAY: EngineKind("the claude engine served from a cassette (--cassette): no network, no key", _claude,
                          needs_llm=True, replays=True),
 }
-LEARNERS = {"mine": "rules", "none": "rules-frozen", "append-feedback": "rules-append-feedback"}  # --learner
+LEARNERS = {"mine": "rules", "none": "rules-frozen", "append-feedback": "rules-append-feedback",
+            "oracle": "rules-oracle"}  # --learner
 
 
 @dataclass(frozen=True)
@@ -95,11 +100,15 @@ def engine_kind(name: str) -> EngineKind:
 
 
 def build_engine(name: str, llm: LLM | None = None, style_budget: int = defaults.STYLE_BUDGET,
-                 cache_warmup: bool = True) -> Engine:
+                 cache_warmup: bool = True, persona: Persona | None = None) -> Engine:
+    """The engine called `name`. `persona` reaches only an engine that reads_persona (the oracle baseline): every
+    other learner sees drafts, feedback and ground truths alone."""
     kind = engine_kind(name)
     if kind.needs_llm and llm is None:
         raise ValueError(f"the {name} engine needs an LLM")
-    return kind.build(llm, style_budget, cache_warmup)
+    if kind.reads_persona and persona is None:
+        raise ValueError(f"the {name} engine needs the simulated user's persona")
+    return kind.build(llm, style_budget, cache_warmup, persona if kind.reads_persona else None)
 
 
 def build_user(name: str, persona: Persona, llm: LLM | None = None) -> User:

@@ -9,6 +9,11 @@ from writebot.errors import InputError
 from writebot.run_folder import RunStore
 
 
+def _cell(value: float, width: int, digits: int) -> str:
+    """A number, or a dash where the epoch drafted none of that split (online rounds draft val only twice)."""
+    return f"{'-':>{width}}" if value != value else f"{value:>{width}.{digits}f}"
+
+
 def summary_table(run: RunStore) -> str:
     table = epoch_summary(load_history(run))
     rules = {e: len(run.load_version(e).style.rules) for e in run.versions()}
@@ -23,8 +28,8 @@ def summary_table(run: RunStore) -> str:
         if verdict:
             after = verdict["train_cost_after"]
             status = f"{verdict['status']} ({verdict['train_cost_before']} -> {'?' if after is None else after} words)"
-        line = f"{epoch:>5}  {row['train_sim']:>9.3f}  {row['train_words']:>11.1f}"
-        line += f"  {row['val_sim']:>7.3f}  {row['val_words']:>9.1f}" if has_val else ""
+        line = f"{epoch:>5}  {_cell(row['train_sim'], 9, 3)}  {_cell(row['train_words'], 11, 1)}"
+        line += f"  {_cell(row['val_sim'], 7, 3)}  {_cell(row['val_words'], 9, 1)}" if has_val else ""
         lines.append(line + f"  {rules.get(epoch, 0):>5}  {status}".rstrip())
     if run.refused:
         shown = ", ".join(f"{r['topic_id']}@{r['epoch']}" for r in run.refused[:5])
@@ -53,7 +58,8 @@ def before_after(run: RunStore) -> str:
 
 
 def write_plots(run: RunStore) -> Path:
-    """learning_curve.png, style_size.png and (when there were LLM calls) cost_per_epoch.png; returns the first."""
+    """learning_curve.png, style_size.png, cumulative_cost.png (PRELUDE's figure: the words the user edited so far)
+    and, when there were LLM calls, cost_per_epoch.png; returns the first."""
     from writebot import plots
     from writebot.analysis import load_usage, style_sizes
 
@@ -62,6 +68,12 @@ def write_plots(run: RunStore) -> Path:
     figure = run.path / "learning_curve.png"
     plots.save(plots.learning_curve(load_history(run), title=f"writebot run: {run.path.name}"), figure)
     plots.save(plots.style_size(style_sizes(run)), run.path / "style_size.png")
+    history = load_history(run)
+    train_rows = history[history["split"] == "train"].assign(learner=run.config.get("engine") or "this run")
+    if len(train_rows):
+        unit = "round" if run.config.get("online") else "epoch"
+        plots.save(plots.cumulative_cost(train_rows, title=f"Cumulative train word edits per {unit}", xlabel=unit),
+                   run.path / "cumulative_cost.png")
     usage = load_usage(run)
     if not usage.empty:
         plots.save(plots.cost_per_epoch(usage), run.path / "cost_per_epoch.png")

@@ -316,6 +316,14 @@ def contradicts(a: Rule, b: Rule) -> bool:
             and b.old.lower() == a.new.lower())
 
 
+def subsumes(rule: Rule, other: Rule) -> bool:
+    """True when `rule`, a rule of a class (contractions, say), does what the word swap `other` does: `other` is
+    one instance of it ("Replace "do not" with "don't"" under "Use contractions")."""
+    if isinstance(rule, Replace) or not isinstance(other, Replace) or not other.whole_word:
+        return False
+    return rule.apply(other.old).lower() == other.new.lower() != other.old.lower()
+
+
 def apply_rules(text: str, rules: list[Rule]) -> str:
     for rule in rules:
         text = rule.apply(text)

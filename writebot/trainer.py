@@ -1,6 +1,7 @@
 """The epoch loop: draft -> user feedback + ground truth -> update -> gate -> next version, all recorded.
 
 Epoch e's drafts are written by pipeline version e; with N epochs there are N updates, so epochs 0..N appear.
+Online, an epoch is a round of one train topic (schedule).
 Every step is recorded before the next one starts, so a killed run resumes where it stopped.
 """
 
@@ -45,19 +46,32 @@ class Callbacks:
         return False
 
 
+def schedule(topics: list[Topic], epochs: int, online: bool = False) -> list[list[Topic]]:
+    """What each epoch drafts. Epochs: every topic, epochs + 1 times. Online (PRELUDE, docs/FORMATS.md §1): one
+    train topic per round, in file order, `epochs` passes; val with the first version and with the last."""
+    if not online:
+        return [topics] * (epochs + 1)
+    train_topics = [t for t in topics if t.split == "train"]
+    val = [t for t in topics if t.split == "val"]
+    rounds = [[train_topics[r % len(train_topics)]] for r in range(epochs * len(train_topics))]
+    return [rounds[0] + val, *rounds[1:], val] if rounds else [topics]
+
+
 def train(run: RunStore, engine: Engine, user: User, topics: list[Topic], pipeline: Pipeline, epochs: int,
           callbacks: Callbacks | None = None, concurrency: int = defaults.CONCURRENCY,
-          batch: bool = False) -> Pipeline:
-    """Run (or continue) training; return the last version. batch: each epoch's drafts as one Message Batch."""
+          batch: bool = False, online: bool = False) -> Pipeline:
+    """Run (or continue) training; return the last version. batch: each epoch's drafts as one Message Batch.
+    online: rounds of one train topic each (schedule)."""
     callbacks = callbacks or Callbacks()
-    for epoch in range(epochs + 1):
+    plan = schedule(topics, epochs, online)
+    for epoch, drafted in enumerate(plan):
         # 1. this epoch's version: the one on disk (resuming), or the one the last update left
         if run.has_version(epoch):
             pipeline = run.load_version(epoch)
         else:
             run.save_version(epoch, pipeline)
         # 2. draft every topic not done yet; the user reviews each; each is recorded at once
-        todo = [t for t in topics if (epoch, t.id) not in run.done()]
+        todo = [t for t in drafted if (epoch, t.id) not in run.done()]
         callbacks.on_epoch(epoch, len(todo))
         drafting = batch_all if batch and engine.batches else draft_all
         run_sync(drafting(run, engine, user, pipeline, todo, epoch, concurrency, callbacks))
@@ -65,7 +79,7 @@ def train(run: RunStore, engine: Engine, user: User, topics: list[Topic], pipeli
         callbacks.on_epoch_end(epoch)
         # 3. judge the previous update (a deferred gate): a rollback makes this update start from the version before
         start = judge_previous(run, epoch, pipeline, callbacks)
-        if epoch == epochs:
+        if epoch == len(plan) - 1:
             break
         # 4. update: learn from everything reviewed so far, judge the proposal, save the next version, record
         if run.update_for(epoch) is None:

@@ -23,7 +23,7 @@ from writebot.registry import HUMAN, build_engine, interactive_engine
 from writebot.run_folder import RunStore
 from writebot.topics import Topic, load_topics
 from writebot.trainer import evidence
-from writebot.users import Review
+from writebot.users import Review, load_persona
 
 
 @dataclass
@@ -56,8 +56,10 @@ class Workbench:
         self.read_only = read_only
         options = RunOptions.from_config(run.config)
         self.llm = None if read_only else build_llm(options, run.usage)
+        persona_file = run.input_path("persona.yaml")  # a simulated run's, for the oracle baseline only
+        persona = load_persona(persona_file) if persona_file.is_file() else None
         self.engine = None if read_only else build_engine(options.engine, self.llm, options.style_budget,
-                                                         options.cache_warmup)
+                                                         options.cache_warmup, persona)
         self._drafts: dict[tuple[int, str], str] = {}
 
     def close(self) -> None:

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass, field
 
 from writebot.changes import Analysis
+from writebot.engines.firings import crosses_sentences, edge_punctuation
 from writebot.post import Post
 from writebot.rule_language import (
     CONTRACTIONS,
@@ -24,6 +25,7 @@ from writebot.rule_language import (
     Replace,
     Rule,
     heading_case,
+    subsumes,
 )
 
 MIN_REPLACE_SUPPORT = 2  # a word swap must be seen in two topics: one topic's wording is not a style
@@ -76,10 +78,15 @@ def _replace_from(old: str, new: str) -> Replace | None:
     old, new = old.strip(), new.strip()
     if not old or len(old) > 60 or "\n" in old or "\n" in new or old.lower() == new.lower():
         return None
+    if crosses_sentences(old, new) or edge_punctuation(old):  # sentence ends and commas belong to other rules
+        return None
     if old[:1].isupper() and new[:1].isupper():
         new = _lower_first(new)  # the rule re-capitalises where the match was capitalised
     whole = old[:1].isalnum() or old[-1:].isalnum()
-    return Replace(old.lower(), new, whole_word=whole)
+    rule = Replace(old.lower(), new, whole_word=whole)
+    if any(subsumes(Contractions(mode), rule) for mode in ("contract", "expand")):
+        return None  # one row of the contractions table is the class rule's job: the class generalises, rows overfit
+    return rule
 
 
 def _mine_replaces(pool: Pool, an: Analysis, topic: str, where: str) -> None:

@@ -16,12 +16,26 @@ import yaml
 from writebot.changes import analyse
 from writebot.engines.base import BatchDrafts, Evidence, GateKind, Update
 from writebot.engines.directives import parse_feedback
+from writebot.engines.firings import MIN_CONFIRMED, confirmed_share
 from writebot.engines.mining import Pool, mine, split_candidates
 from writebot.engines.selection import Selector, variants
+from writebot.hygiene import repair
+from writebot.lint import repeats
 from writebot.pipeline import Pipeline, Style
 from writebot.post import normalize
-from writebot.rule_language import DropSentencesWith, Replace, Rule, apply_rules, parse_rule, slot, slot_name
+from writebot.rule_language import (
+    DropSentencesWith,
+    Replace,
+    Rule,
+    apply_rules,
+    contradicts,
+    parse_rule,
+    slot,
+    slot_name,
+    subsumes,
+)
 from writebot.topics import Topic
+from writebot.users import Persona
 
 MAX_ROUNDS = 4
 MAX_NOTES = 20
@@ -75,14 +89,19 @@ class RulesEngine:
     batches = False
     cost = 0.0
 
-    def __init__(self, learner: str = "mine", name: str = "rules"):
-        if learner not in ("mine", "none", "append_feedback"):
+    def __init__(self, learner: str = "mine", name: str = "rules", persona: Persona | None = None):
+        if learner not in ("mine", "none", "append_feedback", "oracle"):
             raise ValueError(f"unknown learner {learner!r}")
+        if (learner == "oracle") != (persona is not None):
+            raise ValueError("the oracle, and only the oracle, reads the persona")
         self.learner = learner
         self.name = name
+        self._persona = persona
 
     def write(self, pipeline: Pipeline, topic: Topic) -> str:
-        return apply_rules(skeleton(topic), style_rules(pipeline))
+        """The base text with STYLE.md's rules applied in order, then mended (writebot.hygiene): any rule set
+        leaves a well-formed post."""
+        return repair(apply_rules(skeleton(topic), style_rules(pipeline)))
 
     async def awrite(self, pipeline: Pipeline, topic: Topic) -> str:
         return self.write(pipeline, topic)
@@ -96,12 +115,14 @@ class RulesEngine:
             return Update(pipeline, "no learning (baseline)")
         if self.learner == "append_feedback":
             return _append_feedback(pipeline, evidence)
+        if self.learner == "oracle":
+            return oracle(pipeline, self._persona)
         return learn(pipeline, evidence)
 
     def revise(self, draft: str, feedback: str) -> str:
         """The rules the feedback states ("say X, not Y", "no exclamation marks", ...) applied to the draft."""
         rules = [r for r in parse_feedback(feedback) if r.kind != "max_sentence_words"]
-        return apply_rules(normalize(draft), rules)
+        return repair(apply_rules(normalize(draft), rules))
 
     def new_pipeline(self, description: str, examples: dict[str, str]) -> tuple[Pipeline, str]:
         """The description becomes STYLE.md's prose; rules are mined from what the examples agree on."""
@@ -118,6 +139,19 @@ def _append_feedback(pipeline: Pipeline, evidence: list[Evidence]) -> Update:
     new = [c for c in dict.fromkeys(c for e in evidence for c in e.feedback) if c not in style.rules]
     updated = Style(style.prose, style.rules + tuple(new), style.notes, style.tail)
     return Update(pipeline.with_style(updated), f"appended {len(new)} feedback comments to the rules (baseline)")
+
+
+def oracle(pipeline: Pipeline, persona: Persona) -> Update:
+    """PRELUDE's oracle preference: the persona's edits, every one of them (its skips and one-off edits are noise),
+    as rules after the pipeline's own rules that they do not contradict; the best that rules can do."""
+    style = pipeline.style
+    wanted = [rule for rule, _ in persona.edits]
+    keep = [line for line in style.rules
+            if not any(contradicts(rule, other) for rule in [parse_rule(line)] if rule for other in wanted)]
+    lines = tuple(dict.fromkeys([*keep, *(rule.to_line() for rule in wanted)]))
+    updated = Style(style.prose, lines, style.notes, style.tail)
+    return Update(pipeline.with_style(updated), f"oracle: the {len(wanted)} edits of persona {persona.name!r} as "
+                                                f"rules (it alone reads the persona)")
 
 
 def _feedback(evidence: list[Evidence], notes: list[str]) -> list[tuple[Rule, str, str]]:
@@ -138,6 +172,14 @@ def _describe(cand, action: str, saved: int) -> dict:
             "topics": len(cand.topics), "source": cand.source, "provenance": cand.provenance}
 
 
+def _supersedes(rule: Rule, replaced: list[Rule]) -> str:
+    if all(subsumes(rule, r) for r in replaced):
+        return f"the class rule covers {'that word swap' if len(replaced) == 1 else 'those word swaps'}"
+    if all(slot(r) == slot(rule) for r in replaced):
+        return f"both decide {slot_name(rule)}"
+    return "a replacement and its reverse undo each other"
+
+
 def _said(entry: dict) -> str:
     if entry["action"] == "replaced":
         return f"replaced {' and '.join(entry['replaces'])} with {entry['rule']} ({entry['why']})"
@@ -151,6 +193,7 @@ def _select(selector: Selector, evidence: list[Evidence], log: list[dict], tried
     pool, bounds = Pool(), []
     outputs = selector.screen.outputs()
     sample = [evidence[i] for i in selector.index]
+    truths = [e.ground_truth for e in sample]
     for e, out in zip(sample, outputs, strict=True):
         where = f"{e.topic.id}@{e.epoch}"
         lo, hi = mine(pool, analyse(out, e.ground_truth), e.topic.id, where)
@@ -167,19 +210,27 @@ def _select(selector: Selector, evidence: list[Evidence], log: list[dict], tried
         # Word swaps are the most numerous candidates and rarely depend on order: try them at the end first
         # (one rule application per pair) and look further only if that already helps.
         probe = [*selector.rules, cand.rule] if cand.rule.kind == "replace" else None
-        choice = selector.best(variants(selector.rules, cand.rule), probe)
+        # a rule the user asked for in words needs no second post to show it; a rule read off the diffs does
+        choice = selector.best(variants(selector.rules, cand.rule), probe,
+                               min_helped=1 if cand.source == "feedback" else 2)
         if choice is None:
             log.append(_describe(cand, "rejected", 0))
             continue
+        share = confirmed_share(cand.rule, outputs, truths)
+        if share < MIN_CONFIRMED:
+            log.append({**_describe(cand, "rejected", before - choice.cost),
+                        "why": f"the user's edits confirm only {share:.0%} of the places it changes"})
+            continue
         replaced = [r for r in selector.rules if r not in choice.rules]
         selector.accept(choice.rules)
-        entry = _describe(cand, "replaced" if replaced else "added", before - choice.cost)
+        outputs = selector.screen.outputs()
+        entry = {**_describe(cand, "replaced" if replaced else "added", before - choice.cost),
+                 "topics_helped": choice.spread.helped, "topics_hurt": choice.spread.hurt,
+                 "confirmed": round(share, 3)}
         if replaced:  # the guide decides each slot once: say what the new rule supersedes and why
             entry["replaces"] = [r.to_line() for r in replaced]
-            same = all(slot(r) == slot(cand.rule) for r in replaced)
-            clash = f"both decide {slot_name(cand.rule)}" if same else "a replacement and its reverse undo each other"
-            entry["why"] = (f"{clash}; the user's edits ask for the new rule, which saves {before - choice.cost} "
-                            "words over all pairs")
+            entry["why"] = (f"{_supersedes(cand.rule, replaced)}; the user's edits ask for the new rule, which saves "
+                            f"{before - choice.cost} words over all pairs")
         log.append(entry)
         kept = True
     return kept
@@ -237,6 +288,7 @@ def learn(pipeline: Pipeline, evidence: list[Evidence]) -> Update:
         if not _select(selector, evidence, log, tried, said if round_number == 0 else []):
             break
     _prune(selector, log)
+    notes = [n for n in notes if repeats(n, selector.rules) is None]  # a note a rule now says is done with
     updated = Style(style.prose, tuple(r.to_line() for r in selector.rules) + prose_lines,
                     tuple(notes[-MAX_NOTES:]), style.tail)
     kept = [d for d in log if d["action"] != "rejected"]

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 
 from rapidfuzz.distance import Levenshtein
 
-from writebot.rule_language import Rule, contradicts
+from writebot.hygiene import repair
+from writebot.rule_language import Rule, contradicts, subsumes
 
 SCREEN_SIZE = 48
 
@@ -30,10 +31,11 @@ class Evaluator:
         self.reset(rules)
 
     def _cost(self, p: int, text: str) -> int:
-        return Levenshtein.distance(text.split(), self.truth_words[p])
+        """The words the user edits in what the writer would show: the text after the rules, mended."""
+        return Levenshtein.distance(repair(text).split(), self.truth_words[p])
 
     def outputs(self) -> list[str]:
-        return [outs[-1] for outs in self.prefix]
+        return [repair(outs[-1]) for outs in self.prefix]
 
     def _run(self, rules: list[Rule], keep: bool) -> int:
         """Total cost of `rules`, re-applying only what differs from the current list; keep=True also remembers
@@ -73,8 +75,12 @@ class Evaluator:
         return self._run(rules, keep=False)
 
     def verify(self, rules: list[Rule]) -> int:
-        """cost_of, remembering the result for a following reset(rules)."""
+        """cost_of, remembering the result for a following reset(rules) and for pending_costs()."""
         return self._run(rules, keep=True)
+
+    def pending_costs(self) -> list[int]:
+        """Per pair, the cost of the list last verified."""
+        return self._pending[2]
 
     def reset(self, rules: list[Rule]) -> None:
         """Make `rules` the current list."""
@@ -92,14 +98,18 @@ ORDER = {"drop_sentences_with": 0, "replace": 1, "contractions": 2, "max_sentenc
 def variants(rules: list[Rule], rule: Rule) -> list[list[Rule]]:
     """Ways to bring `rule` into the list. A rule that contradicts others (docs/FORMATS.md §5: the same slot, or a
     reverse replacement) takes the place of the first of them and the rest go: the guide says each thing once.
-    Otherwise it goes in at the start, at its usual place by kind, or at the end. (Trying every position costs
-    O(n^2) rule applications per pair.)"""
+    Otherwise it goes in at the start, at its usual place by kind, or at the end, or, for a class rule, in the place
+    of the word swaps it covers. (Trying every position costs O(n^2) rule applications per pair.)"""
     clash = [i for i, r in enumerate(rules) if contradicts(r, rule)]
     if clash:
         return [[rule if i == clash[0] else r for i, r in enumerate(rules) if i == clash[0] or i not in clash]]
     usual = sum(1 for r in rules if ORDER[r.kind] <= ORDER[rule.kind])
     # ties keep the first: the end, cheapest to apply
-    return [rules[:pos] + [rule] + rules[pos:] for pos in dict.fromkeys((len(rules), usual, 0))]
+    out = [rules[:pos] + [rule] + rules[pos:] for pos in dict.fromkeys((len(rules), usual, 0))]
+    covered = [i for i, r in enumerate(rules) if subsumes(rule, r)]
+    if covered:  # a class rule also takes the place of the word swaps it covers: one rule instead of many
+        out.append([rule if i == covered[0] else r for i, r in enumerate(rules) if i == covered[0] or i not in covered])
+    return out
 
 
 def screen_sample(keys: list[str]) -> list[int]:
@@ -112,16 +122,38 @@ def screen_sample(keys: list[str]) -> list[int]:
     return idx[::step][:SCREEN_SIZE]
 
 
+@dataclass(frozen=True)
+class Spread:
+    """How a change's gain spreads over the posts (topics) of the pairs: what tells a style from a one-off."""
+
+    helped: int  # topics whose pairs cost fewer words with it
+    hurt: int  # topics whose pairs cost more
+
+    @classmethod
+    def of(cls, before: list[int], after: list[int], keys: list[str]) -> Spread:
+        gains: dict[str, int] = {}
+        for b, a, key in zip(before, after, keys, strict=True):
+            gains[key] = gains.get(key, 0) + b - a
+        return cls(sum(g > 0 for g in gains.values()), sum(g < 0 for g in gains.values()))
+
+    def general(self, min_helped: int) -> bool:
+        """A rule the user follows: it helps on at least `min_helped` posts (2: an edit of one post is a one-off,
+        not a style) and on more posts than it hurts (a user who skips a rule now and then does not undo it)."""
+        return self.helped >= min_helped and self.helped > self.hurt
+
+
 @dataclass
 class Choice:
     rules: list[Rule]
     cost: int
+    spread: Spread
 
 
 class Selector:
     """Greedy forward selection with an exact check over all pairs."""
 
     def __init__(self, skeletons: list[str], truths: list[str], rules: list[Rule], keys: list[str]):
+        self.keys = keys
         self.full = Evaluator(skeletons, truths, rules)
         idx = screen_sample(keys)
         self.sampled = len(idx) < len(skeletons)
@@ -137,8 +169,10 @@ class Selector:
     def total(self) -> int:
         return self.full.total
 
-    def best(self, candidates: list[list[Rule]], probe: list[Rule] | None = None) -> Choice | None:
-        """The candidate list with the lowest total cost if it beats the current rules, else None.
+    def best(self, candidates: list[list[Rule]], probe: list[Rule] | None = None,
+             min_helped: int = 2) -> Choice | None:
+        """The candidate list with the lowest total cost if it beats the current rules over all pairs, and its
+        gain is general (Spread.general) on them: on the pairs it was mined from and on all the others. Else None.
         probe: a cheap-to-evaluate list; if it does not help on the sample, give up at once."""
         known = {}
         if probe is not None:
@@ -152,9 +186,12 @@ class Selector:
         for screen_cost, i in scored[:3]:
             if screen_cost >= self.screen.total:
                 break
-            cost = self.full.verify(candidates[i]) if self.sampled else screen_cost
-            if cost < self.full.total:
-                return Choice(candidates[i], cost)
+            cost = self.full.verify(candidates[i])
+            if cost >= self.full.total:
+                continue
+            spread = Spread.of(self.full.costs, self.full.pending_costs(), self.keys)
+            if spread.general(min_helped):
+                return Choice(candidates[i], cost, spread)
         return None
 
     def accept(self, rules: list[Rule]) -> None:
