@@ -37,8 +37,11 @@ def _targets(epochs: pd.DataFrame, online: pd.DataFrame, noisy: set[str]) -> Non
     rows = [
         ("noisy, epochs: smallest val share of oracle (%)", mine_e.loc[sorted(noisy), "val % of oracle"].min(),
          f">= {NOISY_SHARE:.0f}"),
+        ("noisy, epochs: mean val share of oracle (%)", mine_e.loc[sorted(noisy), "val % of oracle"].mean(), "-"),
         ("noisy, online: smallest cumulative share of oracle (%)",
          mine_o.loc[sorted(noisy), "cumulative % of oracle"].min(), f">= {ONLINE_SHARE:.0f}"),
+        ("noisy, online: mean cumulative share of oracle (%)",
+         mine_o.loc[sorted(noisy), "cumulative % of oracle"].mean(), "-"),
         ("rules learner: spurious rules (all runs)", (mine_e["spurious rules"].sum() + mine_o["spurious rules"].sum()),
          "0"),
         ("every learner: hygiene violations in val drafts", learned["hygiene violations"].sum(), "0"),

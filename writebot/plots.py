@@ -76,6 +76,20 @@ def cumulative_cost(costs, title: str = "Cumulative word edit cost", xlabel: str
     return fig
 
 
+def oracle_share(table, column: str = "val % of oracle", title: str = "") -> Figure:
+    """Each learner's reduction over no learning as a share of the oracle's, per persona (bars); `table`: the
+    outcome table of learner_comparison.run_all (index persona, learner)."""
+    shares = table[column].unstack("learner").drop(columns=["no learning", "oracle"], errors="ignore")
+    fig, ax = plt.subplots(figsize=(max(6.0, 0.7 * len(shares)), 4), constrained_layout=True)
+    shares.plot.bar(ax=ax, rot=30)
+    ax.axhline(100, color="black", linewidth=1, linestyle="--", label="oracle")
+    ax.set(title=title or f"Reduction over no learning, as a share of the oracle's ({column})", xlabel="",
+           ylabel="% of the oracle's reduction", ylim=(min(0, float(shares.min().min()) - 5), 110))
+    ax.legend(loc="lower right")
+    ax.grid(alpha=0.3, axis="y")
+    return fig
+
+
 def style_size(sizes, title: str = "STYLE.md size per epoch") -> Figure:
     """Characters and rules in STYLE.md per epoch. `sizes`: DataFrame with epoch, characters, rules."""
     fig, ax = plt.subplots(figsize=(7, 3.5), constrained_layout=True)

@@ -57,6 +57,19 @@ def before_after(run: RunStore) -> str:
     return "\n".join(lines)
 
 
+def cumulative_cost_figure(run: RunStore):
+    """PRELUDE's figure for one run: the train words the user edited, summed over epochs (or online rounds); None
+    before any train topic was reviewed."""
+    from writebot import plots
+
+    history = load_history(run)
+    train_rows = history[history["split"] == "train"].assign(learner=run.config.get("engine") or "this run")
+    if not len(train_rows):
+        return None
+    unit = "round" if run.config.get("online") else "epoch"
+    return plots.cumulative_cost(train_rows, title=f"Cumulative train word edits per {unit}", xlabel=unit)
+
+
 def write_plots(run: RunStore) -> Path:
     """learning_curve.png, style_size.png, cumulative_cost.png (PRELUDE's figure: the words the user edited so far)
     and, when there were LLM calls, cost_per_epoch.png; returns the first."""
@@ -68,12 +81,9 @@ def write_plots(run: RunStore) -> Path:
     figure = run.path / "learning_curve.png"
     plots.save(plots.learning_curve(load_history(run), title=f"writebot run: {run.path.name}"), figure)
     plots.save(plots.style_size(style_sizes(run)), run.path / "style_size.png")
-    history = load_history(run)
-    train_rows = history[history["split"] == "train"].assign(learner=run.config.get("engine") or "this run")
-    if len(train_rows):
-        unit = "round" if run.config.get("online") else "epoch"
-        plots.save(plots.cumulative_cost(train_rows, title=f"Cumulative train word edits per {unit}", xlabel=unit),
-                   run.path / "cumulative_cost.png")
+    cumulative = cumulative_cost_figure(run)
+    if cumulative is not None:
+        plots.save(cumulative, run.path / "cumulative_cost.png")
     usage = load_usage(run)
     if not usage.empty:
         plots.save(plots.cost_per_epoch(usage), run.path / "cost_per_epoch.png")

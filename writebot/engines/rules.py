@@ -210,9 +210,11 @@ def _select(selector: Selector, evidence: list[Evidence], log: list[dict], tried
         # Word swaps are the most numerous candidates and rarely depend on order: try them at the end first
         # (one rule application per pair) and look further only if that already helps.
         probe = [*selector.rules, cand.rule] if cand.rule.kind == "replace" else None
-        # a rule the user asked for in words needs no second post to show it; a rule read off the diffs does
-        choice = selector.best(variants(selector.rules, cand.rule), probe,
-                               min_helped=1 if cand.source == "feedback" else 2)
+        # a rule the user asked for in words needs no second post to show it; a rule read off the diffs does, and
+        # must pay off on the posts it was not read off
+        said_so = cand.source == "feedback"
+        choice = selector.best(variants(selector.rules, cand.rule), probe, min_helped=1 if said_so else 2,
+                               mined=frozenset() if said_so else frozenset(cand.topics))
         if choice is None:
             log.append(_describe(cand, "rejected", 0))
             continue
@@ -226,6 +228,7 @@ def _select(selector: Selector, evidence: list[Evidence], log: list[dict], tried
         outputs = selector.screen.outputs()
         entry = {**_describe(cand, "replaced" if replaced else "added", before - choice.cost),
                  "topics_helped": choice.spread.helped, "topics_hurt": choice.spread.hurt,
+                 "held_out_words_saved": choice.spread.held_out,
                  "confirmed": round(share, 3)}
         if replaced:  # the guide decides each slot once: say what the new rule supersedes and why
             entry["replaces"] = [r.to_line() for r in replaced]

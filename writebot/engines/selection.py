@@ -128,18 +128,22 @@ class Spread:
 
     helped: int  # topics whose pairs cost fewer words with it
     hurt: int  # topics whose pairs cost more
+    held_out: int  # words saved on each topic by a rule mined from the other topics (leave one topic out), summed
 
     @classmethod
-    def of(cls, before: list[int], after: list[int], keys: list[str]) -> Spread:
+    def of(cls, before: list[int], after: list[int], keys: list[str], mined: frozenset[str] = frozenset()) -> Spread:
         gains: dict[str, int] = {}
         for b, a, key in zip(before, after, keys, strict=True):
             gains[key] = gains.get(key, 0) + b - a
-        return cls(sum(g > 0 for g in gains.values()), sum(g < 0 for g in gains.values()))
+        held_out = sum(g for key, g in gains.items() if not mined or mined - {key})
+        return cls(sum(g > 0 for g in gains.values()), sum(g < 0 for g in gains.values()), held_out)
 
     def general(self, min_helped: int) -> bool:
-        """A rule the user follows: it helps on at least `min_helped` posts (2: an edit of one post is a one-off,
-        not a style) and on more posts than it hurts (a user who skips a rule now and then does not undo it)."""
-        return self.helped >= min_helped and self.helped > self.hurt
+        """A rule the user follows: it lowers the cost of the topics it was not mined from (held out: a rule mined
+        from one post alone must pay off on the others), helps on at least `min_helped` posts (2: an edit of one
+        post is a one-off, not a style) and on no fewer posts than it hurts (a user who skips a rule now and then
+        leaves it out but never undoes it: a post where they acted tells more than one where they did not)."""
+        return self.held_out > 0 and self.helped >= min_helped and self.helped >= self.hurt
 
 
 @dataclass
@@ -170,7 +174,7 @@ class Selector:
         return self.full.total
 
     def best(self, candidates: list[list[Rule]], probe: list[Rule] | None = None,
-             min_helped: int = 2) -> Choice | None:
+             min_helped: int = 2, mined: frozenset[str] = frozenset()) -> Choice | None:
         """The candidate list with the lowest total cost if it beats the current rules over all pairs, and its
         gain is general (Spread.general) on them: on the pairs it was mined from and on all the others. Else None.
         probe: a cheap-to-evaluate list; if it does not help on the sample, give up at once."""
@@ -189,7 +193,7 @@ class Selector:
             cost = self.full.verify(candidates[i])
             if cost >= self.full.total:
                 continue
-            spread = Spread.of(self.full.costs, self.full.pending_costs(), self.keys)
+            spread = Spread.of(self.full.costs, self.full.pending_costs(), self.keys, mined)
             if spread.general(min_helped):
                 return Choice(candidates[i], cost, spread)
         return None
