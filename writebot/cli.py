@@ -298,6 +298,26 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    from writebot.export import export
+
+    source = args.pipeline
+    if (source / "run.json").is_file():  # a run folder: its last version (read only)
+        run = RunStore.open(source)
+        if not run.versions():
+            raise InputError(f"{source}: the run has no pipeline version yet; pass a pipeline folder")
+        pipeline = run.load_version(max(run.versions()))
+        source = f"{source} (version {max(run.versions())})"
+    else:
+        pipeline = Pipeline.load(source)
+    if args.out.exists() and (not args.out.is_dir() or any(args.out.iterdir())):
+        raise InputError(f"--out {args.out}: exists and is not an empty folder; pass a new folder")
+    written = export(pipeline, args.format, args.out)
+    files = f"{len(written)} file{'s' * (len(written) != 1)}"
+    print(f"{args.out}: {args.format} export of {source} ({files})", file=sys.stderr)
+    return 0
+
+
 def cmd_lint(args: argparse.Namespace) -> int:
     from writebot.gate import lint_findings
     from writebot.lint import lint
@@ -417,6 +437,12 @@ def build_parser() -> Parser:
     lint_.add_argument("--style-budget", type=_count, help=f"STYLE.md's budget in characters (default: the run's, "
                                                            f"else {defaults.STYLE_BUDGET})")
     lint_.set_defaults(func=cmd_lint)
+
+    exp = sub.add_parser("export", help="write a pipeline as a Claude Code folder, an Agent Skill or a system prompt")
+    exp.add_argument("pipeline", type=Path, help="pipeline folder, or a run folder (its last version)")
+    exp.add_argument("--format", required=True, choices=["claude-code", "skill", "system-prompt"])
+    exp.add_argument("--out", type=Path, required=True, help="a new folder (a skill's folder name is its name)")
+    exp.set_defaults(func=cmd_export)
 
     check = sub.add_parser("check", help="is a run folder sound? (changes nothing, unless --repair)")
     check.add_argument("dir", type=Path)
