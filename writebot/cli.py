@@ -19,6 +19,7 @@ from writebot.pipeline import Pipeline
 from writebot.registry import ENGINES, HUMAN, LEARNERS, USERS, build_engine, engine_kind
 from writebot.report import before_after, summary_table, write_plots
 from writebot.run_folder import RunStore
+from writebot.tracking import build_tracker, prestart
 from writebot.users import load_persona, persona_edit
 
 
@@ -69,27 +70,39 @@ _money = _usd("an amount in USD", zero_ok=False)
 _price = _usd("USD per million tokens", zero_ok=True)
 
 
+def _track_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--track", choices=["mlflow"], help="log the run to MLflow (MLFLOW_TRACKING_URI and "
+                                                            "MLFLOW_EXPERIMENT_NAME as MLflow reads them; needs "
+                                                            "pip install 'writebot[mlflow]')")
+
+
 def _default_out(kind: str) -> Path:
     return Path("results") / f"{kind}-{time.strftime('%Y%m%d-%H%M%S')}"
 
 
-def drive(run: RunStore, max_cost_usd: float | None = None) -> int:
-    """Train the run to the end, then print the table and write the plots; map stops to exit codes."""
+def drive(run: RunStore, max_cost_usd: float | None = None, track: str | None = None) -> int:
+    """Train the run to the end, then print the table and write the plots; map stops to exit codes. A tracker
+    (--track) is closed last, with the plots the report wrote."""
     import anthropic
 
     from writebot.api_errors import explain
     from writebot.llm import ModelStop
 
+    tracker = build_tracker(track or run.config.get("track"))
+    status = "failed"
     try:
         for line in run.repaired:
             print(f"writebot: warning: {line}", file=sys.stderr)
-        continue_run(run, progress=_progress(), max_cost_usd=max_cost_usd)
+        continue_run(run, progress=_progress(), max_cost_usd=max_cost_usd, track=track, tracker=tracker)
+        status = "complete"
     except KeyboardInterrupt:
+        status = "interrupted"
         mark(run, "interrupted")
         print(f"writebot: interrupted; nothing recorded is lost. Continue with: writebot resume {run.path}",
               file=sys.stderr)
         return 1
     except BudgetReached as exc:
+        status = "stopped"
         mark(run, "stopped", reason=str(exc))
         print(f"writebot: {exc} (spent ${run.usage_cost():.4f}); stopped cleanly. Continue with: "
               f"writebot resume {run.path} --max-cost-usd MORE", file=sys.stderr)
@@ -119,8 +132,14 @@ def drive(run: RunStore, max_cost_usd: float | None = None) -> int:
         mark(run, "failed", error=f"{type(exc).__name__}: {exc}")
         raise
     finally:
+        if status != "complete":
+            tracker.close(run, status)
+            run.close()
+    try:
+        return report(run)  # the run is complete: whatever the report meets, it stays complete
+    finally:
+        tracker.close(run, status, plots=sorted(run.path.glob("*.png")))
         run.close()
-    return report(run)  # the run is complete: whatever the report meets, it stays complete
 
 
 DISK_ERRORS = {errno.ENOSPC, errno.EIO, errno.EDQUOT, errno.EROFS, errno.EFBIG}
@@ -156,7 +175,7 @@ def options_from(args: argparse.Namespace, engine: str) -> RunOptions:
                       record=str(args.record) if args.record else None,
                       cassette=str(args.cassette) if args.cassette else None, style_budget=args.style_budget,
                       batch_api=args.batch_api, effort=args.effort, price_in=args.price_in, price_out=args.price_out,
-                      cache_warmup=not args.no_cache_warmup, online=args.online)
+                      cache_warmup=not args.no_cache_warmup, online=args.online, track=args.track)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -164,7 +183,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print(f"Training the starter pipeline against the simulated user 'warm-casual' on {bundled.starter_topics().name}"
           " (offline rules engine, 3 epochs).", file=sys.stderr)
     run = start_run(out, bundled.starter_topics(), bundled.persona("warm-casual"), bundled.starter_pipeline(),
-                    RunOptions(), "demo")
+                    RunOptions(track=args.track), "demo")
     code = drive(run)
     if code == 0:
         print(before_after(run))
@@ -205,14 +224,15 @@ def cmd_resume(args: argparse.Namespace) -> int:
         raise InputError(f"{run.path}: a run trained by hand; continue it in notebook 02 (RUN_DIR = '{run.path}') "
                          "or with writebot.workbench.Workbench.open")
     options = RunOptions.from_config(run.config)
-    check_options(replace(options, max_cost_usd=args.max_cost_usd or options.max_cost_usd))
+    check_options(replace(options, max_cost_usd=args.max_cost_usd or options.max_cost_usd,
+                          track=args.track or options.track))
     if run.config.get("status") == "complete":
         print(f"{run.path}: run already complete.", file=sys.stderr)
         return cmd_report(args)
     run = RunStore.open_for_writing(args.dir, "resume")
     print(f"Resuming {run.path}: {len(run.records)} drafts and {len(run.update_records)} updates already "
           "recorded.", file=sys.stderr)
-    return drive(run, max_cost_usd=args.max_cost_usd)
+    return drive(run, max_cost_usd=args.max_cost_usd, track=args.track)
 
 
 def api_call(call):
@@ -361,6 +381,7 @@ def _simulate_args(sim: argparse.ArgumentParser) -> None:
                      help="PRELUDE's protocol: one train topic per round, an update after each; val drafted with "
                           "the first and the last version")
     sim.add_argument("--out", type=Path, help="run folder to create (default: results/simulate-TIMESTAMP)")
+    _track_arg(sim)
     sim.add_argument("--seed", type=int, default=defaults.SEED,
                      help="seeds Python's random for the run (the bundled engines and users draw no random numbers)")
     sim.add_argument("--concurrency", type=_positive, default=defaults.CONCURRENCY,
@@ -389,10 +410,12 @@ def _claude_args(parser: argparse.ArgumentParser) -> None:
 def build_parser() -> Parser:
     parser = Parser(prog="writebot", description="Train a writing bot by editing text, not weights.")
     parser.add_argument("--version", action="version", version=f"writebot {__version__}")
+    parser.set_defaults(track=None)  # commands without --track
     sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser, metavar="COMMAND")
 
     demo = sub.add_parser("demo", help="train the starter pipeline offline against a bundled simulated user")
     demo.add_argument("--out", type=Path, help="run folder to create (default: results/demo-TIMESTAMP)")
+    _track_arg(demo)
     demo.set_defaults(func=cmd_demo)
 
     sim = sub.add_parser("simulate", help="headless training against a simulated user")
@@ -409,6 +432,7 @@ def build_parser() -> Parser:
     resume = sub.add_parser("resume", help="continue an interrupted run")
     resume.add_argument("dir", type=Path)
     resume.add_argument("--max-cost-usd", type=_money, help="a new cost limit for the rest of the run")
+    _track_arg(resume)
     resume.set_defaults(func=cmd_resume)
 
     init = sub.add_parser("init", help="a new pipeline from a description and example posts")
@@ -455,6 +479,7 @@ def build_parser() -> Parser:
 def main(argv: list[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
+        prestart(args.track)  # MLflow's worker imports and opens its store while we start
         return args.func(args)
     except InputError as exc:
         print(f"writebot: error: {exc}", file=sys.stderr)

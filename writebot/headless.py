@@ -11,13 +11,15 @@ from pathlib import Path
 from writebot import defaults
 from writebot.errors import InputError
 from writebot.files import read_text
-from writebot.llm import LLM, UsageLog, resolve_model
+from writebot.llm import LLM, BudgetReached, UsageLog, resolve_model
 from writebot.models import check_effort, resolve_effort
 from writebot.pipeline import Pipeline
 from writebot.pricing import Price, price_of
 from writebot.registry import REPLAY, USERS, build_engine, build_user, engine_kind, needs_llm
 from writebot.run_folder import RunStore
 from writebot.topics import Topic, load_topics
+from writebot.tracking import Tracker, build_tracker
+from writebot.tracking import require as require_tracker
 from writebot.trainer import Callbacks, train
 from writebot.users import load_persona
 
@@ -40,6 +42,7 @@ class RunOptions:
     price_out: float | None = None
     cache_warmup: bool = True  # a max_tokens 0 request writes each version's cached prefix before its drafts fan out
     online: bool = False  # PRELUDE's protocol: one train topic per round, an update after each (trainer.schedule)
+    track: str | None = None  # an experiment tracker (tracking.TRACKERS): "mlflow"
 
     def uses_llm(self) -> bool:
         return needs_llm(self.engine, self.user)
@@ -59,6 +62,7 @@ def check_options(options: RunOptions) -> None:
         raise InputError(f"{options.cassette}: cassette not found; record one with --record FILE")
     if options.batch_api and not kind.needs_llm:
         raise InputError("--batch-api sends Claude drafts as a Message Batch; use it with --engine claude")
+    require_tracker(options.track)
     if options.style_budget < 200:
         raise InputError(f"--style-budget {options.style_budget}: too small for a style guide; use 200 or more")
     if (options.price_in is None) != (options.price_out is None):
@@ -120,8 +124,10 @@ class RunCallbacks(Callbacks):
     """The headless run's side of the loop: progress bars (from `progress`, a tqdm-like factory), the running cost,
     the budget, and each usage row's epoch."""
 
-    def __init__(self, llm: LLM | None, progress=None, max_cost_usd: float | None = None):
+    def __init__(self, llm: LLM | None, progress=None, max_cost_usd: float | None = None,
+                 run: RunStore | None = None, tracker: Tracker | None = None):
         self.llm, self.progress, self.max_cost_usd = llm, progress, max_cost_usd
+        self.run, self.tracker = run, tracker or Tracker()
         self.bar = None
 
     def on_epoch(self, epoch: int, todo: int) -> None:
@@ -144,18 +150,27 @@ class RunCallbacks(Callbacks):
         if self.bar is not None:
             self.bar.close()
             self.bar = None
+        if self.run is not None and epoch >= 0:
+            self.tracker.epoch(self.run, epoch)
 
     def should_stop(self) -> bool:
         return self.llm is not None and self.max_cost_usd is not None and self.llm.over_budget()
 
 
-def continue_run(run: RunStore, progress=None, max_cost_usd: float | None = None) -> None:
-    """Train (or continue) the run described by its run.json. Raises what training raises; records status."""
+def continue_run(run: RunStore, progress=None, max_cost_usd: float | None = None, track: str | None = None,
+                 tracker: Tracker | None = None) -> None:
+    """Train (or continue) the run described by its run.json. Raises what training raises; records status.
+    `track`: start tracking a run that was not tracked (a tracked run stays tracked). `tracker`: the caller's, which
+    the caller closes; else one for the run's `track`, closed here."""
     options = RunOptions.from_config(run.config)
     if max_cost_usd is not None:
         options.max_cost_usd = max_cost_usd
         check_options(options)
         run.set_status(run.config.get("status", "running"), max_cost_usd=max_cost_usd)
+    if track is not None and track != options.track:
+        require_tracker(track)
+        options.track = track
+        run.set_status(run.config.get("status", "running"), track=track)
     llm = build_llm(options, run.usage)
     persona = load_persona(run.input_path("persona.yaml"))
     engine = build_engine(options.engine, llm, options.style_budget, options.cache_warmup, persona)
@@ -164,12 +179,25 @@ def continue_run(run: RunStore, progress=None, max_cost_usd: float | None = None
     pipeline = run.load_version(0) if run.has_version(0) else Pipeline.load(run.config["pipeline_dir"])
     random.seed(options.seed)  # for extensions that draw random numbers; the bundled ones are deterministic
     run.set_status("running")
-    callbacks = RunCallbacks(llm, progress, options.max_cost_usd)
+    owned = tracker is None
+    tracker = tracker or build_tracker(options.track)
+    tracker.open(run)
+    callbacks = RunCallbacks(llm, progress, options.max_cost_usd, run, tracker)
+    status = "failed"
     try:
         train(run, engine, user, topics, pipeline, options.epochs, callbacks, options.concurrency, options.batch_api,
               options.online)
+        status = "complete"
+    except BudgetReached:
+        status = "stopped"
+        raise
+    except KeyboardInterrupt:
+        status = "interrupted"
+        raise
     finally:
         callbacks.on_epoch_end(-1)
+        if owned:
+            tracker.close(run, status)
 
 
 def replay_demo(out: Path | str, command: str = "replay-demo") -> Path:

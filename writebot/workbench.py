@@ -22,6 +22,8 @@ from writebot.post import normalize
 from writebot.registry import HUMAN, build_engine, interactive_engine
 from writebot.run_folder import RunStore
 from writebot.topics import Topic, load_topics
+from writebot.tracking import Tracker, build_tracker
+from writebot.tracking import require as require_tracker
 from writebot.trainer import evidence
 from writebot.users import Review, load_persona
 
@@ -55,6 +57,8 @@ class Workbench:
         self.topics = topics
         self.read_only = read_only
         options = RunOptions.from_config(run.config)
+        self.tracker = Tracker() if read_only else build_tracker(options.track)  # the run's --track, if any
+        self.tracker.open(run)
         self.llm = None if read_only else build_llm(options, run.usage)
         persona_file = run.input_path("persona.yaml")  # a simulated run's, for the oracle baseline only
         persona = load_persona(persona_file) if persona_file.is_file() else None
@@ -63,6 +67,8 @@ class Workbench:
         self._drafts: dict[tuple[int, str], str] = {}
 
     def close(self) -> None:
+        """End the session: the tracker logs the run's files, and the folder's lock is let go."""
+        self.tracker.close(self.run, "complete")
         self.run.close()
 
     def _writable(self) -> None:
@@ -71,8 +77,10 @@ class Workbench:
 
     @classmethod
     def open(cls, run_dir: Path | str, pipeline_dir: Path | str | None = None, topics_file: Path | str | None = None,
-             engine: str | None = None) -> Workbench:
-        """Reopen the run at run_dir, or start one there (bundled starter pipeline and topics by default)."""
+             engine: str | None = None, track: str | None = None) -> Workbench:
+        """Reopen the run at run_dir, or start one there (bundled starter pipeline and topics by default).
+        track="mlflow": log the session's epochs to MLflow (a tracked run stays tracked)."""
+        require_tracker(track)
         run_dir = Path(run_dir)
         if (run_dir / "run.json").exists():
             try:
@@ -80,11 +88,13 @@ class Workbench:
             except InputError as why:  # in use by another process, or a damaged line to look at first
                 run = RunStore.open(run_dir)
                 return cls(run, load_topics(run.input_path("topics.yaml")), read_only=str(why))
+            if track and run.config.get("track") != track:
+                run.set_status(run.config.get("status", "running"), track=track)
         else:
             topics_file = Path(topics_file or bundled.starter_topics())
             pipeline_dir = pipeline_dir or bundled.starter_pipeline()
             pipeline = Pipeline.load(pipeline_dir)
-            options = RunOptions(engine=engine or interactive_engine(), user=HUMAN)
+            options = RunOptions(engine=engine or interactive_engine(), user=HUMAN, track=track)
             config = run_config(options, "workbench", pipeline, load_topics(topics_file), topics_file=str(topics_file),
                                 pipeline_dir=str(pipeline_dir))
             run = RunStore.create(run_dir, config, {"topics.yaml": read_text(topics_file)}, "notebook workbench")
@@ -161,4 +171,5 @@ class Workbench:
         record_update(self.run, epoch, proposal.base, new, new, verdict, proposal.update, cost, None,
                       accepted_hunks=[h.id for h in proposal.hunks if h.id in accepted],
                       rejected_hunks=[h.id for h in proposal.hunks if h.id not in accepted])
+        self.tracker.epoch(self.run, epoch)  # the epoch is done: its drafts, its version, its update
         return new
