@@ -17,6 +17,14 @@ def data_dir() -> Path:
     return Path(str(resources.files("writebot._data")))
 
 
+def inspect_notebook() -> Path:
+    """Notebook 04 (what `writebot share` executes): the repo's notebooks/ in a checkout, else the packaged copy."""
+    checkout = Path(__file__).resolve().parent.parent / "notebooks" / "04_inspect_run.ipynb"
+    if checkout.is_file():
+        return checkout
+    return Path(str(resources.files("writebot._notebooks").joinpath("04_inspect_run.ipynb")))
+
+
 def starter_pipeline() -> Path:
     return data_dir() / "pipelines" / "starter"
 

@@ -338,6 +338,17 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_share(args: argparse.Namespace) -> int:
+    from writebot.share import share
+
+    started = time.perf_counter()
+    print(f"Executing notebook 04 on {args.run} ...", file=sys.stderr)
+    page = share(args.run, args.out)
+    print(f"{page}: one self-contained page ({page.stat().st_size / 1e6:.1f} MB, "
+          f"{time.perf_counter() - started:.0f} s); no secret found in it", file=sys.stderr)
+    return 0
+
+
 def cmd_lint(args: argparse.Namespace) -> int:
     from writebot.gate import lint_findings
     from writebot.lint import lint
@@ -461,6 +472,11 @@ def build_parser() -> Parser:
     lint_.add_argument("--style-budget", type=_count, help=f"STYLE.md's budget in characters (default: the run's, "
                                                            f"else {defaults.STYLE_BUDGET})")
     lint_.set_defaults(func=cmd_lint)
+
+    shr = sub.add_parser("share", help="one self-contained HTML page of a run (notebook 04, executed)")
+    shr.add_argument("run", type=Path, help="run folder")
+    shr.add_argument("--out", type=Path, required=True, help="the HTML file to write")
+    shr.set_defaults(func=cmd_share)
 
     exp = sub.add_parser("export", help="write a pipeline as a Claude Code folder, an Agent Skill or a system prompt")
     exp.add_argument("pipeline", type=Path, help="pipeline folder, or a run folder (its last version)")
