@@ -259,3 +259,28 @@ def test_on_noisy_users_the_learner_nears_the_oracle_without_rules_from_one_off_
     assert (mine["spurious rules"] == 0).all() and (mine["lint findings"] == 0).all()
     assert (table["hygiene violations"] == 0).all()
     assert (mine["val % of oracle"] >= 75).all() and mine["val % of oracle"].mean() >= 85
+
+
+def test_a_swap_that_writes_back_a_kept_rule_in_one_context_is_rejected():
+    """The user replaced "utilize" on most posts and skipped it on some; one aside that skipped posts share
+    ("you can utilize what you have") must not become a rule that writes "utilize" back there."""
+    from writebot.rule_language import undoes
+
+    assert undoes(Replace("can use", "can utilize"), Replace("utilize", "use"))
+    assert not undoes(Replace("utilize", "use"), Replace("can use", "can utilize"))  # the wider rule is no undo
+    assert not undoes(Replace("to try", "to attempt"), Replace("try", "attempt"))  # the same way, narrower
+    import tempfile
+    from pathlib import Path
+
+    from writebot import bundled
+    from writebot.learner_comparison import run_one
+    from writebot.testing.personas import generate_personas
+    from writebot.topics import load_topics
+
+    persona = generate_personas(8, 2)[0]  # skips "utilize" -> "use" on 5 of its 16 train posts
+    assert any(rule == Replace("utilize", "use") for rule, _ in persona.edits) and persona.consistency < 1
+    with tempfile.TemporaryDirectory() as tmp:
+        result = run_one("rules", persona, load_topics(bundled.starter_topics()), 2, Path(tmp))
+    rules = result.pipeline.style.parsed_rules()
+    assert Replace("utilize", "use") in rules
+    assert not any(undoes(a, b) for a in rules for b in rules)

@@ -52,6 +52,9 @@ FIRST_RULE_LINE = 7  # "# Style", "", "Write well.", "", "## Rules", "", then th
      'Split sentences longer than 25 words at ", and" or ", but".', "sentence length decided twice"),
     ('Replace "utilize" with "use".', 'Replace "Utilize" with "employ".', 'what "utilize" becomes decided twice'),
     ('Replace "utilize" with "use".', 'Replace "use" with "utilize".', "a replacement and its reverse"),
+    ('Replace "utilize" with "use".', 'Replace "can use" with "can utilize".', "writes back, in one context"),
+    ('Replace "in order to" with "so as to".', 'Replace "examples so as" with "examples in order".',
+     "writes back, in one context"),
 ])
 def test_every_contradiction_kind_is_found_on_the_later_line(a, b, what):
     found = lint(guide([a, 'Replace "!" with ".", even inside words.', b]))
@@ -63,7 +66,8 @@ def test_every_contradiction_kind_is_found_on_the_later_line(a, b, what):
 def test_rules_that_only_look_alike_are_no_contradiction():
     rules = ['Replace "utilize" with "use".', 'Replace "a lot of" with "many".', "Open with the line: Hi,",
              "Close with the line: Bye.", 'Drop any sentence containing "To be honest".',
-             'Drop any sentence containing "In my opinion".', 'Replace "use" with "apply".']  # a chain, not a reverse
+             'Drop any sentence containing "In my opinion".', 'Replace "use" with "apply".',  # a chain, not a reverse
+             'Replace "try" with "attempt".', 'Replace "to try" with "to attempt".']  # narrower, the same way
     assert lint(guide(rules)) == []
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from writebot import defaults
 from writebot.engines.directives import parse_feedback
 from writebot.pipeline import STYLE, Pipeline, without_comments
-from writebot.rule_language import Rule, contradicts, parse_rule, slot, slot_name
+from writebot.rule_language import Rule, contradicts, parse_rule, slot, slot_name, undoes
 from writebot.topics import Topic
 
 CONTRADICTION, DEAD, REPEATED_NOTE, OVER_BUDGET = "contradiction", "dead rule", "note repeats a rule", "over budget"
@@ -82,10 +82,12 @@ def contradictions(rules: list[_Line]) -> list[Finding]:
     out = []
     for i, later in enumerate(rules):
         for earlier in rules[:i]:
-            if contradicts(earlier.rule, later.rule):
+            taken_back = undoes(later.rule, earlier.rule) or undoes(earlier.rule, later.rule)
+            if contradicts(earlier.rule, later.rule) or taken_back:
                 same = slot(earlier.rule) is not None and slot(earlier.rule) == slot(later.rule)
                 what = (f"{slot_name(later.rule)} decided twice" if same
-                        else "a replacement and its reverse undo each other")
+                        else "a replacement and its reverse undo each other" if not taken_back
+                        else "one replacement writes back, in one context, what the other changes")
                 out.append(Finding(CONTRADICTION, later.number, f"{what}: {later.text!r} and line {earlier.number} "
                                                                 f"{earlier.text!r}; keep one"))
                 break

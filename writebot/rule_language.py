@@ -324,6 +324,26 @@ def subsumes(rule: Rule, other: Rule) -> bool:
     return rule.apply(other.old).lower() == other.new.lower() != other.old.lower()
 
 
+def undoes(rule: Rule, kept: Rule) -> bool:
+    """True when the word swap `rule` takes back, in one context, what the wider swap `kept` does ("can use" ->
+    "can utilize" beside "utilize" -> "use"): it fits the posts where the user skipped `kept`, and a user who skips
+    a rule now and then leaves the words alone, never writes them back."""
+    if not (isinstance(rule, Replace) and isinstance(kept, Replace)):
+        return False
+    a, b = rule.old.lower().split(), rule.new.lower().split()
+    i = 0
+    while i < min(len(a), len(b)) and a[i] == b[i]:
+        i += 1
+    j = 0
+    while j < min(len(a), len(b)) - i and a[-1 - j] == b[-1 - j]:
+        j += 1
+    removed, added = a[i:len(a) - j], b[i:len(b) - j]
+    if not removed or not added or (i == 0 and j == 0):  # no context around the change: a swap of its own
+        return False
+    new, old = kept.new.lower().split(), kept.old.lower().split()
+    return any(new[k:k + len(removed)] == removed and old[k:k + len(added)] == added for k in range(len(new)))
+
+
 def apply_rules(text: str, rules: list[Rule]) -> str:
     for rule in rules:
         text = rule.apply(text)

@@ -33,6 +33,7 @@ from writebot.rule_language import (
     slot,
     slot_name,
     subsumes,
+    undoes,
 )
 from writebot.topics import Topic
 from writebot.users import Persona
@@ -206,6 +207,12 @@ def _select(selector: Selector, evidence: list[Evidence], log: list[dict], tried
         if cand.rule in selector.rules or cand.rule in tried:
             continue
         tried.add(cand.rule)
+        taken_back = next((r for r in selector.rules if undoes(cand.rule, r)), None)
+        if taken_back is not None:
+            log.append({**_describe(cand, "rejected", 0),
+                        "why": f"it writes back, in one context, what {taken_back.to_line()} changes: the user "
+                               f"skipped that rule on some posts, they did not undo it"})
+            continue
         before = selector.total
         # Word swaps are the most numerous candidates and rarely depend on order: try them at the end first
         # (one rule application per pair) and look further only if that already helps.
