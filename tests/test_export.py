@@ -79,6 +79,14 @@ def test_skill_front_matter_follows_the_agent_skills_spec_and_its_links_resolve(
     assert (out / "references" / "STYLE.md").read_text("utf-8").strip() == \
         without_comments(TRAINED.files["STYLE.md"]).strip()
     assert {f"assets/{p}" for p in TRAINED.examples} <= set(links)
+    # round trip: the skill's files are the pipeline, as the writer reads it
+    files = {"STYLE.md": (out / "references" / "STYLE.md").read_text("utf-8")}
+    files |= {p.relative_to(out / "references").as_posix(): p.read_text("utf-8")
+              for p in (out / "references" / "steps").glob("*.md")}
+    files |= {p.relative_to(out / "assets").as_posix(): p.read_text("utf-8") for p in (out / "assets").rglob("*.md")}
+    back = Pipeline(files)
+    assert back.steps == TRAINED.steps and back.examples == TRAINED.examples
+    assert back.style.rules == TRAINED.style.rules
 
 
 @pytest.mark.parametrize("name", ["My_Voice", "-voice", "voice--two", "a" * 65])

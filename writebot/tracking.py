@@ -25,7 +25,7 @@ from writebot.errors import InputError
 from writebot.run_folder import RunStore, version_dir
 
 TRACKERS = ("mlflow",)
-INSTALL = "pip install 'writebot[mlflow]'"
+INSTALL = "pip install 'writebot[mlflow]' (in a checkout: pip install -e '.[mlflow]')"
 WORKER_TIMEOUT = 300  # seconds the MLflow worker may take to finish logging after training ends
 _PARAMS = ("engine", "user", "learner", "model", "epochs", "seed", "concurrency", "online", "style_budget",
            "batch_api", "effort", "max_cost_usd", "command", "writebot")
