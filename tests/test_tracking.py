@@ -125,3 +125,16 @@ def test_the_notebook_workbench_logs_each_epoch_a_person_trains(store, tmp_path)
     assert "versions/epoch_000/STYLE.md" in set(artifacts(store, run_id))
     [version] = prompt_versions(store, prompt_name("wb", config["mlflow_run_key"]))
     assert version.tags["writebot_epoch"] == "0"
+
+
+def test_a_finished_run_is_logged_by_resume_with_track(store, tmp_path):
+    out = tmp_path / "demo"
+    assert main(["demo", "--out", str(out)]) == 0
+    assert main(["resume", str(out), "--track", "mlflow"]) == 0
+    config = json.loads((out / "run.json").read_text())
+    assert config["status"] == "complete" and config["track"] == "mlflow"
+    run_id = config["mlflow_run_id"]
+    assert [m.step for m in store.get_metric_history(run_id, "val_word_edit_distance")] == [0, 1, 2, 3]
+    assert {"plots/learning_curve.png", "history.csv"} <= set(artifacts(store, run_id))
+    assert main(["resume", str(out), "--track", "mlflow"]) == 0  # logged already: nothing new
+    assert len(store.get_metric_history(run_id, "cost_usd")) == 4

@@ -13,7 +13,7 @@ from writebot import __version__, bundled, defaults
 from writebot.drafting import BatchIncomplete
 from writebot.errors import InputError
 from writebot.files import read_text
-from writebot.headless import RunOptions, check_options, continue_run, start_run
+from writebot.headless import RunOptions, check_options, continue_run, start_run, track_finished_run
 from writebot.llm import BudgetReached
 from writebot.pipeline import Pipeline
 from writebot.registry import ENGINES, HUMAN, LEARNERS, USERS, build_engine, engine_kind
@@ -227,6 +227,11 @@ def cmd_resume(args: argparse.Namespace) -> int:
     check_options(replace(options, max_cost_usd=args.max_cost_usd or options.max_cost_usd,
                           track=args.track or options.track))
     if run.config.get("status") == "complete":
+        if args.track and not run.config.get("mlflow_run_id"):  # a finished run, logged now
+            with RunStore.open_for_writing(args.dir, "resume") as run:
+                track_finished_run(run, args.track)
+            print(f"{run.path}: run already complete; logged to MLflow.", file=sys.stderr)
+            return 0
         print(f"{run.path}: run already complete.", file=sys.stderr)
         return cmd_report(args)
     run = RunStore.open_for_writing(args.dir, "resume")

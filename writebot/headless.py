@@ -200,6 +200,20 @@ def continue_run(run: RunStore, progress=None, max_cost_usd: float | None = None
             tracker.close(run, status)
 
 
+def track_finished_run(run: RunStore, track: str) -> None:
+    """Log a run that already ended to the tracker (`writebot resume DIR --track mlflow`): every epoch, then the
+    files and the plots it has. Steps the tracker already holds are not logged twice."""
+    require_tracker(track)
+    if run.config.get("track") != track:
+        run.set_status(run.config["status"], track=track)
+    tracker = build_tracker(track)
+    tracker.open(run)
+    for epoch in sorted({r["epoch"] for r in run.records}):
+        tracker.epoch(run, epoch)
+    plots = sorted(run.path.glob("*.png"))
+    tracker.close(run, run.config["status"], plots=plots or None)
+
+
 def replay_demo(out: Path | str, command: str = "replay-demo") -> Path:
     """Replay the shipped demo cassette into a new run folder at `out`, offline (its recipe:
     data/cassettes/claude-demo.yaml); return the folder."""
