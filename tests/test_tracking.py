@@ -20,7 +20,10 @@ def store(tmp_path, monkeypatch):
     monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
     monkeypatch.setenv("MLFLOW_EXPERIMENT_NAME", "writebot-tests")
     mlflow.set_tracking_uri(uri)
-    return mlflow.MlflowClient(uri)
+    client = mlflow.MlflowClient(uri)
+    # artifacts under tmp_path too (a SQLite store's default is ./mlruns in the working folder)
+    client.create_experiment("writebot-tests", artifact_location=(tmp_path / "artifacts").as_uri())
+    return client
 
 
 def artifacts(client, run_id, path=None):
