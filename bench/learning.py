@@ -50,9 +50,20 @@ def _targets(epochs: pd.DataFrame, online: pd.DataFrame, noisy: set[str]) -> Non
         ("all personas, epochs: smallest val share of oracle (%)", mine_e["val % of oracle"].min(), "-"),
         ("all personas, online: smallest cumulative share of oracle (%)", mine_o["cumulative % of oracle"].min(), "-"),
     ]
+    table = pd.DataFrame(rows, columns=["figure", "measured", "target"]).set_index("figure")
+    table["met"] = [_met(m, t) for m, t in zip(table["measured"], table["target"], strict=True)]
     print("\ntargets (rules learner)\n")
-    print(pd.DataFrame(rows, columns=["figure", "measured", "target"]).set_index("figure").to_string(
-        float_format=lambda x: f"{x:.1f}"))
+    print(table.to_string(float_format=lambda x: f"{x:.1f}"))
+    missed = table.index[table["met"] == "MISSED"].tolist()
+    if missed:
+        print(f"\nmissed: {'; '.join(missed)} (the per-persona tables above say where)")
+
+
+def _met(measured: float, target: str) -> str:
+    if target == "-":
+        return ""
+    ok = measured >= float(target[3:]) if target.startswith(">=") else measured == float(target)
+    return "yes" if ok else "MISSED"
 
 
 def main() -> None:

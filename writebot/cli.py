@@ -344,9 +344,10 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_share(args: argparse.Namespace) -> int:
-    from writebot.share import share
+    from writebot.share import share, shareable
 
     started = time.perf_counter()
+    shareable(args.run)  # a folder that is not a run: one line, before any work
     print(f"Executing notebook 04 on {args.run} ...", file=sys.stderr)
     page = share(args.run, args.out)
     print(f"{page}: one self-contained page ({page.stat().st_size / 1e6:.1f} MB, "

@@ -13,10 +13,9 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
-
-import yaml
 
 from writebot import __version__
 from writebot.engines.claude import system_prefix
@@ -35,10 +34,9 @@ def _guide(pipeline: Pipeline) -> str:
 
 
 def claude_code(pipeline: Pipeline) -> dict[str, str]:
-    steps = "\n\n".join(f"### {Path(p).stem}\n\n{t.strip()}" for p, t in pipeline.steps.items())
+    steps = "\n\n".join(_demote(t.strip()) for t in pipeline.steps.values())  # under "## The steps"
     examples = "\n".join(f"- @{p}" for p in pipeline.examples) or "(none yet)"
-    memory = render("export_claude_code", style=_demote(_guide(pipeline)), steps=_demote(steps, 1),
-                    examples=examples)
+    memory = render("export_claude_code", style=_demote(_guide(pipeline)), steps=steps, examples=examples)
     return {**pipeline.files, "CLAUDE.md": memory}
 
 
@@ -53,10 +51,10 @@ def skill(pipeline: Pipeline, name: str) -> dict[str, str]:
                          f"single hyphens (https://agentskills.io/specification); pass an --out folder named so")
     description = ("Writes blog posts in the voice its user trained with writebot, draft by draft: a style guide, "
                    "steps and example posts. Use when asked to write, draft or rewrite a blog post in this voice.")
-    meta = {"generator": "writebot", "writebot-version": __version__,
-            "pipeline-version": pipeline.version_hash[:12]}
-    front = yaml.safe_dump({"name": name, "description": description, "metadata": meta}, sort_keys=False,
-                           allow_unicode=True, width=1000)
+    meta = {"generator": "writebot", "writebot-version": __version__, "pipeline-version": pipeline.version_hash}
+    # every value a double-quoted (JSON) string: a hash of digits stays a string under any YAML parser
+    front = "".join([f"name: {name}\n", f"description: {json.dumps(description)}\n", "metadata:\n",
+                     *(f"  {k}: {json.dumps(v)}\n" for k, v in meta.items())])
     files = {f"references/{STYLE}": _guide(pipeline) + "\n"}  # as the writer reads it
     files |= {f"references/{p}": t for p, t in pipeline.steps.items()}
     files |= {f"assets/{p}": t for p, t in pipeline.examples.items()}

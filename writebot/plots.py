@@ -17,8 +17,8 @@ from matplotlib.figure import Figure  # noqa: E402
 COLOURS = {"train": "#1f77b4", "val": "#d62728"}
 
 
-def learning_curve(history, title: str = "", figsize: tuple[float, float] = (10, 4)) -> Figure:
-    """Similarity and word edit cost per epoch, train vs val (means over topics)."""
+def learning_curve(history, title: str = "", figsize: tuple[float, float] = (10, 4), xlabel: str = "epoch") -> Figure:
+    """Similarity and word edit cost per epoch (or online round: `xlabel`), train vs val (means over topics)."""
     fig, (left, right) = plt.subplots(1, 2, figsize=figsize, constrained_layout=True)
     for split, rows in history.groupby("split"):
         per_epoch = rows.groupby("epoch").agg(similarity=("similarity", "mean"),
@@ -26,8 +26,8 @@ def learning_curve(history, title: str = "", figsize: tuple[float, float] = (10,
         style = {"marker": "o", "color": COLOURS.get(split), "label": split}
         left.plot(per_epoch.index, per_epoch["similarity"], **style)
         right.plot(per_epoch.index, per_epoch["words"], **style)
-    left.set(title="Similarity to ground truth", xlabel="epoch", ylabel="mean similarity (0-1)", ylim=(0, 1.02))
-    right.set(title="Words the user still had to edit", xlabel="epoch", ylabel="mean word edit distance")
+    left.set(title="Similarity to ground truth", xlabel=xlabel, ylabel="mean similarity (0-1)", ylim=(0, 1.02))
+    right.set(title="Words the user still had to edit", xlabel=xlabel, ylabel="mean word edit distance")
     right.set_ylim(bottom=0)
     last = int(history["epoch"].max()) if len(history) else 0
     for ax in (left, right):
@@ -70,6 +70,7 @@ def cumulative_cost(costs, title: str = "Cumulative word edit cost", xlabel: str
         ax.plot(rows["epoch"], rows["word_edit_distance"].cumsum(), marker="o", label=learner)
     ax.set(title=title + (" (summed over personas)" if len(keys) > 1 else ""), xlabel=xlabel,
            ylabel="cumulative word edits")
+    ax.set_ylim(bottom=0)  # a flat curve (nothing left to edit) should look flat, not like noise
     ax.xaxis.get_major_locator().set_params(integer=True)
     ax.grid(alpha=0.3)
     ax.legend()

@@ -79,7 +79,8 @@ def write_plots(run: RunStore) -> Path:
     if not run.records:
         raise InputError(f"{run.path}: no drafts recorded yet; run 'writebot resume {run.path}' first")
     figure = run.path / "learning_curve.png"
-    plots.save(plots.learning_curve(load_history(run), title=f"writebot run: {run.path.name}"), figure)
+    unit = "round" if run.config.get("online") else "epoch"
+    plots.save(plots.learning_curve(load_history(run), title=f"writebot run: {run.path.name}", xlabel=unit), figure)
     plots.save(plots.style_size(style_sizes(run)), run.path / "style_size.png")
     cumulative = cumulative_cost_figure(run)
     if cumulative is not None:

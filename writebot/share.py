@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 import tempfile
 from pathlib import Path
 
@@ -36,11 +37,26 @@ def secrets_in(text: str) -> list[str]:
 
 
 def execute(run_dir: Path, executed: Path) -> None:
+    """Run notebook 04 on the run. The kernel's own chatter on stderr (its transport warning, say) is kept aside
+    and shown only if the run fails."""
     import papermill
 
-    papermill.execute_notebook(str(bundled.inspect_notebook()), str(executed), parameters={"RUN_DIR": str(run_dir)},
-                               kernel_name="python3", progress_bar=False, log_output=False,
-                               execution_timeout=SHARE_TIMEOUT, cwd=str(executed.parent))
+    with tempfile.TemporaryFile() as chatter:
+        saved = os.dup(2)
+        os.dup2(chatter.fileno(), 2)  # the kernel process inherits our stderr
+        try:
+            papermill.execute_notebook(str(bundled.inspect_notebook()), str(executed),
+                                       parameters={"RUN_DIR": str(run_dir)}, kernel_name="python3",
+                                       progress_bar=False, log_output=False, execution_timeout=SHARE_TIMEOUT,
+                                       cwd=str(executed.parent))
+        except BaseException:
+            os.dup2(saved, 2)
+            chatter.seek(0)
+            sys.stderr.write(chatter.read().decode("utf-8", "replace")[-4000:])
+            raise
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
 
 
 def to_html(executed: Path, title: str) -> str:
@@ -67,11 +83,17 @@ def local_only(page: str) -> str:
     return _LINK.sub("", page)
 
 
-def share(run_dir: Path | str, out: Path | str) -> Path:
-    """Write the run's page to `out`; InputError (nothing written) for a folder that is not a run, or a secret."""
-    run = RunStore.open(run_dir)  # read only; a damaged line is skipped and named on the page
+def shareable(run_dir: Path | str) -> RunStore:
+    """The run, opened read-only; InputError for a folder that is not a run or has nothing to show."""
+    run = RunStore.open(run_dir)  # a damaged line is skipped and named on the page
     if not run.records:
         raise InputError(f"{run.path}: no drafts recorded yet; nothing to share")
+    return run
+
+
+def share(run_dir: Path | str, out: Path | str) -> Path:
+    """Write the run's page to `out`; InputError (nothing written) for a folder that is not a run, or a secret."""
+    run = shareable(run_dir)
     with tempfile.TemporaryDirectory(prefix="writebot-share-") as tmp:
         executed = Path(tmp) / "04_inspect_run.ipynb"
         execute(run.path.resolve(), executed)

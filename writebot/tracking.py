@@ -15,6 +15,8 @@ from __future__ import annotations
 import importlib.util
 import json
 import math
+import os
+import re
 import subprocess
 import sys
 import uuid
@@ -74,6 +76,11 @@ def require(name: str | None) -> None:
     seconds to import, and only its worker process needs it)."""
     if name == "mlflow" and importlib.util.find_spec("mlflow") is None:
         raise InputError(f"--track mlflow needs MLflow, which is not installed; install it with: {INSTALL}")
+
+
+def _without_credentials(uri: str) -> str:
+    """A tracking URI fit to print: any user:password@ left out."""
+    return re.sub(r"(//)[^/@]*@", r"\1", uri)
 
 
 def epoch_metrics(run: RunStore, epoch: int) -> dict[str, float]:
@@ -152,3 +159,5 @@ class MlflowTracker(Tracker):
             return
         if run.config.get("mlflow_run_id") != run_id:
             run.set_status(run.config.get("status", status), mlflow_run_id=run_id)
+        where = _without_credentials(os.environ.get("MLFLOW_TRACKING_URI", "")) or "MLflow's default store"
+        print(f"writebot: logged to MLflow run {run_id} ({where})", file=sys.stderr)

@@ -14,8 +14,8 @@ from writebot.rule_language import DropSentencesWith, Replace, Rule
 MIN_CONFIRMED = 0.5  # the share of a rule's firings the ground truths must confirm
 _MARKS = re.compile(r"[.!?]")
 _SPACES = re.compile(r"\s+")
-_LEFT = re.compile(r"(?:\S+\s+)?\S*$")
-_RIGHT = re.compile(r"\S*(?:\s+\S+)?")
+_LEFT = re.compile(r"(?:\S+[^\S\n]+)?\S*$")  # the word before, on the same line
+_RIGHT = re.compile(r"\S*(?:[^\S\n]+\S+)?")  # the word after, on the same line
 
 
 def crosses_sentences(old: str, new: str) -> bool:
