@@ -18,7 +18,8 @@ def summary_table(run: RunStore) -> str:
     table = epoch_summary(load_history(run))
     rules = {e: len(run.load_version(e).style.rules) for e in run.versions()}
     has_val = "val_sim" in table.columns
-    head = f"{'epoch':>5}  {'train sim':>9}  {'train words':>11}"
+    unit = "round" if run.config.get("online") else "epoch"
+    head = f"{unit:>5}  {'train sim':>9}  {'train words':>11}"
     head += f"  {'val sim':>7}  {'val words':>9}" if has_val else ""
     head += f"  {'rules':>5}  update"
     lines = [head, "-" * len(head)]
@@ -38,6 +39,9 @@ def summary_table(run: RunStore) -> str:
     cost = run.usage_cost()
     if cost:
         lines.append(f"\nLLM calls: {len(run.usage_rows())}, cost ${cost:.4f}")
+    if run.config.get("online"):
+        lines.append("\nOnline: a round drafts one train topic (val only in the first and last rounds); its update's "
+                     "words are that topic's, before and after the update.")
     return "\n".join(lines)
 
 
