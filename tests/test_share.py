@@ -72,6 +72,16 @@ def test_secrets_are_found_by_value_and_by_shape(monkeypatch):
         "<script>var a = 1;</script>"
 
 
+def test_the_page_is_never_written_into_the_run_it_reads(shared):
+    run, _, before = shared
+    for target in (run / "history.csv", run / "page.html"):
+        done = writebot("share", run, "--out", target)
+        assert done.returncode == 2 and "inside the run folder" in done.stderr
+    done = writebot("export", run, "--format", "system-prompt", "--out", run / "prompt")
+    assert done.returncode == 2 and "inside the run folder" in done.stderr
+    assert checksums(run) == before
+
+
 def test_a_folder_that_is_not_a_run_is_a_clear_error(tmp_path):
     done = writebot("share", tmp_path, "--out", tmp_path / "page.html")
     assert done.returncode == 2 and "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1

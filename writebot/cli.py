@@ -18,7 +18,7 @@ from writebot.llm import BudgetReached
 from writebot.pipeline import Pipeline
 from writebot.registry import ENGINES, HUMAN, LEARNERS, USERS, build_engine, engine_kind
 from writebot.report import before_after, summary_table, write_plots
-from writebot.run_folder import RunStore
+from writebot.run_folder import RunStore, refuse_output_inside
 from writebot.tracking import build_tracker, prestart
 from writebot.users import load_persona, persona_edit
 
@@ -331,6 +331,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         run = RunStore.open(source)
         if not run.versions():
             raise InputError(f"{source}: the run has no pipeline version yet; pass a pipeline folder")
+        refuse_output_inside(run.path, args.out)
         pipeline = run.load_version(max(run.versions()))
         source = f"{source} (version {max(run.versions())})"
     else:
@@ -347,7 +348,7 @@ def cmd_share(args: argparse.Namespace) -> int:
     from writebot.share import share, shareable
 
     started = time.perf_counter()
-    shareable(args.run)  # a folder that is not a run: one line, before any work
+    refuse_output_inside(shareable(args.run).path, args.out)  # one line, before any work
     print(f"Executing notebook 04 on {args.run} ...", file=sys.stderr)
     page = share(args.run, args.out)
     print(f"{page}: one self-contained page ({page.stat().st_size / 1e6:.1f} MB, "

@@ -50,6 +50,13 @@ def _clear_unfinished(path: Path) -> None:
             stale.unlink(missing_ok=True)
 
 
+def refuse_output_inside(run_path: Path, out: Path) -> None:
+    """Readers that write something of their own (share, export) write it outside the run they read."""
+    if out.resolve().is_relative_to(run_path.resolve()):
+        raise InputError(f"--out {out}: inside the run folder {run_path}, which reading never changes; "
+                         "write it somewhere else")
+
+
 def read_config(path: Path) -> dict[str, Any]:
     """run.json of the run at `path`, or InputError saying what is wrong."""
     if not path.is_dir():

@@ -17,7 +17,7 @@ from pathlib import Path
 from writebot import bundled
 from writebot.errors import InputError
 from writebot.files import write_atomic
-from writebot.run_folder import RunStore
+from writebot.run_folder import RunStore, refuse_output_inside
 
 KEY_SHAPE = re.compile(r"sk-ant-[A-Za-z0-9_\-]{8,}")
 _SCRIPT = re.compile(r"<script\b[^>]*>.*?</script>", re.I | re.S)
@@ -94,6 +94,7 @@ def shareable(run_dir: Path | str) -> RunStore:
 def share(run_dir: Path | str, out: Path | str) -> Path:
     """Write the run's page to `out`; InputError (nothing written) for a folder that is not a run, or a secret."""
     run = shareable(run_dir)
+    refuse_output_inside(run.path, Path(out))
     with tempfile.TemporaryDirectory(prefix="writebot-share-") as tmp:
         executed = Path(tmp) / "04_inspect_run.ipynb"
         execute(run.path.resolve(), executed)
