@@ -80,33 +80,23 @@ class Worker:
 
     def close(self, status: str, folder: str, plots: list[str] | None = None) -> None:
         """`plots`: figures the trainer's side already wrote (writebot report's); else they are drawn here."""
+        from writebot.report import save_figures
+        from writebot.run_folder import RunStore
+
         mlflow = self.mlflow
         root = Path(folder)
         try:
             for name in ("history.csv", "updates.jsonl", "run.json"):
                 if (root / name).is_file():
                     mlflow.log_artifact(str(root / name))
-            for path in plots if plots is not None else self.draw(root):
-                mlflow.log_artifact(path, artifact_path="plots")
+            with tempfile.TemporaryDirectory(prefix="writebot-plots-") as tmp:
+                if plots is None:
+                    run = RunStore.open(root)  # read only
+                    plots = save_figures(run, Path(tmp)) if run.records else []
+                for path in plots:
+                    mlflow.log_artifact(str(path), artifact_path="plots")
         finally:
             mlflow.end_run(status={"complete": "FINISHED", "failed": "FAILED"}.get(status, "KILLED"))
-
-    def draw(self, root: Path) -> list[str]:
-        from writebot import plots
-        from writebot.analysis import load_history
-        from writebot.report import cumulative_cost_figure
-        from writebot.run_folder import RunStore
-
-        run = RunStore.open(root)  # read only
-        if not run.records:
-            return []
-        out = Path(tempfile.mkdtemp(prefix="writebot-plots-"))
-        figures = {"learning_curve.png": plots.learning_curve(load_history(run)),
-                   "cumulative_cost.png": cumulative_cost_figure(run)}
-        for name, figure in figures.items():
-            if figure is not None:
-                plots.save(figure, out / name)
-        return [str(p) for p in sorted(out.iterdir())]
 
 
 def main() -> int:

@@ -74,22 +74,36 @@ def cumulative_cost_figure(run: RunStore):
     return plots.cumulative_cost(train_rows, title=f"Cumulative train word edits per {unit}", xlabel=unit)
 
 
-def write_plots(run: RunStore) -> Path:
-    """learning_curve.png, style_size.png, cumulative_cost.png (PRELUDE's figure: the words the user edited so far)
-    and, when there were LLM calls, cost_per_epoch.png; returns the first."""
+def run_figures(run: RunStore) -> dict:
+    """A run's figures by file name: learning_curve.png, style_size.png, cumulative_cost.png (PRELUDE's figure: the
+    words the user edited so far) and, when there were LLM calls, cost_per_epoch.png. Reads only."""
     from writebot import plots
     from writebot.analysis import load_usage, style_sizes
 
     if not run.records:
         raise InputError(f"{run.path}: no drafts recorded yet; run 'writebot resume {run.path}' first")
-    figure = run.path / "learning_curve.png"
     unit = "round" if run.config.get("online") else "epoch"
-    plots.save(plots.learning_curve(load_history(run), title=f"writebot run: {run.path.name}", xlabel=unit), figure)
-    plots.save(plots.style_size(style_sizes(run)), run.path / "style_size.png")
-    cumulative = cumulative_cost_figure(run)
-    if cumulative is not None:
-        plots.save(cumulative, run.path / "cumulative_cost.png")
+    figures = {"learning_curve.png": plots.learning_curve(load_history(run), title=f"writebot run: {run.path.name}",
+                                                          xlabel=unit),
+               "style_size.png": plots.style_size(style_sizes(run)),
+               "cumulative_cost.png": cumulative_cost_figure(run)}
     usage = load_usage(run)
     if not usage.empty:
-        plots.save(plots.cost_per_epoch(usage), run.path / "cost_per_epoch.png")
-    return figure
+        figures["cost_per_epoch.png"] = plots.cost_per_epoch(usage)
+    return {name: figure for name, figure in figures.items() if figure is not None}
+
+
+def save_figures(run: RunStore, folder: Path) -> list[Path]:
+    """run_figures saved as PNG files in `folder` (the run folder for writebot report); the files written."""
+    from writebot import plots
+
+    written = []
+    for name, figure in run_figures(run).items():
+        plots.save(figure, folder / name)
+        written.append(folder / name)
+    return written
+
+
+def write_plots(run: RunStore) -> Path:
+    """The run's figures (run_figures) beside its files; returns learning_curve.png."""
+    return save_figures(run, run.path)[0]

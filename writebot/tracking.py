@@ -29,7 +29,7 @@ from writebot.run_folder import RunStore, version_dir
 TRACKERS = ("mlflow",)
 INSTALL = "pip install 'writebot[mlflow]' (in a checkout: pip install -e '.[mlflow]')"
 WORKER_TIMEOUT = 300  # seconds the MLflow worker may take to finish logging after training ends
-_PARAMS = ("engine", "user", "learner", "model", "epochs", "seed", "concurrency", "online", "style_budget",
+_PARAMS = ("engine", "user", "model", "epochs", "seed", "concurrency", "online", "style_budget",
            "batch_api", "effort", "max_cost_usd", "command", "writebot")
 
 
@@ -107,7 +107,6 @@ class MlflowTracker(Tracker):
     def __init__(self):
         require("mlflow")
         self.worker: subprocess.Popen | None = None
-        self.resumed = False
 
     def _send(self, **command) -> None:
         if self.worker is None or self.worker.poll() is not None:
