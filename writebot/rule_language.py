@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -93,6 +94,10 @@ class Replace:
         if self.old.lower() not in text.lower():  # cheap test first: most texts lack most words
             return text
         return self._regex.sub(lambda m: _keep_case(m.group(0), self.new), text)
+
+    def matches(self, text: str) -> Iterator[re.Match]:
+        """Where apply would replace."""
+        return self._regex.finditer(text) if self.old.lower() in text.lower() else iter(())
 
     def to_line(self) -> str:
         tail = ", even inside words" if not self.whole_word else ""
@@ -263,18 +268,24 @@ class DropSentencesWith:
     phrases: tuple[str, ...] = field(default_factory=tuple)
     kind = "drop_sentences_with"
 
+    @cached_property
+    def _lowered(self) -> tuple[str, ...]:
+        return tuple(p.lower() for p in self.phrases)
+
+    def drops(self, text: str) -> bool:
+        """True for a sentence (or any text) holding one of the phrases, in any case."""
+        low = text.lower()
+        return any(p in low for p in self._lowered)
+
     def _paragraph(self, paragraph: str) -> str:
-        lowered = [p.lower() for p in self.phrases]
-        low = paragraph.lower()
-        if not any(p in low for p in lowered):
+        if not self.drops(paragraph):
             return paragraph
         parts = sentences(paragraph)
-        kept = [s for s in parts if not any(p in s.lower() for p in lowered)]
+        kept = [s for s in parts if not self.drops(s)]
         return paragraph if len(kept) == len(parts) else " ".join(kept)
 
     def apply(self, text: str) -> str:
-        low = text.lower()
-        if not any(p.lower() in low for p in self.phrases):
+        if not self.drops(text):
             return text
         return _map_paragraphs(text, self._paragraph)
 

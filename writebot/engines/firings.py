@@ -36,10 +36,8 @@ def _flat(text: str) -> str:
 
 def _replace_firings(rule: Replace, text: str, truth: str) -> tuple[int, int]:
     fired = confirmed = 0
-    if rule.old.lower() not in text.lower():
-        return 0, 0
     flat_truth = _flat(truth)
-    for m in rule._regex.finditer(text):
+    for m in rule.matches(text):
         left = _LEFT.search(text, 0, m.start()).group(0)  # the word before, and what is glued to the match
         right = _RIGHT.match(text, m.end()).group(0)
         snippet = _flat(left + rule.new + right).strip()
@@ -49,15 +47,13 @@ def _replace_firings(rule: Replace, text: str, truth: str) -> tuple[int, int]:
 
 
 def _drop_firings(rule: DropSentencesWith, text: str, truth: str) -> tuple[int, int]:
-    phrases = [p.lower() for p in rule.phrases]
     fired = confirmed = 0
     flat_truth = _flat(truth)
-    post = Post.parse(text)
-    for block in post.body:
-        if is_heading(block) or not any(p in block.lower() for p in phrases):
+    for block in Post.parse(text).body:
+        if is_heading(block) or not rule.drops(block):
             continue
         for sentence in sentences(block):
-            if any(p in sentence.lower() for p in phrases):
+            if rule.drops(sentence):
                 fired += 1
                 confirmed += _flat(sentence) not in flat_truth
     return fired, confirmed
