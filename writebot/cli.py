@@ -89,20 +89,16 @@ def drive(run: RunStore, max_cost_usd: float | None = None, track: str | None = 
     from writebot.llm import ModelStop
 
     tracker = build_tracker(track or run.config.get("track"))
-    status = "failed"
     try:
         for line in run.repaired:
             print(f"writebot: warning: {line}", file=sys.stderr)
         continue_run(run, progress=_progress(), max_cost_usd=max_cost_usd, track=track, tracker=tracker)
-        status = "complete"
     except KeyboardInterrupt:
-        status = "interrupted"
         mark(run, "interrupted")
         print(f"writebot: interrupted; nothing recorded is lost. Continue with: writebot resume {run.path}",
               file=sys.stderr)
         return 1
     except BudgetReached as exc:
-        status = "stopped"
         mark(run, "stopped", reason=str(exc))
         print(f"writebot: {exc} (spent ${run.usage_cost():.4f}); stopped cleanly. Continue with: "
               f"writebot resume {run.path} --max-cost-usd MORE", file=sys.stderr)
@@ -132,13 +128,13 @@ def drive(run: RunStore, max_cost_usd: float | None = None, track: str | None = 
         mark(run, "failed", error=f"{type(exc).__name__}: {exc}")
         raise
     finally:
-        if status != "complete":
-            tracker.close(run, status)
+        if run.config.get("status") != "complete":  # as recorded above (or by train, when it finished)
+            tracker.close(run, run.config.get("status", "failed"))
             run.close()
     try:
         return report(run)  # the run is complete: whatever the report meets, it stays complete
     finally:
-        tracker.close(run, status, plots=sorted(run.path.glob("*.png")))
+        tracker.close(run, "complete", plots=sorted(run.path.glob("*.png")))
         run.close()
 
 

@@ -19,7 +19,7 @@ _HEADING = re.compile(r"^#{1,6} \S")
 _DOUBLE_SPACE = re.compile(r"(?<=\S) {2,}(?=\S)")
 _SPACE_BEFORE = re.compile(r"(?<=\S)[ \t]+([,;:.!?])(?!\.\.)")
 _NO_SPACE_AFTER = re.compile(r"([,;])(?=[A-Za-z])")
-_DOUBLED = [  # (what is wrong, pattern, mended)
+_DOUBLED = [  # (pattern, what it is mended to)
     (re.compile(r"([,;:])\s*([.!?])"), r"\2"),  # ",." -> "."
     (re.compile(r"(?<!\.[A-Za-z])(?<!\betc)(?<!\bvs)\.[,;:]"), "."),  # ".," -> "." (but "e.g.," is fine)
     (re.compile(r"([!?])[,;:]"), r"\1"),  # "?:" -> "?"
