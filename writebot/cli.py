@@ -12,6 +12,7 @@ from pathlib import Path
 from writebot import __version__, bundled, defaults
 from writebot.drafting import BatchIncomplete
 from writebot.errors import InputError
+from writebot.export import FORMATS as EXPORT_FORMATS
 from writebot.files import read_text
 from writebot.headless import RunOptions, check_options, continue_run, start_run, track_finished_run
 from writebot.llm import BudgetReached
@@ -19,7 +20,7 @@ from writebot.pipeline import Pipeline
 from writebot.registry import ENGINES, HUMAN, LEARNERS, USERS, build_engine, engine_kind
 from writebot.report import before_after, summary_table, write_plots
 from writebot.run_folder import RunStore, refuse_output_inside
-from writebot.tracking import build_tracker, prestart
+from writebot.tracking import TRACKERS, build_tracker, prestart
 from writebot.users import load_persona, persona_edit
 
 
@@ -71,7 +72,7 @@ _price = _usd("USD per million tokens", zero_ok=True)
 
 
 def _track_arg(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--track", choices=["mlflow"], help="log the run to MLflow (MLFLOW_TRACKING_URI and "
+    parser.add_argument("--track", choices=TRACKERS, help="log the run to MLflow (MLFLOW_TRACKING_URI and "
                                                             "MLFLOW_EXPERIMENT_NAME as MLflow reads them; needs "
                                                             "pip install 'writebot[mlflow]')")
 
@@ -483,7 +484,7 @@ def build_parser() -> Parser:
 
     exp = sub.add_parser("export", help="write a pipeline as a Claude Code folder, an Agent Skill or a system prompt")
     exp.add_argument("pipeline", type=Path, help="pipeline folder, or a run folder (its last version)")
-    exp.add_argument("--format", required=True, choices=["claude-code", "skill", "system-prompt"])
+    exp.add_argument("--format", required=True, choices=EXPORT_FORMATS)
     exp.add_argument("--out", type=Path, required=True, help="a new folder (a skill's folder name is its name)")
     exp.set_defaults(func=cmd_export)
 

@@ -18,7 +18,6 @@ import re
 from pathlib import Path
 
 from writebot import __version__
-from writebot.engines.claude import system_prefix
 from writebot.errors import InputError
 from writebot.files import write_tree_atomic
 from writebot.pipeline import STYLE, Pipeline, without_comments
@@ -52,8 +51,8 @@ def skill(pipeline: Pipeline, name: str) -> dict[str, str]:
     description = ("Writes blog posts in the voice its user trained with writebot, draft by draft: a style guide, "
                    "steps and example posts. Use when asked to write, draft or rewrite a blog post in this voice.")
     meta = {"generator": "writebot", "writebot-version": __version__, "pipeline-version": pipeline.version_hash}
-    # every value a double-quoted (JSON) string: a hash of digits stays a string under any YAML parser
-    front = "".join([f"name: {name}\n", f"description: {json.dumps(description)}\n", "metadata:\n",
+    # every value a double-quoted (JSON) string: a name or hash of digits stays a string under any YAML parser
+    front = "".join([f"name: {json.dumps(name)}\n", f"description: {json.dumps(description)}\n", "metadata:\n",
                      *(f"  {k}: {json.dumps(v)}\n" for k, v in meta.items())])
     files = {f"references/{STYLE}": _guide(pipeline) + "\n"}  # as the writer reads it
     files |= {f"references/{p}": t for p, t in pipeline.steps.items()}
@@ -72,6 +71,8 @@ def export(pipeline: Pipeline, fmt: str, out: Path) -> list[Path]:
     elif fmt == "skill":
         files = skill(pipeline, out.resolve().name)
     elif fmt == "system-prompt":
+        from writebot.engines.claude import system_prefix  # the Claude engine's (and the SDK's) import: on demand
+
         files = {SYSTEM_PROMPT: system_prefix(pipeline)}
     else:
         raise InputError(f"--format {fmt!r}: not a format; use one of {', '.join(FORMATS)}")

@@ -55,12 +55,6 @@ def _personas(personas: list[Path | Persona] | None) -> list[Persona]:
     return [p if isinstance(p, Persona) else load_persona(p) for p in (personas or bundled.personas())]
 
 
-def compare(personas: list[Path | Persona] | None = None, learners: dict[str, str] | None = None,
-            epochs: int = defaults.EPOCHS, online: bool = False) -> pd.DataFrame:
-    """One row per (persona, learner, epoch, topic) with the history columns."""
-    return run_all(personas, learners, epochs, online)[0]
-
-
 def run_all(personas: list[Path | Persona] | None = None, learners: dict[str, str] | None = None,
             epochs: int = defaults.EPOCHS, online: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(history rows of every run, one outcome row per persona and learner: see `outcome`)."""
