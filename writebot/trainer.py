@@ -71,7 +71,8 @@ def train(run: RunStore, engine: Engine, user: User, topics: list[Topic], pipeli
         else:
             run.save_version(epoch, pipeline)
         # 2. draft every topic not done yet; the user reviews each; each is recorded at once
-        todo = [t for t in drafted if (epoch, t.id) not in run.done()]
+        done = run.done()
+        todo = [t for t in drafted if (epoch, t.id) not in done]
         callbacks.on_epoch(epoch, len(todo))
         drafting = batch_all if batch and engine.batches else draft_all
         run_sync(drafting(run, engine, user, pipeline, todo, epoch, concurrency, callbacks))
