@@ -136,9 +136,14 @@ def load_persona(path: Path | str) -> Persona:
     return parse_persona(read_yaml(path, "persona file"), path)
 
 
+def _draw32(key: str) -> int:
+    """The first 32 bits of the key's sha256: the stable draw behind docs/FORMATS.md §3b's choices."""
+    return int(hashlib.sha256(key.encode("utf-8")).hexdigest()[:8], 16)
+
+
 def unit(key: str) -> float:
     """u(key) of docs/FORMATS.md §3b: a stable draw in [0, 1)."""
-    return int(hashlib.sha256(key.encode("utf-8")).hexdigest()[:8], 16) / 2**32
+    return _draw32(key) / 2**32
 
 
 def persona_edit(persona: Persona, draft: str, topic_id: str = "draft") -> tuple[str, list[str]]:
@@ -171,8 +176,7 @@ def one_off_edits(text: str, name: str, topic_id: str, count: int) -> str:
     for j in range(count):
         if not candidates:
             break
-        word = candidates.pop(int(hashlib.sha256(f"{name}|{topic_id}|one_off|{j}".encode()).hexdigest()[:8], 16)
-                              % len(candidates))
+        word = candidates.pop(_draw32(f"{name}|{topic_id}|one_off|{j}") % len(candidates))
         pattern = re.compile(rf"(?<![A-Za-z]){re.escape(word)}(?![A-Za-z])")
         for i in body:
             if pattern.search(post.blocks[i]):
