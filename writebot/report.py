@@ -9,6 +9,11 @@ from writebot.errors import InputError
 from writebot.run_folder import RunStore
 
 
+def _unit(run: RunStore) -> str:
+    """What a step of the run is called: an epoch, or online a round (docs/FORMATS.md §1)."""
+    return "round" if run.config.get("online") else "epoch"
+
+
 def _cell(value: float, width: int, digits: int) -> str:
     """A number, or a dash where the epoch drafted none of that split (online rounds draft val only twice)."""
     return f"{'-':>{width}}" if value != value else f"{value:>{width}.{digits}f}"
@@ -18,8 +23,7 @@ def summary_table(run: RunStore) -> str:
     table = epoch_summary(load_history(run))
     rules = {e: len(run.load_version(e).style.rules) for e in run.versions()}
     has_val = "val_sim" in table.columns
-    unit = "round" if run.config.get("online") else "epoch"
-    head = f"{unit:>5}  {'train sim':>9}  {'train words':>11}"
+    head = f"{_unit(run):>5}  {'train sim':>9}  {'train words':>11}"
     head += f"  {'val sim':>7}  {'val words':>9}" if has_val else ""
     head += f"  {'rules':>5}  update"
     lines = [head, "-" * len(head)]
@@ -61,17 +65,16 @@ def before_after(run: RunStore) -> str:
     return "\n".join(lines)
 
 
-def cumulative_cost_figure(run: RunStore):
+def cumulative_cost_figure(run: RunStore, history=None):
     """PRELUDE's figure for one run: the train words the user edited, summed over epochs (or online rounds); None
-    before any train topic was reviewed."""
+    before any train topic was reviewed. `history`: the run's, if already loaded."""
     from writebot import plots
 
-    history = load_history(run)
+    history = load_history(run) if history is None else history
     train_rows = history[history["split"] == "train"].assign(learner=run.config.get("engine") or "this run")
     if not len(train_rows):
         return None
-    unit = "round" if run.config.get("online") else "epoch"
-    return plots.cumulative_cost(train_rows, title=f"Cumulative train word edits per {unit}", xlabel=unit)
+    return plots.cumulative_cost(train_rows, title=f"Cumulative train word edits per {_unit(run)}", xlabel=_unit(run))
 
 
 def run_figures(run: RunStore) -> dict:
@@ -82,11 +85,11 @@ def run_figures(run: RunStore) -> dict:
 
     if not run.records:
         raise InputError(f"{run.path}: no drafts recorded yet; run 'writebot resume {run.path}' first")
-    unit = "round" if run.config.get("online") else "epoch"
-    figures = {"learning_curve.png": plots.learning_curve(load_history(run), title=f"writebot run: {run.path.name}",
-                                                          xlabel=unit),
+    history = load_history(run)
+    figures = {"learning_curve.png": plots.learning_curve(history, title=f"writebot run: {run.path.name}",
+                                                          xlabel=_unit(run)),
                "style_size.png": plots.style_size(style_sizes(run)),
-               "cumulative_cost.png": cumulative_cost_figure(run)}
+               "cumulative_cost.png": cumulative_cost_figure(run, history)}
     usage = load_usage(run)
     if not usage.empty:
         figures["cost_per_epoch.png"] = plots.cost_per_epoch(usage)
