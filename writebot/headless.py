@@ -18,7 +18,7 @@ from writebot.pricing import Price, price_of
 from writebot.registry import REPLAY, USERS, build_engine, build_user, engine_kind, needs_llm
 from writebot.run_folder import RunStore
 from writebot.topics import Topic, load_topics
-from writebot.tracking import Tracker, build_tracker
+from writebot.tracking import Tracker, build_tracker, start_tracking
 from writebot.tracking import require as require_tracker
 from writebot.trainer import Callbacks, train
 from writebot.users import load_persona
@@ -167,10 +167,7 @@ def continue_run(run: RunStore, progress=None, max_cost_usd: float | None = None
         options.max_cost_usd = max_cost_usd
         check_options(options)
         run.set_status(run.config.get("status", "running"), max_cost_usd=max_cost_usd)
-    if track is not None and track != options.track:
-        require_tracker(track)
-        options.track = track
-        run.set_status(run.config.get("status", "running"), track=track)
+    options.track = start_tracking(run, track)
     llm = build_llm(options, run.usage)
     persona = load_persona(run.input_path("persona.yaml"))
     engine = build_engine(options.engine, llm, options.style_budget, options.cache_warmup, persona)
@@ -203,10 +200,7 @@ def continue_run(run: RunStore, progress=None, max_cost_usd: float | None = None
 def track_finished_run(run: RunStore, track: str) -> None:
     """Log a run that already ended to the tracker (`writebot resume DIR --track mlflow`): every epoch, then the
     files and the plots it has. Steps the tracker already holds are not logged twice."""
-    require_tracker(track)
-    if run.config.get("track") != track:
-        run.set_status(run.config["status"], track=track)
-    tracker = build_tracker(track)
+    tracker = build_tracker(start_tracking(run, track))
     tracker.open(run)
     for epoch in sorted({r["epoch"] for r in run.records}):
         tracker.epoch(run, epoch)

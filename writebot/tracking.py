@@ -78,6 +78,15 @@ def require(name: str | None) -> None:
         raise InputError(f"--track mlflow needs MLflow, which is not installed; install it with: {INSTALL}")
 
 
+def start_tracking(run: RunStore, track: str | None) -> str | None:
+    """Writers only: `track` (when given) becomes the run's tracker from now on, recorded in run.json (a tracked run
+    stays tracked); returns the run's tracker."""
+    require(track)
+    if track is not None and run.config.get("track") != track:
+        run.set_status(run.config.get("status", "running"), track=track)
+    return run.config.get("track")
+
+
 def _without_credentials(uri: str) -> str:
     """A tracking URI fit to print: any user:password@ left out."""
     return re.sub(r"(//)[^/@]*@", r"\1", uri)

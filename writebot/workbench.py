@@ -22,7 +22,7 @@ from writebot.post import normalize
 from writebot.registry import HUMAN, build_engine, interactive_engine
 from writebot.run_folder import RunStore
 from writebot.topics import Topic, load_topics
-from writebot.tracking import Tracker, build_tracker
+from writebot.tracking import Tracker, build_tracker, start_tracking
 from writebot.tracking import require as require_tracker
 from writebot.trainer import evidence
 from writebot.users import Review, load_persona
@@ -88,8 +88,7 @@ class Workbench:
             except InputError as why:  # in use by another process, or a damaged line to look at first
                 run = RunStore.open(run_dir)
                 return cls(run, load_topics(run.input_path("topics.yaml")), read_only=str(why))
-            if track and run.config.get("track") != track:
-                run.set_status(run.config.get("status", "running"), track=track)
+            start_tracking(run, track)
         else:
             topics_file = Path(topics_file or bundled.starter_topics())
             pipeline_dir = pipeline_dir or bundled.starter_pipeline()
