@@ -107,7 +107,7 @@ def test_without_mlflow_installed_track_is_a_clear_error_and_nothing_is_written(
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "mlflow" else real(name, *a))
     assert main(["demo", "--out", str(tmp_path / "demo"), "--track", "mlflow"]) == 2
     err = capsys.readouterr().err
-    assert "pip install 'writebot[mlflow]'" in err and len(err.strip().splitlines()) == 2  # the intro and the error
+    assert "pip install 'writebot[mlflow]'" in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "demo").exists()
 
 

@@ -177,10 +177,10 @@ def options_from(args: argparse.Namespace, engine: str) -> RunOptions:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     out = args.out or _default_out("demo")
+    run = start_run(out, bundled.starter_topics(), bundled.persona("warm-casual"), bundled.starter_pipeline(),
+                    RunOptions(track=args.track), "demo")  # bad input: its one line, and nothing else
     print(f"Training the starter pipeline against the simulated user 'warm-casual' on {bundled.starter_topics().name}"
           " (offline rules engine, 3 epochs).", file=sys.stderr)
-    run = start_run(out, bundled.starter_topics(), bundled.persona("warm-casual"), bundled.starter_pipeline(),
-                    RunOptions(track=args.track), "demo")
     code = drive(run)
     if code == 0:
         print(before_after(run))
