@@ -5,11 +5,14 @@ mangling text are rejected. Drafts and rule sets are generated (hypothesis)."""
 from hypothesis import given
 from hypothesis import strategies as st
 
+from writebot import bundled
 from writebot.engines import Evidence
-from writebot.engines.firings import confirmed_share, crosses_sentences, edge_punctuation
+from writebot.engines.firings import MIN_CONFIRMED, confirmed_share, crosses_sentences, edge_punctuation, firings
 from writebot.engines.rules import RulesEngine, learn, skeleton
-from writebot.hygiene import _plainly_well_formed, full_repair, repair, violations
+from writebot.hygiene import _plainly_well_formed, damage, full_repair, repair, violations
 from writebot.pipeline import Pipeline
+from writebot.post import Post, sentences
+from writebot.registry import build_engine
 from writebot.rule_language import (
     CloseWith,
     Contractions,
@@ -20,8 +23,11 @@ from writebot.rule_language import (
     Replace,
     apply_rules,
 )
+from writebot.run_folder import RunStore
+from writebot.testing.rewriter import RewritingReader
 from writebot.testing.topics import generate_topics
-from writebot.topics import Topic
+from writebot.topics import Topic, load_topics
+from writebot.trainer import train
 
 WORDS = ["we", "you", "it", "is", "do", "not", "will", "use", "utilize", "beans", "if", "this", "the", "in", "my",
          "opinion", "honest", "to", "be", "grind", "coffee", "water", "every", "day", "a", "lot", "of", "I", "am",
@@ -134,7 +140,10 @@ def test_swaps_that_move_a_sentence_boundary_or_reach_across_one_are_not_candida
 def test_a_rule_the_truths_contradict_where_it_fires_is_unconfirmed():
     texts = ["# T\n\nIf you grind early, beans if you can stay fresh. Buy beans if you like them.\n"] * 2
     truths = ["# T\n\nHave you ground early, beans if you can stay fresh. Buy beans if you like them.\n"] * 2
-    assert confirmed_share(Replace("if you", "have you"), texts, truths) == 0.0
+    found = firings(Replace("if you", "have you"), texts, truths)
+    # the opening "If you" did become "Have you"; the user left the other places alone
+    assert (found.fired, found.confirmed, found.contradicted) == (6, 2, 0)
+    assert confirmed_share(Replace("if you", "have you"), texts, truths) < MIN_CONFIRMED
     good = [t.replace("beans", "coffee") for t in texts]
     assert confirmed_share(Replace("beans", "coffee"), texts, good) == 1.0
 
@@ -152,3 +161,28 @@ def test_the_learner_considers_and_rejects_a_swap_that_would_mangle_the_same_wor
     assert considered.get('Replace "if you" with "have you".') == "rejected"
     draft = RulesEngine().write(update.pipeline, topics[0])
     assert "Beans if you can, and water if you must." in draft and violations(draft) == []
+
+
+def _sentences(text: str) -> set[str]:
+    return {s.lower() for block in Post.parse(text).body if not block.startswith("#") for s in sentences(block)}
+
+
+def test_no_swap_is_learned_from_pieces_of_sentences_a_reader_rewrote_as_a_whole(tmp_path):
+    """The issue's two cases: a reader that rewrites whole sentences ("If you have ever wondered about X, this guide
+    is for you." -> "Have you ever wondered about X? This guide is for you!"; "Don't worry if it isn't perfect the
+    first time, and don't give up!" -> "If it isn't perfect the first time, that's okay!") once taught the learner
+    `Replace "if you" with "have you"` ("beans have you can avoid it") and `Replace "don't worry if" with "if"`.
+    Every sentence the trained bot writes is now its own untrained sentence or one the reader wrote."""
+    topics = load_topics(bundled.starter_topics())
+    with RunStore.create(tmp_path / "run", {"engine": "rules"}, {}) as run:
+        train(run, build_engine("rules"), RewritingReader(), topics, Pipeline.load(bundled.starter_pipeline()), 2)
+    considered = {d["rule"]: d for u in run.update_records for d in u["details"]}
+    for piece in ('Replace "if you" with "have you".', 'Replace "don\'t worry if" with "if".'):
+        assert considered[piece]["action"] == "rejected"
+        assert "rewrote as a whole" in considered[piece]["why"]
+    written = set().union(*(_sentences(r["ground_truth"]) for r in run.records))
+    for r in run.records:
+        if r["epoch"] == 2:
+            own = _sentences(skeleton(Topic.from_dict(r["topic"])))
+            assert _sentences(r["draft"]) - own - written == set()
+            assert damage(r["draft"]) == [] and violations(r["draft"]) == []

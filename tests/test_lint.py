@@ -9,8 +9,9 @@ import pytest
 
 from writebot import bundled
 from writebot.engines import Evidence
+from writebot.engines.rules import skeleton
 from writebot.engines.selection import variants
-from writebot.lint import CONTRADICTION, DEAD, OVER_BUDGET, REPEATED_NOTE, Source, lint
+from writebot.lint import CONTRADICTION, DEAD, DUPLICATE_NOTE, OVER_BUDGET, REPEATED_NOTE, Source, lint
 from writebot.llm import DEFAULT_MODEL, LLM
 from writebot.pipeline import Pipeline
 from writebot.registry import build_engine
@@ -191,3 +192,18 @@ def test_a_claude_proposal_is_sent_back_only_once(sim):
     assert len([r for r in sim.requests if r.get("tools")]) == 3  # the proposal, once back, then it is judged
     assert [f.kind for f in lint(update.pipeline)] == [CONTRADICTION]
     assert json.dumps(update.details).count("sent_back") == 1
+
+
+def test_a_note_that_says_what_a_note_says_is_merged_and_lint_finds_duplicates():
+    """A reader who says the same thing six ways leaves one note, not six (the Claude-played reader's case)."""
+    said = ["Make it more playful and talk to the kids directly.", "Make it more playful and speak to kids directly!",
+            "make it MORE playful, and talk to the kids directly", "Use shorter sentences for little ones, please!"]
+    topics = make_topics(4)
+    pairs = [Evidence(t, 0, skeleton(t), (comment,), skeleton(t)) for t, comment in zip(topics, said, strict=True)]
+    start = Pipeline({"STYLE.md": "# S\n\n## Rules\n\n## Notes\n\n- Shorter sentences for the little ones.\n",
+                      "steps/01.md": "Draft.\n"})
+    notes = build_engine("rules").update(start, pairs, []).pipeline.style.notes
+    assert notes == ("Shorter sentences for the little ones.", "Make it more playful and talk to the kids directly.")
+    doubled = start.with_file("STYLE.md", start.files["STYLE.md"] + "- Shorter sentences for little ones!\n")
+    found = [f for f in lint(doubled) if f.kind == DUPLICATE_NOTE]
+    assert [f.line for f in found] == [8] and "line 7" in found[0].message

@@ -2,7 +2,10 @@
 
 import pytest
 
+from writebot import bundled
+from writebot.engines.rules import skeleton
 from writebot.errors import InputError
+from writebot.hygiene import damage
 from writebot.post import sentences
 from writebot.rule_language import (
     CloseWith,
@@ -13,6 +16,9 @@ from writebot.rule_language import (
     OpenWith,
     Replace,
 )
+from writebot.testing.personas import generate_personas
+from writebot.testing.topics import generate_topics
+from writebot.topics import load_topics
 from writebot.users import load_persona, parse_persona, persona_edit
 
 from .conftest import dedent
@@ -124,14 +130,64 @@ def test_title_case_keeps_minor_words_lower_unless_first():
 
 
 def test_max_sentence_words_splits_at_first_conjunction_while_too_long():
-    text = "one two three four five, and six seven eight nine ten, but eleven twelve thirteen fourteen.\n"
+    text = "we grind the beans at home, and we pour the water slowly, but we never rush the bloom.\n"
     assert MaxSentenceWords(6).apply(text) == (
-        "one two three four five. Six seven eight nine ten. Eleven twelve thirteen fourteen.\n")
+        "we grind the beans at home. We pour the water slowly. We never rush the bloom.\n")
     assert MaxSentenceWords(20).apply(text) == text
     assert MaxSentenceWords(3).apply("a b c d e f g.\n") == "a b c d e f g.\n"  # nothing to split at
-    # the rest is checked again: "six ... fourteen." has 10 words, so with limit 10 it stays whole
-    assert MaxSentenceWords(10).apply(text) == (
-        "one two three four five. Six seven eight nine ten, but eleven twelve thirteen fourteen.\n")
+    # the rest is checked again: "we pour ... bloom." has 11 words, so with limit 11 it stays whole
+    assert MaxSentenceWords(11).apply(text) == (
+        "we grind the beans at home. We pour the water slowly, but we never rush the bloom.\n")
+
+
+@pytest.mark.parametrize("sentence, split", [
+    ("Pack a head torch for everyone, and spare batteries in a dry bag.", False),  # a noun phrase: a fragment
+    ("Bring a rag, a brush, and a bottle of chain lube for the road.", False),  # the end of a list
+    ("Add one drop of lube per link, and wipe off the excess with a clean rag.", True),  # an instruction
+    ("It is normal to feel tired in the last month, but rest days matter more than extra miles.", True),
+    ("Say the word once, and reward the moment its back touches the floor.", True),
+])
+def test_a_split_never_leaves_a_fragment(sentence, split):
+    """docs/FORMATS.md §3: a sentence is split at ", and" / ", but" only before a clause that can stand alone."""
+    out = MaxSentenceWords(6).apply(sentence + "\n")
+    assert (out != sentence + "\n") is split
+    assert damage("# T\n\n" + out) == []
+
+
+def test_contractions_never_write_what_english_does_not():
+    """docs/FORMATS.md §3: not at a clause end, not before "to" ("all there is to it"), the negation wins an
+    overlap, "have" only as an auxiliary, and "let us know" stays."""
+    contract = Contractions("contract")
+    assert contract.apply("That is all there is to it. It is what it is. Here it is!") == (
+        "That's all there is to it. It's what it is. Here it is!")
+    assert contract.apply("I will not skip it, and it is not hard.") == "I won't skip it, and it isn't hard."
+    assert contract.apply("We have all been there. I have a dog. I have to go. Let us know. Let us start.") == (
+        "We've all been there. I have a dog. I have to go. Let us know. Let's start.")
+    assert damage("# T\n\n" + contract.apply("That is all there is to it, it is what it is.") + "\n") == []
+
+
+def test_heading_case_keeps_names_and_title_case_ends_on_a_capital():
+    assert HeadingCase("sentence").apply("# Inbox Zero On Mondays With A USB Stick\n") == (
+        "# Inbox zero on Mondays with a USB stick\n")
+    assert HeadingCase("title").apply("# sewing on a button that stays on\n") == (
+        "# Sewing on a Button That Stays On\n")
+    assert HeadingCase("lower").apply("# Inbox Zero On Mondays\n") == "# inbox zero on mondays\n"
+
+
+def test_a_swap_is_not_made_where_it_would_break_the_sentence():
+    swap = Replace("a lot of", "many")
+    assert swap.apply("A lot of the nerves fade, and a lot of plants lean.") == (
+        "A lot of the nerves fade, and many plants lean.")
+
+
+def test_no_bundled_or_generated_persona_writes_a_broken_sentence():
+    """A simulated person never writes a broken sentence: every persona's ground truth of the offline writer's
+    draft of every bundled and generated topic is free of the damage writebot.hygiene.damage finds."""
+    topics = load_topics(bundled.starter_topics()) + generate_topics(40, seed=3)
+    personas = [load_persona(p) for p in bundled.personas()] + generate_personas(12, seed=1)
+    broken = [(p.name, t.id, found) for p in personas for t in topics
+              for found in [damage(persona_edit(p, skeleton(t), t.id)[0])] if found]
+    assert broken == []
 
 
 def test_drop_sentences_with_removes_sentences_and_emptied_paragraphs():

@@ -8,8 +8,9 @@ or sentence (inside a sentence).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from functools import cached_property
+from bisect import bisect_right
+from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
 
 from rapidfuzz.distance import Levenshtein
 
@@ -17,6 +18,7 @@ from writebot.post import normalize
 
 _TOKEN = re.compile(r"\w+(?:['\u2019]\w+)*|[^\w\s]")
 _SENTENCE_END = re.compile(r"[.!?](?=\s|$)")
+_WORDS = re.compile(r"\w+(?:'\w+)*")
 
 
 @dataclass(frozen=True)
@@ -106,6 +108,72 @@ class Analysis:
     truth: Doc
     spans: list[EditSpan]
     kept: list[bool]  # per draft token: aligned to an equal ground-truth token
+    opcodes: list[tuple[str, int, int, int, int]] = field(default_factory=list)  # over lower-cased tokens
+
+    @cached_property
+    def _clusters(self) -> list[tuple[bool, int, int, int, int]]:
+        """The alignment as runs: (equal, a1, a2, b1, b2), every run of changes merged into one (inside it, which
+        word became which is not known)."""
+        out: list[list] = []
+        for tag, a1, a2, b1, b2 in self.opcodes:
+            equal = tag == "equal"
+            if out and not equal and not out[-1][0]:
+                out[-1][2], out[-1][4] = a2, b2
+            else:
+                out.append([equal, a1, a2, b1, b2])
+        return [tuple(c) for c in out]
+
+    def token_at(self, pos: int) -> int:
+        """The draft token that covers (or first follows) character `pos` of the draft."""
+        return bisect_right([e for _, e in self.draft.offsets], pos)
+
+    def _map(self, i1: int, i2: int) -> tuple[int, int] | None:
+        """The ground-truth token range aligned to draft tokens i1..i2-1 (a change run it cuts into counts whole
+        when `strict` is off)."""
+        j1 = j2 = None
+        for equal, a1, a2, b1, b2 in self._clusters:
+            if a2 <= i1 and not (a1 == a2 == i1 and i1 > 0) or a1 >= i2 and not (a1 == a2 == i2):
+                continue
+            lo, hi = max(a1, i1), min(a2, i2)
+            s, e = (b1 + lo - a1, b1 + hi - a1) if equal else (b1, b2)
+            if not equal and (lo > a1 or hi < a2):
+                return None
+            j1 = s if j1 is None else min(j1, s)
+            j2 = e if j2 is None else max(j2, e)
+        return (j1, j2) if j1 is not None else None
+
+    def aligned(self, i1: int, i2: int) -> str | None:
+        """The ground-truth text that draft tokens i1..i2-1 became, or None when the alignment cannot say (the range
+        cuts into a run of changes, inside which it is not known which word became which)."""
+        found = self._map(i1, i2)
+        return None if found is None else self.truth.span_text(*found)
+
+    def counterpart(self, k: int) -> str:
+        """The ground-truth sentences draft sentence k became (whole sentences, joined), "" when it was dropped."""
+        words = [i for i, s in enumerate(self.draft.sentence_of) if s == k]
+        if not words:
+            return ""
+        j1 = j2 = None
+        for equal, a1, a2, b1, b2 in self._clusters:
+            lo, hi = max(a1, words[0]), min(a2, words[-1] + 1)
+            if lo >= hi:
+                continue
+            s, e = (b1 + lo - a1, b1 + hi - a1) if equal else (b1, b2)
+            j1 = s if j1 is None else min(j1, s)
+            j2 = e if j2 is None else max(j2, e)
+        if j1 is None or j1 >= j2:
+            return ""
+        truth = self.truth
+        first, last = truth.sentence_of[j1], truth.sentence_of[j2 - 1]
+        return " ".join(truth.sentence_text(n) for n in range(first, last + 1))
+
+    def rewritten(self, k: int) -> bool:
+        """True when the user rewrote draft sentence k as a whole rather than editing words in it: its words (in
+        any case, contractions spelled out) are at least 3 and 30% edits away from what it became. A swap is never
+        learned from a piece of such a sentence (docs/FORMATS.md §6)."""
+        before = _plain_words(self.draft.sentence_text(k))
+        edits = Levenshtein.distance(before, _plain_words(self.counterpart(k)))
+        return edits >= 3 and edits >= 0.3 * len(before)
 
     def dropped_sentences(self) -> list[str]:
         """Draft sentences none of whose word tokens survive in the ground truth."""
@@ -118,7 +186,17 @@ class Analysis:
         return out
 
 
-def _segments(a: Doc, b: Doc) -> tuple[list[tuple[int, int, int, int]], list[bool]]:
+def _plain_words(text: str) -> list[str]:
+    """Words in lower case with contractions spelled out: what a rewrite changes and a style edit mostly does not."""
+    from writebot.rule_language import EXPANDED
+
+    out = []
+    for word in _WORDS.findall(text.lower().replace("\u2019", "'")):
+        out += EXPANDED.get(word, word).lower().split()
+    return out
+
+
+def _segments(a: Doc, b: Doc, opcodes) -> tuple[list[tuple[int, int, int, int]], list[bool]]:
     """Changed runs as (i1, i2, j1, j2) token ranges, and which draft tokens were kept unchanged."""
     runs: list[list[int]] = []
     kept = [False] * len(a.tokens)
@@ -133,7 +211,7 @@ def _segments(a: Doc, b: Doc) -> tuple[list[tuple[int, int, int, int]], list[boo
         else:
             runs.append([i1, i2, j1, j2])
 
-    for op in Levenshtein.opcodes(a.lower, b.lower):
+    for op in opcodes:
         if op.tag != "equal":
             mark(op.src_start, op.src_end, op.dest_start, op.dest_end)
             continue
@@ -189,10 +267,12 @@ def _whole_sentences(a: Doc, b: Doc, i1: int, i2: int, j1: int, j2: int) -> str 
     return " ".join(a.sentence_text(k) for k in sentences) if whole == words else None
 
 
+@lru_cache(maxsize=1024)  # the learner mines and then checks the same pairs; an Analysis is never changed
 def analyse(draft: str, ground_truth: str) -> Analysis:
     """Typed edit spans that turn the draft into the ground truth."""
     a, b = Doc(draft), Doc(ground_truth)
-    runs, kept = _segments(a, b)
+    opcodes = Levenshtein.opcodes(a.lower, b.lower)
+    runs, kept = _segments(a, b, opcodes)
     spans = []
     for i1, i2, j1, j2 in runs:
         op = "replace" if i1 < i2 and j1 < j2 else ("delete" if i1 < i2 else "insert")
@@ -211,4 +291,4 @@ def analyse(draft: str, ground_truth: str) -> Analysis:
             after=a.tokens[i2] if i2 < len(a.tokens) else "",
             sentence=a.sentence_text(a.sentence_of[i1]) if i1 < len(a.tokens) and a.sentences else "",
         ))
-    return Analysis(a, b, spans, kept)
+    return Analysis(a, b, spans, kept, [(o.tag, o.src_start, o.src_end, o.dest_start, o.dest_end) for o in opcodes])

@@ -142,3 +142,64 @@ def full_repair(text: str) -> str:
         if not _WORDLESS.match(block):
             blocks.append(block)
     return Post(blocks, post.has_title).render()
+
+
+# Damage that punctuation repair cannot see: grammar a rule broke (docs/FORMATS.md §6). Each pattern is a kind of
+# sentence the rules used to write; `damage` finds them in any text, for tests and bench/faithfulness.py.
+_PRONOUN_CONTRACTIONS = r"(?:it|that|there|i|you|we|they|let)['\u2019](?:s|m|re|ve|ll)"
+_DAMAGE = [
+    ("contraction at a clause end", re.compile(rf"(?i)\b{_PRONOUN_CONTRACTIONS}[ \t]*(?:[.!?,;:]|$)", re.M)),
+    ("contraction before a negation", re.compile(r"(?i)\b\w+['\u2019](?:ll|ve|d) not\b")),
+    ("contraction before 'to'", re.compile(r"(?i)\bthere['\u2019]s to\b")),
+    ("quantifier before a determiner", re.compile(
+        r"(?i)\b(?:many|much|few|several)\s+(?:the|my|your|our|their|his|her|its|this|that|these|those)\b")),
+    ("a word twice", re.compile(r"(?i)\b(?!(?:that|had)\b)([a-z]+)\s+\1\b")),
+]
+_MINOR = {"a", "an", "the", "and", "but", "or", "for", "nor", "on", "at", "to", "by", "of", "in", "with"}
+
+
+def _heading_damage(heading: str) -> str | None:
+    """A name lower-cased by sentence case (all lower case is a style of its own), or title case that leaves the last
+    word small."""
+    from writebot.english import lexicon
+
+    words = heading.lstrip("#").split()
+    names = lexicon()["proper_nouns"] - {"march"}
+    for word in words[1:] if words and words[0][:1].isupper() else []:  # an all lower-case heading is a style
+        bare = re.sub(r"\W+$", "", word)
+        if bare.islower() and (bare in names or (bare.endswith("s") and bare[:-1] in names)):
+            return f"a name in lower case: {heading!r}"
+    major = [w for w in words if w.lower() not in _MINOR]
+    if len(words) > 2 and major and all(w[:1].isupper() for w in major) and words[-1] in _MINOR:
+        return f"a title-case heading ending in a small word: {heading!r}"
+    return None
+
+
+def _damage_count(text: str) -> int:
+    return sum(len(pattern.findall(text)) for _, pattern in _DAMAGE)
+
+
+def breaks_grammar(text: str, start: int, end: int, new: str) -> bool:
+    """True when writing `new` over text[start:end] would damage the sentence around it (a `damage` pattern that was
+    not there before): the guard every word swap passes, so no rule writes "many the nerves"."""
+    line_start = text.rfind("\n", 0, start) + 1
+    line_end = text.find("\n", end)
+    left = text[max(line_start, start - 40) : start]
+    right = text[end : min(end + 40, len(text) if line_end < 0 else line_end)]
+    return _damage_count(left + new + right) > _damage_count(left + text[start:end] + right)
+
+
+def damage(text: str) -> list[str]:
+    """Sentences a rule broke in ways a reader sees and punctuation repair does not: a contraction where English
+    has none ("Here it's."), "many the", a word written twice, a name lower-cased in a heading. One line each."""
+    found = []
+    for block in Post.parse(text).blocks:
+        if is_heading(block):
+            problem = _heading_damage(block)
+            if problem:
+                found.append(problem)
+            continue
+        for kind, pattern in _DAMAGE:
+            for m in pattern.finditer(block):
+                found.append(f"{kind}: {block[max(0, m.start() - 25):m.end() + 15]!r}")
+    return found

@@ -11,6 +11,9 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from rapidfuzz import fuzz
+from rapidfuzz.utils import default_process
+
 from writebot import defaults
 from writebot.engines.directives import parse_feedback
 from writebot.pipeline import STYLE, Pipeline, without_comments
@@ -18,6 +21,8 @@ from writebot.rule_language import Rule, contradicts, parse_rule, slot, slot_nam
 from writebot.topics import Topic
 
 CONTRADICTION, DEAD, REPEATED_NOTE, OVER_BUDGET = "contradiction", "dead rule", "note repeats a rule", "over budget"
+DUPLICATE_NOTE = "note repeats a note"
+SAME_NOTE = 85  # rapidfuzz token_sort_ratio from which two notes say the same thing in other words
 
 
 @dataclass(frozen=True)
@@ -139,9 +144,29 @@ def repeats(note: str, rules: list[Rule]) -> Rule | None:
     return None
 
 
+def same_note(a: str, b: str) -> bool:
+    """Two notes that say the same thing ("Make it more playful and talk to the kids directly." and "Make it more
+    playful and speak to kids directly!"): the guide keeps one."""
+    return fuzz.token_sort_ratio(a, b, processor=default_process) >= SAME_NOTE
+
+
+def merge_notes(notes: Iterable[str]) -> list[str]:
+    """The notes with each one that says what an earlier note says merged into it (the earlier wording stays)."""
+    out: list[str] = []
+    for note in notes:
+        if not any(same_note(note, kept) for kept in out):
+            out.append(note)
+    return out
+
+
 def repeated_notes(rules: list[_Line], notes: list[_Line]) -> list[Finding]:
     out = []
-    for note in notes:
+    for n, note in enumerate(notes):
+        earlier = next((e for e in notes[:n] if same_note(note.text, e.text)), None)
+        if earlier is not None:
+            out.append(Finding(DUPLICATE_NOTE, note.number, f"{note.text!r} says what line {earlier.number} "
+                                                            f"{earlier.text!r} says; merge them"))
+            continue
         said = repeats(note.text, [line.rule for line in rules])
         if said is not None:
             line = next(x for x in rules if x.rule == said)

@@ -13,6 +13,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 
+from writebot.english import keeps_capital, starts_clause
+from writebot.hygiene import breaks_grammar
 from writebot.post import Post, is_heading, sentences
 
 CONTRACTIONS: list[tuple[str, str]] = [
@@ -93,11 +95,19 @@ class Replace:
     def apply(self, text: str) -> str:
         if self.old.lower() not in text.lower():  # cheap test first: most texts lack most words
             return text
-        return self._regex.sub(lambda m: _keep_case(m.group(0), self.new), text)
+        out, pos = [], 0
+        for m in self.matches(text):
+            out += [text[pos : m.start()], _keep_case(m.group(0), self.new)]
+            pos = m.end()
+        return "".join(out) + text[pos:] if out else text
 
     def matches(self, text: str) -> Iterator[re.Match]:
-        """Where apply would replace."""
-        return self._regex.finditer(text) if self.old.lower() in text.lower() else iter(())
+        """Where apply replaces: every match, except where the swap would break the sentence around it
+        ("a lot of" -> "many" before "the nerves": "many the nerves"; docs/FORMATS.md §3)."""
+        if self.old.lower() not in text.lower():
+            return iter(())
+        return (m for m in self._regex.finditer(text) if not breaks_grammar(text, m.start(), m.end(),
+                                                                             _keep_case(m.group(0), self.new)))
 
     def to_line(self) -> str:
         tail = ", even inside words" if not self.whole_word else ""
@@ -164,6 +174,24 @@ def _whole_word_at(low: str, i: int, j: int) -> bool:
     return not (j < n and (_is_word_char(low[j]) or (low[j] in "'\u2019" and j + 1 < n and _is_word_char(low[j + 1]))))
 
 
+_CLAUSE_END = re.compile(r"[ \t]*(?:[.!?,;:]|$)", re.M)
+_NOT_AFTER_HAVE = {"a", "an", "the", "to", "not", "no", "any", "some", "my", "your", "our", "their", "his", "her",
+                   "its", "this", "that", "these", "those", "one", "two", "three", "many", "much", "enough"}
+
+
+def _contracts_here(low: str, pair: str, end: int) -> bool:
+    """Where a pair may contract (docs/FORMATS.md §3): never at the end of a clause ("Here it is.", "what it is,"),
+    nor before "to" ("all there is to it"), "have" only as an auxiliary ("we have all been" yes; "I have a dog",
+    "I have to" no), and "let us know" stays."""
+    if _CLAUSE_END.match(low, end):
+        return False
+    following = low[end:].split(None, 1)
+    after = following[0].strip(".,;:!?\"'") if following else ""
+    if after == "to" or (pair.endswith(" have") and after in _NOT_AFTER_HAVE):
+        return False
+    return not (pair == "let us" and after == "know")
+
+
 @dataclass(frozen=True)
 class Contractions:
     mode: str  # contract | expand
@@ -177,17 +205,21 @@ class Contractions:
         for word in table:
             i = low.find(word)
             while i >= 0:
-                if _whole_word_at(low, i, i + len(word)):
-                    hits.append((i, -len(word), word))
+                j = i + len(word)
+                if _whole_word_at(low, i, j) and (self.mode == "expand" or _contracts_here(low, word, j)):
+                    hits.append((i, j, word))
                 i = low.find(word, i + 1)
         if not hits:
             return text
+        # overlapping pairs ("I will not"): the negation wins ("I won't", never "I'll not"), then the first one
+        taken: list[tuple[int, int, str]] = []
+        for hit in sorted(hits, key=lambda h: (not h[2].endswith(("not", "n't")), h[0])):
+            if all(hit[1] <= i or hit[0] >= j for i, j, _ in taken):
+                taken.append(hit)
         out, pos = [], 0
-        for i, neg, word in sorted(hits):
-            if i < pos:
-                continue
-            out += [text[pos:i], _keep_case(text[i : i - neg], table[word])]
-            pos = i - neg
+        for i, j, word in sorted(taken):
+            out += [text[pos:i], _keep_case(text[i:j], table[word])]
+            pos = j
         return "".join(out) + text[pos:]
 
     def to_line(self) -> str:
@@ -200,15 +232,19 @@ _I_WORD = re.compile(r"(?<![\w'’])i(?![\w])")
 
 
 def heading_case(text: str, case: str) -> str:
+    """A heading in a case (docs/FORMATS.md §3). Sentence case keeps names and words with capitals inside
+    ("Mondays", "USB"); title case capitalises the first and the last word whatever they are ("Stays On")."""
     if case == "lower":
         return text.lower()
-    if case == "sentence":
-        return _I_WORD.sub("I", _capitalise(text.lower()))
     words = text.split(" ")
+    if case == "sentence":
+        out = [word if keeps_capital(word) else word.lower() for word in words]
+        return _I_WORD.sub("I", _capitalise(" ".join(out)))
+    last = max((i for i, word in enumerate(words) if any(c.isalpha() for c in word)), default=0)
     out = []
     for i, word in enumerate(words):
         bare = re.sub(r"^\W+|\W+$", "", word).lower()
-        out.append(word.lower() if i > 0 and bare in MINOR_WORDS else _capitalise(word))
+        out.append(word.lower() if 0 < i < last and bare in MINOR_WORDS else _capitalise(word))
     return " ".join(out)
 
 
@@ -227,14 +263,23 @@ class HeadingCase:
         return f"Write headings in {self.case} case."
 
 
+_CONJUNCTION = re.compile(r", (?:and|but) ")
+
+
+def split_points(sentence: str) -> list[int]:
+    """Where a sentence may be split (docs/FORMATS.md §3): at ", and " / ", but " followed by a clause that can
+    stand alone ("..., and wipe off the excess"), never before a noun phrase ("..., and spare batteries in a bag")."""
+    return [m.start() for m in _CONJUNCTION.finditer(sentence) if starts_clause(sentence[m.end():])]
+
+
 def split_long_sentence(sentence: str, limit: int) -> list[str]:
-    """docs/FORMATS.md §3 max_sentence_words: split at the first ", and " / ", but " while over the limit."""
+    """docs/FORMATS.md §3 max_sentence_words: split at the first split point while over the limit."""
     out = []
     while len(sentence.split()) > limit:
-        cuts = [i for i in (sentence.find(", and "), sentence.find(", but ")) if i >= 0]
+        cuts = split_points(sentence)
         if not cuts:
             break
-        cut = min(cuts)
+        cut = cuts[0]
         out.append(sentence[:cut] + ".")
         sentence = _capitalise(sentence[cut + 6 :])
     out.append(sentence)

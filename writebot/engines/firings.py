@@ -1,13 +1,17 @@
-"""Does a candidate rule do, where it fires, what the user did? A rule that pays off on a few posts while mangling
-the others ("if you" -> "have you" made "beans have you can avoid it") is rejected: most of its firings must be
-confirmed by the ground truths. And a word swap that moves a sentence boundary ("Replace ', this' with '? This'")
-is no style rule at all: sentences are split and dropped by their own rule kinds.
+"""Does a candidate rule do, where it fires, what the user did (docs/FORMATS.md §6)? Each place is judged in its
+sentence: inside a sentence the user rewrote as a whole, a swap is a piece of a rewrite and confirms nothing ("if
+you" -> "have you" made "beans have you can avoid it"); elsewhere the user's words in that place confirm the swap,
+show it skipped, or contradict it. A rule with a contradicted place, or confirmed in fewer than half of its places,
+is rejected. And a word swap that moves a sentence boundary ("Replace ', this' with '? This'") is no style rule at
+all: sentences are split and dropped by their own rule kinds.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
+from writebot.changes import analyse
 from writebot.post import Post, is_heading, sentences
 from writebot.rule_language import DropSentencesWith, Replace, Rule
 
@@ -34,19 +38,60 @@ def _flat(text: str) -> str:
     return _SPACES.sub(" ", text).lower()
 
 
-def _replace_firings(rule: Replace, text: str, truth: str) -> tuple[int, int]:
-    fired = confirmed = 0
+@dataclass(frozen=True)
+class Firings:
+    """Where a rule fires on the texts, against the user's ground truths: `confirmed` places the user changed the
+    same way, `contradicted` places the user changed otherwise ("many of the" where the rule writes "many the"),
+    the rest left alone (a skipped rule) or inside a sentence the user rewrote as a whole."""
+
+    fired: int = 0
+    confirmed: int = 0
+    contradicted: int = 0
+    in_rewrites: int = 0  # places inside a sentence the user rewrote, not confirmed
+
+    @property
+    def share(self) -> float:
+        return self.confirmed / self.fired if self.fired else 1.0
+
+    def __add__(self, other: Firings) -> Firings:
+        return Firings(self.fired + other.fired, self.confirmed + other.confirmed,
+                       self.contradicted + other.contradicted, self.in_rewrites + other.in_rewrites)
+
+
+def _replace_firings(rule: Replace, text: str, truth: str) -> Firings:
+    """Each place the swap fires, judged in its sentence: a sentence the user rewrote as a whole confirms a swap
+    only if the user wrote the swapped sentence somewhere ("If you have ever ..." -> "Have you ever ...?" confirms
+    nothing of "if you" -> "have you"); elsewhere the words the user wrote in that place decide."""
+    an = analyse(text, truth)
     flat_truth = _flat(truth)
-    for m in rule.matches(text):
-        left = _LEFT.search(text, 0, m.start()).group(0)  # the word before, and what is glued to the match
-        right = _RIGHT.match(text, m.end()).group(0)
-        snippet = _flat(left + rule.new + right).strip()
+    fired = confirmed = contradicted = rewrites = 0
+    draft = an.draft.text
+    for m in rule.matches(draft):
         fired += 1
-        confirmed += snippet in flat_truth
-    return fired, confirmed
+        i1, i2 = an.token_at(m.start()), an.token_at(m.end() - 1) + 1
+        if i1 >= i2:
+            continue
+        k = an.draft.sentence_of[i1]
+        if an.rewritten(k):
+            if _flat(rule.apply(an.draft.sentence_text(k))) in flat_truth:
+                confirmed += 1
+            else:
+                rewrites += 1
+            continue
+        words = an.draft.span_text(i1, i2)
+        got = an.aligned(i1, i2)
+        if got is None:  # the alignment cannot say which words became which: the words around it decide
+            left = _LEFT.search(draft, 0, m.start()).group(0)
+            right = _RIGHT.match(draft, m.end()).group(0)
+            confirmed += _flat(left + rule.new + right).strip() in flat_truth
+        elif _flat(got) == _flat(rule.apply(words)):
+            confirmed += 1
+        elif _flat(got) != _flat(words):  # the user changed these words, and not this way
+            contradicted += 1
+    return Firings(fired, confirmed, contradicted, rewrites)
 
 
-def _drop_firings(rule: DropSentencesWith, text: str, truth: str) -> tuple[int, int]:
+def _drop_firings(rule: DropSentencesWith, text: str, truth: str) -> Firings:
     fired = confirmed = 0
     flat_truth = _flat(truth)
     for block in Post.parse(text).body:
@@ -56,21 +101,25 @@ def _drop_firings(rule: DropSentencesWith, text: str, truth: str) -> tuple[int, 
             if rule.drops(sentence):
                 fired += 1
                 confirmed += _flat(sentence) not in flat_truth
-    return fired, confirmed
+    return Firings(fired, confirmed)
 
 
-def confirmed_share(rule: Rule, texts: list[str], truths: list[str]) -> float:
-    """The share of the rule's firings on `texts` that the ground truths confirm (1.0 for other rule kinds, which
-    act on whole classes, and for a rule that fires nowhere)."""
+def firings(rule: Rule, texts: list[str], truths: list[str]) -> Firings:
+    """Where the rule fires on `texts` and what the ground truths say there (rules of other kinds act on whole
+    classes: they count as fired nowhere)."""
     if isinstance(rule, Replace):
         count = _replace_firings
     elif isinstance(rule, DropSentencesWith):
         count = _drop_firings
     else:
-        return 1.0
-    fired = confirmed = 0
+        return Firings()
+    total = Firings()
     for text, truth in zip(texts, truths, strict=True):
-        f, c = count(rule, text, truth)
-        fired += f
-        confirmed += c
-    return confirmed / fired if fired else 1.0
+        total += count(rule, text, truth)
+    return total
+
+
+def confirmed_share(rule: Rule, texts: list[str], truths: list[str]) -> float:
+    """The share of the rule's firings on `texts` that the ground truths confirm (1.0 for other rule kinds, which
+    act on whole classes, and for a rule that fires nowhere)."""
+    return firings(rule, texts, truths).share

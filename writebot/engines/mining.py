@@ -25,11 +25,11 @@ from writebot.rule_language import (
     Replace,
     Rule,
     heading_case,
+    split_points,
     subsumes,
 )
 
 MIN_REPLACE_SUPPORT = 2  # a word swap must be seen in two topics: one topic's wording is not a style
-_CONJ = re.compile(r",\s+(?:and|but)\b", re.I)
 _LONG = [(re.compile(rf"(?<!\w){re.escape(long)}(?!\w)", re.I), short.lower()) for long, short in CONTRACTIONS]
 _SHORT = [(re.compile(rf"(?<!\w){re.escape(short)}(?![\w'])", re.I), long.lower()) for long, short in CONTRACTIONS]
 # Try class rules before word swaps: one class rule explains many spans at once.
@@ -139,18 +139,18 @@ def split_bounds(an: Analysis) -> tuple[int, int]:
             continue
         text = a.text[start:end]
         cursor = 0
-        for m in _CONJ.finditer(text):
-            if m.start() < cursor:
+        for at in split_points(text):  # only where the rule may split: before a clause
+            if at < cursor:
                 continue
             words = len(text[cursor:].split())
-            comma = a.token_at.get(start + m.start())
+            comma = a.token_at.get(start + at)
             if comma is None:
                 break
             split = not an.kept[comma] and any(
                 sp.a[0] <= comma < sp.a[1] and "." in sp.new for sp in an.spans)
             if split:
                 hi = min(hi, words - 1)
-                cursor = m.end()
+                cursor = at + 6
             else:
                 lo = max(lo, words)
                 break

@@ -16,11 +16,11 @@ import yaml
 from writebot.changes import analyse
 from writebot.engines.base import BatchDrafts, Evidence, GateKind, Update
 from writebot.engines.directives import parse_feedback
-from writebot.engines.firings import MIN_CONFIRMED, confirmed_share
+from writebot.engines.firings import MIN_CONFIRMED, Firings, firings
 from writebot.engines.mining import Pool, mine, split_candidates
 from writebot.engines.selection import Selector, variants
 from writebot.hygiene import repair
-from writebot.lint import repeats
+from writebot.lint import merge_notes, repeats, same_note
 from writebot.pipeline import Pipeline, Style
 from writebot.post import normalize
 from writebot.rule_language import (
@@ -163,8 +163,8 @@ def _feedback(evidence: list[Evidence], notes: list[str]) -> list[tuple[Rule, st
         for comment in e.feedback:
             rules = parse_feedback(comment)
             said += [(rule, e.topic.id, f"{e.topic.id}@{e.epoch}") for rule in rules]
-            if not rules and comment not in notes:
-                notes.append(comment)
+            if not rules and not any(same_note(comment, note) for note in notes):
+                notes.append(comment)  # a note that says what one already says is merged into it
     return said
 
 
@@ -225,10 +225,11 @@ def _select(selector: Selector, evidence: list[Evidence], log: list[dict], tried
         if choice is None:
             log.append(_describe(cand, "rejected", 0))
             continue
-        share = confirmed_share(cand.rule, outputs, truths)
-        if share < MIN_CONFIRMED:
-            log.append({**_describe(cand, "rejected", before - choice.cost),
-                        "why": f"the user's edits confirm only {share:.0%} of the places it changes"})
+        found = firings(cand.rule, outputs, truths)
+        share = found.share
+        why = _unconfirmed(found)
+        if why:
+            log.append({**_describe(cand, "rejected", before - choice.cost), "why": why})
             continue
         replaced = [r for r in selector.rules if r not in choice.rules]
         selector.accept(choice.rules)
@@ -244,6 +245,20 @@ def _select(selector: Selector, evidence: list[Evidence], log: list[dict], tried
         log.append(entry)
         kept = True
     return kept
+
+
+def _unconfirmed(found: Firings) -> str | None:
+    """Why the places a rule fires do not show the user's style (None when they do): the user wrote something
+    else in some of them, or confirmed fewer than half (pieces of sentences the user rewrote as a whole confirm
+    nothing, docs/FORMATS.md §6)."""
+    if found.contradicted:
+        return (f"the user wrote something else in {found.contradicted} of the {found.fired} places it changes: "
+                "kept, it would write what they never did there")
+    if found.share < MIN_CONFIRMED:
+        pieces = (f"; {found.in_rewrites} are inside sentences the user rewrote as a whole, and a piece of a "
+                  "rewrite is no word swap" if found.in_rewrites else "")
+        return f"the user's edits confirm only {found.share:.0%} of the {found.fired} places it changes{pieces}"
+    return None
 
 
 def _collapse_chains(selector: Selector, log: list[dict]) -> None:
@@ -292,7 +307,7 @@ def learn(pipeline: Pipeline, evidence: list[Evidence]) -> Update:
     start = selector.total
     log: list[dict] = []
     tried: set[Rule] = set()
-    notes = list(style.notes)
+    notes = merge_notes(style.notes)
     said = _feedback(evidence, notes)
     for round_number in range(MAX_ROUNDS):  # feedback's rules are candidates in the first round only
         if not _select(selector, evidence, log, tried, said if round_number == 0 else []):

@@ -18,8 +18,10 @@ from writebot.rule_language import (
 )
 from writebot.users import Persona
 
-_SWAPS = {"utilize": ["use", "employ"], "in order to": ["to", "so as to"], "a lot of": ["many", "lots of"],
-          "difficult": ["tricky", "hard"], "because": ["since", "as"], "start": ["begin"], "try": ["attempt"]}
+# Swaps that stay grammatical wherever they fire (a simulated person never writes a broken sentence: "a lot of" ->
+# "many" would make "many the nerves", "start" -> "begin" "a fresh begin").
+_SWAPS = {"utilize": ["use", "employ"], "in order to": ["to", "so as to"], "a lot of": ["lots of", "plenty of"],
+          "difficult": ["tricky", "hard"], "because": ["since", "as"], "simple": ["plain"], "really": ["truly"]}
 _OPENINGS = ["Hi friends,", "Hello, readers.", "Good morning, everyone.", "Hey team!", "Summary: the steps, in order."]
 _CLOSINGS = ["Thanks so much for reading.", "With kind regards, the editors.", "You've got this!", "See you next week.",
              "Happy making."]
