@@ -1,4 +1,5 @@
-"""Offline speed: one epoch (draft, review, score, record every topic; then one update with its gate) over
+"""Offline speed: one epoch (draft, review, score, judge faithfulness, record every topic; then one update with its
+gate) over
 generated topics, on the rules engine. Prints a table: seconds, µs per topic, peak memory.
 
     python bench/speed.py            # 1,000 and 10,000 topics
@@ -19,6 +20,7 @@ from pathlib import Path
 def one(n: int) -> dict:
     from writebot import bundled
     from writebot.drafting import review_record
+    from writebot.faithfulness import OfflineJudge, judge_review
     from writebot.pipeline import Pipeline
     from writebot.registry import build_engine
     from writebot.run_folder import RunStore
@@ -28,6 +30,7 @@ def one(n: int) -> dict:
 
     topics = generate_topics(n, seed=1)
     engine = build_engine("rules")
+    judge = OfflineJudge()
     user = PersonaUser(load_persona(bundled.persona("warm-casual")))
     pipeline = Pipeline.load(bundled.starter_pipeline())
     with tempfile.TemporaryDirectory() as tmp:
@@ -36,10 +39,12 @@ def one(n: int) -> dict:
         run.save_version(0, pipeline)
         for topic in topics:
             draft = engine.write(pipeline, topic)
-            run.record_draft(review_record(user.review(topic, draft), topic, draft, 0, pipeline))
+            review = user.review(topic, draft)
+            found = judge_review(judge, topic, draft, review.ground_truth, run.kept_earlier(topic.id, 0))
+            run.record_draft(review_record(review, topic, draft, 0, pipeline, found))
         run.write_history()
         t1 = time.perf_counter()
-        update(run, engine, pipeline, topics, 0)
+        update(run, engine, judge, pipeline, topics, 0)
         t2 = time.perf_counter()
         status = run.update_records[-1]["status"]
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

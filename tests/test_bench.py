@@ -11,6 +11,7 @@ from .conftest import ROOT
 @pytest.mark.parametrize("script, args, expect", [
     ("speed.py", ["60"], "µs/topic"),
     ("learning.py", ["--epochs", "1", "--passes", "1", "--generated", "1"], "share of oracle"),
+    ("faithfulness.py", ["--epochs", "1", "--generated", "1"], "partial-sentence swaps"),
     ("tracking.py", ["--repeat", "1"], "median overhead of tracking"),
     ("claude_stub.py", ["--latency", "0.01", "--drafts", "4", "--repeat", "1"], "cache-read share"),
     ("soak.py", ["--kills", "2", "--topics", "60", "--epochs", "1"], "identical to a clean run"),

@@ -71,11 +71,15 @@ def test_without_the_warm_up_concurrent_drafts_each_pay_the_cache_write(sim, tmp
         def record_draft(self, record):
             pass
 
+        def kept_earlier(self, topic_id, epoch):
+            return set()
+
     from writebot.aio import run_sync
+    from writebot.faithfulness import OfflineJudge
     from writebot.users import PersonaUser
 
     user = PersonaUser(load_persona(bundled.persona("warm-casual")))
-    run_sync(draft_all(Store(), engine, user, starter(), make_topics(4), 0, 4, Callbacks()))
+    run_sync(draft_all(Store(), engine, user, OfflineJudge(), starter(), make_topics(4), 0, 4, Callbacks()))
     assert sum(1 for u in sim.usage if u["cache_creation_input_tokens"]) == 4
 
 

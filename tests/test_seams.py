@@ -8,8 +8,9 @@ import pytest
 
 from writebot import bundled
 from writebot.engines.base import Engine, GateKind
+from writebot.faithfulness import Judge
 from writebot.llm import LLM
-from writebot.registry import ENGINES, USERS, build_engine, build_user
+from writebot.registry import ENGINES, JUDGES, USERS, build_engine, build_judge, build_user
 from writebot.users import User, load_persona
 
 from .conftest import ROOT
@@ -38,6 +39,14 @@ def test_every_user_keeps_the_whole_user_contract(name, monkeypatch):
     monkeypatch.setenv("ANTHROPIC_API_KEY", "not-used")
     user = build_user(name, load_persona(bundled.persona("warm-casual")), LLM("claude-sonnet-5-5"))
     assert members(User) <= set(dir(user)) and inspect.iscoroutinefunction(user.areview)
+
+
+@pytest.mark.parametrize("name", list(JUDGES))
+def test_every_judge_keeps_the_whole_judge_contract(name, monkeypatch):
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "not-used")
+    judge = build_judge(name, LLM("claude-haiku-5-5") if JUDGES[name].needs_llm else None)
+    assert members(Judge) <= set(dir(judge)) and inspect.iscoroutinefunction(judge.ajudge)
+    assert 0 <= judge.point_noise < 1 and judge.claims_noise >= 0
 
 
 SEAMS = ["trainer.py", "drafting.py", "workbench.py", "headless.py", "gate.py", "cli.py"]

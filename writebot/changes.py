@@ -59,8 +59,18 @@ class Doc:
                 self.sentences.append((start, block.end))
                 self.sentence_block.append(block.index)
         self.token_at = {s: i for i, (s, _) in enumerate(self.offsets)}
-        self.block_of = [self._find(self.blocks, s) for s, _ in self.offsets]
-        self.sentence_of = [self._find_range(self.sentences, s) for s, _ in self.offsets]
+        self.block_of = self._locate([(b.start, b.end) for b in self.blocks])
+        self.sentence_of = self._locate(self.sentences)
+
+    def _locate(self, ranges: list[tuple[int, int]]) -> list[int]:
+        """For each token (in order), the index of the range (in order) that holds its start; a token in no range
+        belongs to the last one before it (or the last one of all)."""
+        out, k = [], 0
+        for start, _ in self.offsets:
+            while k + 1 < len(ranges) and ranges[k][1] <= start and not (ranges[k][0] <= start < ranges[k][1]):
+                k += 1
+            out.append(k if ranges and ranges[k][0] <= start < ranges[k][1] else len(ranges) - 1)
+        return out
 
     @staticmethod
     def _find(blocks: list[Block], pos: int) -> int:

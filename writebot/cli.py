@@ -17,7 +17,7 @@ from writebot.files import read_text
 from writebot.headless import RunOptions, check_options, continue_run, start_run, track_finished_run
 from writebot.llm import BudgetReached
 from writebot.pipeline import Pipeline
-from writebot.registry import ENGINES, HUMAN, LEARNERS, USERS, build_engine, engine_kind
+from writebot.registry import ENGINES, HUMAN, JUDGES, LEARNERS, USERS, build_engine, engine_kind
 from writebot.report import before_after, summary_table, write_plots
 from writebot.run_folder import RunStore, refuse_output_inside
 from writebot.tracking import TRACKERS, build_tracker, prestart
@@ -172,7 +172,8 @@ def options_from(args: argparse.Namespace, engine: str) -> RunOptions:
                       record=str(args.record) if args.record else None,
                       cassette=str(args.cassette) if args.cassette else None, style_budget=args.style_budget,
                       batch_api=args.batch_api, effort=args.effort, price_in=args.price_in, price_out=args.price_out,
-                      cache_warmup=not args.no_cache_warmup, online=args.online, track=args.track)
+                      cache_warmup=not args.no_cache_warmup, online=args.online, track=args.track, judge=args.judge,
+                      judge_model=args.judge_model)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -202,13 +203,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
 def cmd_edit(args: argparse.Namespace) -> int:
     persona = load_persona(args.persona)
-    if args.draft == "-":
-        try:
-            draft = sys.stdin.buffer.read().decode("utf-8")
-        except UnicodeDecodeError:
-            raise InputError("stdin: the draft is not valid UTF-8; send UTF-8 text") from None
-    else:
-        draft = read_text(args.draft, "draft")
+    draft = _read_draft(args.draft)
     ground_truth, _ = persona_edit(persona, draft, args.topic_id)
     sys.stdout.write(ground_truth)
     return 0
@@ -282,6 +277,60 @@ def cmd_models(args: argparse.Namespace) -> int:
         return 0
 
     return api_call(show)
+
+
+def cmd_judge(args: argparse.Namespace) -> int:
+    """`writebot judge`: one post against its brief (docs/FORMATS.md §10)."""
+    import json
+
+    from writebot.headless import build_run_judge
+    from writebot.llm import UsageLog
+    from writebot.topics import load_topics
+
+    topics = {t.id: t for t in load_topics(args.topics)}
+    if args.topic_id not in topics:
+        shown = ", ".join(list(topics)[:8]) + (", ..." if len(topics) > 8 else "")
+        raise InputError(f"{args.topics}: no topic '{args.topic_id}' (it has {shown}); pass one of its ids")
+    topic = topics[args.topic_id]
+    draft = _read_draft(args.draft)
+    options = RunOptions(judge=args.judge, judge_model=args.judge_model, effort=args.effort)
+    check_options(options)
+    usage = UsageLog(None)
+    judge, llm = build_run_judge(options, usage)
+
+    def show() -> int:
+        found = judge.judge(topic, draft)
+        if args.json:
+            print(json.dumps(found.to_dict(topic.points), ensure_ascii=False, indent=2))
+            return 0
+        marks = {"kept": "kept", "dropped": "DROPPED", "contradicted": "CONTRADICTED"}
+        for n, (point, verdict) in enumerate(zip(topic.points, found.points, strict=True), 1):
+            print(f"{marks[verdict]:>12}  {n}. {point}")
+        kept = len(found.kept)
+        print(f"\n{kept} of {len(topic.points)} points kept ({found.points_kept:.0%}); judge: {found.judge}")
+        if found.added is None:
+            print("claims added: this judge cannot tell (use --judge claude)")
+        else:
+            print(f"claims added: {len(found.added)}" + "".join(f"\n  - {a}" for a in found.added))
+        if llm is not None:
+            print(f"({len(usage.rows)} call{'s' * (len(usage.rows) != 1)}, ${usage.cost:.4f})", file=sys.stderr)
+        return 0
+
+    return api_call(show)
+
+
+def _read_draft(name: str) -> str:
+    """A post from a file, or from stdin for "-" (UTF-8; an empty one is bad input)."""
+    if name == "-":
+        try:
+            text = sys.stdin.buffer.read().decode("utf-8")
+        except UnicodeDecodeError:
+            raise InputError("stdin: the draft is not valid UTF-8; send UTF-8 text") from None
+    else:
+        text = read_text(name, "draft")
+    if not text.strip():
+        raise InputError(f"{'stdin' if name == '-' else name}: the draft is empty; pass a Markdown post")
+    return text
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -410,10 +459,19 @@ def _simulate_args(sim: argparse.ArgumentParser) -> None:
     sim.add_argument("--batch-api", action="store_true",
                      help="send each epoch's drafts through the Message Batches API (half price, slower)")
     _claude_args(sim)
+    _judge_args(sim)
     sim.add_argument("--no-cache-warmup", action="store_true",
                      help="no max_tokens 0 request before a version's drafts (for a server that refuses one)")
     sim.add_argument("--price-in", type=_price, help="USD per million input tokens, for a model without a price")
     sim.add_argument("--price-out", type=_price, help="USD per million output tokens, for a model without a price")
+
+
+def _judge_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--judge", choices=list(JUDGES), default=defaults.JUDGE,
+                        help="who says which of each brief's points a draft keeps, and what it invents "
+                             "(docs/FORMATS.md §10): " + "; ".join(f"{n}: {k.help}" for n, k in JUDGES.items()))
+    parser.add_argument("--judge-model", help=f"--judge claude's model (default: $WRITEBOT_JUDGE_MODEL or "
+                                              f"{defaults.JUDGE_MODEL})")
 
 
 def _claude_args(parser: argparse.ArgumentParser) -> None:
@@ -487,6 +545,15 @@ def build_parser() -> Parser:
     exp.add_argument("--format", required=True, choices=EXPORT_FORMATS)
     exp.add_argument("--out", type=Path, required=True, help="a new folder (a skill's folder name is its name)")
     exp.set_defaults(func=cmd_export)
+
+    jud = sub.add_parser("judge", help="which of a brief's points a post keeps, drops or contradicts, and what it adds")
+    jud.add_argument("draft", help="the post (a Markdown file, or - for stdin)")
+    jud.add_argument("--topics", type=Path, required=True, help="the topics file holding the brief")
+    jud.add_argument("--topic-id", required=True, help="the brief's id in the topics file")
+    _judge_args(jud)
+    _claude_args(jud)
+    jud.add_argument("--json", action="store_true", help='print {"points": [{"point", "verdict"}], "added": [...]}')
+    jud.set_defaults(func=cmd_judge)
 
     check = sub.add_parser("check", help="is a run folder sound? (changes nothing, unless --repair)")
     check.add_argument("dir", type=Path)

@@ -8,3 +8,5 @@ BATCH_POLL_SECONDS = 5.0  # between two looks at a Message Batch
 SEED = 0
 ENGINE = "rules"  # registry name: the offline engine
 USER = "rules"  # registry name: the persona's deterministic edits
+JUDGE = "rules"  # registry name: the offline faithfulness judge (docs/FORMATS.md §10)
+JUDGE_MODEL = "claude-haiku-5-5"  # --judge claude: a small model (or $WRITEBOT_JUDGE_MODEL, --judge-model)

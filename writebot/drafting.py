@@ -7,9 +7,11 @@ import asyncio
 from typing import TYPE_CHECKING
 
 from writebot.engines.base import Engine
+from writebot.faithfulness import Judge, faithfulness_fields
 from writebot.llm import BudgetReached, Refused
 from writebot.metrics import scores
 from writebot.pipeline import Pipeline
+from writebot.post import normalize
 from writebot.run_folder import RunStore, now
 from writebot.topics import Topic
 from writebot.users import Review, User
@@ -27,8 +29,8 @@ class BatchIncomplete(Exception):
         self.exit_code = exit_code
 
 
-async def draft_all(run: RunStore, engine: Engine, user: User, pipeline: Pipeline, todo: list[Topic], epoch: int,
-                    concurrency: int, callbacks: Callbacks) -> None:
+async def draft_all(run: RunStore, engine: Engine, user: User, judge: Judge, pipeline: Pipeline, todo: list[Topic],
+                    epoch: int, concurrency: int, callbacks: Callbacks) -> None:
     """Draft and review `todo` with at most `concurrency` in flight; record each the moment it is done."""
     slots = asyncio.Semaphore(max(1, concurrency))
     stopped, failed = [], []
@@ -41,7 +43,8 @@ async def draft_all(run: RunStore, engine: Engine, user: User, pipeline: Pipelin
             try:
                 draft = await engine.awrite(pipeline, topic)
                 review = await user.areview(topic, draft)
-                record = review_record(review, topic, draft, epoch, pipeline)
+                found = await judged(judge, topic, draft, review.ground_truth, run.kept_earlier(topic.id, epoch))
+                record = review_record(review, topic, draft, epoch, pipeline, found)
                 run.record_draft(record)
             except Refused as refusal:  # declined twice: recorded as refused, never as a draft or ground truth
                 record = refusal_record(refusal, topic, epoch, pipeline)
@@ -56,6 +59,7 @@ async def draft_all(run: RunStore, engine: Engine, user: User, pipeline: Pipelin
     finally:  # API clients belong to this event loop, which ends with this epoch's drafts
         await engine.aclose()
         await user.aclose()
+        await judge.aclose()
     failures = [r for r in results if isinstance(r, BaseException)]
     if failures:
         raise failures[0]
@@ -63,8 +67,8 @@ async def draft_all(run: RunStore, engine: Engine, user: User, pipeline: Pipelin
         raise BudgetReached(f"budget reached in epoch {epoch} with {len(stopped)} drafts to go")
 
 
-async def batch_all(run: RunStore, engine: Engine, user: User, pipeline: Pipeline, todo: list[Topic], epoch: int,
-                    concurrency: int, callbacks: Callbacks) -> None:
+async def batch_all(run: RunStore, engine: Engine, user: User, judge: Judge, pipeline: Pipeline, todo: list[Topic],
+                    epoch: int, concurrency: int, callbacks: Callbacks) -> None:
     """Draft `todo` through the Message Batches API (collecting what this epoch already submitted), then review and
     record each draft."""
     if not todo:
@@ -81,8 +85,10 @@ async def batch_all(run: RunStore, engine: Engine, user: User, pipeline: Pipelin
                     raise result.refused[topic.id]
                 if topic.id not in result.drafts:
                     continue
-                review = await user.areview(topic, result.drafts[topic.id])
-                record = review_record(review, topic, result.drafts[topic.id], epoch, pipeline)
+                draft = result.drafts[topic.id]
+                review = await user.areview(topic, draft)
+                found = await judged(judge, topic, draft, review.ground_truth, run.kept_earlier(topic.id, epoch))
+                record = review_record(review, topic, draft, epoch, pipeline, found)
                 run.record_draft(record)
             except Refused as refusal:
                 record = refusal_record(refusal, topic, epoch, pipeline)
@@ -91,6 +97,7 @@ async def batch_all(run: RunStore, engine: Engine, user: User, pipeline: Pipelin
     finally:
         await engine.aclose()
         await user.aclose()
+        await judge.aclose()
     if result.failed:
         shown = "; ".join(f"{t}: {why}" for t, why in sorted(result.failed.items())[:3])
         done = len(result.drafts) + len(result.refused)
@@ -100,12 +107,22 @@ async def batch_all(run: RunStore, engine: Engine, user: User, pipeline: Pipelin
                               + ("; fix what the API says first" if fix else ""), 2 if fix else 1)
 
 
-def review_record(review: Review, topic: Topic, draft: str, epoch: int, pipeline: Pipeline) -> dict:
-    """A feedback.jsonl record (docs/FORMATS.md §4)."""
+async def judged(judge: Judge, topic: Topic, draft: str, ground_truth: str, kept_earlier: set[int]) -> dict:
+    """The faithfulness fields of a reviewed draft (docs/FORMATS.md §10): the judge's verdicts on the draft and on
+    the ground truth (judged once when they are the same text), and the points lost."""
+    of_draft = await judge.ajudge(topic, draft)
+    same = ground_truth == draft or normalize(ground_truth) == normalize(draft)
+    of_truth = of_draft if same else await judge.ajudge(topic, ground_truth)
+    return faithfulness_fields(of_draft, of_truth, kept_earlier)
+
+
+def review_record(review: Review, topic: Topic, draft: str, epoch: int, pipeline: Pipeline,
+                  faithfulness: dict | None = None) -> dict:
+    """A feedback.jsonl record (docs/FORMATS.md §4, §10)."""
     return {"epoch": epoch, "topic_id": topic.id, "split": topic.split, "version": pipeline.version_hash,
             "topic": topic.to_dict(), "draft": draft, "feedback": review.feedback,
             "ground_truth": review.ground_truth, "by": review.by, **scores(draft, review.ground_truth),
-            "time": now()}
+            **(faithfulness or {}), "time": now()}
 
 
 def refusal_record(refusal: Refused, topic: Topic, epoch: int, pipeline: Pipeline) -> dict:

@@ -23,6 +23,7 @@ def words(text: str) -> list[str]:
     return [w.lower().replace("\u2019", "'") for w in _WORD.findall(text)]
 
 
+@lru_cache(maxsize=16384)
 def starts_clause(text: str) -> bool:
     """True when `text` (what follows ", and" or ", but") reads as a clause that can stand as a sentence: it starts
     with an instruction verb, or holds a pronoun or an auxiliary. "spare batteries in a dry bag" does not."""
@@ -36,6 +37,7 @@ def starts_clause(text: str) -> bool:
                for w in found)
 
 
+@lru_cache(maxsize=16384)
 def keeps_capital(word: str) -> bool:
     """A word a sentence-case heading writes as it is: "I", a name (days, months, languages), or a word with a
     capital inside it ("USB", "iPhone")."""

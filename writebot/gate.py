@@ -5,20 +5,25 @@ records it (the trainer and the workbench both use it).
   keep it unless that raises the words the user had to edit;
 - deferred (GateKind.DEFERRED, Claude): the update is `pending` until the next epoch's drafts are reviewed; then the
   words edited on the topics reviewed in both epochs decide, in a separate `"kind": "gate"` record;
+- either way, an update whose drafts lose more of the brief's points the user keeps, or add more unsupported claims,
+  than the drafts before (beyond the judge's noise) is not kept, whatever its edit cost (docs/FORMATS.md §10);
 - by hand (notebook 02): the person accepts or rejects each hunk.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import StrEnum
 
 from writebot import defaults
-from writebot.engines.base import Engine, Evidence, Update
+from writebot.engines.base import Engine, Update
+from writebot.faithfulness import ContentCheck, Judge, Judgement, faithfulness_fields
 from writebot.lint import lint, run_sources
 from writebot.metrics import word_edit_distance
 from writebot.pipeline import Hunk, Pipeline, diff
 from writebot.registry import ENGINES
 from writebot.run_folder import RunStore, now
+from writebot.topics import Topic
 
 
 class Verdict(StrEnum):
@@ -39,11 +44,44 @@ class Verdict(StrEnum):
         return self in (Verdict.ROLLED_BACK, Verdict.FAILED)
 
 
-def judge_immediate(engine: Engine, proposal: Pipeline, latest: list[Evidence], before: int,
-                    changed: bool) -> tuple[Verdict, int]:
-    """Re-draft the epoch's train topics with the proposal: (verdict, words the user would edit now)."""
-    after = sum(word_edit_distance(engine.write(proposal, e.topic), e.ground_truth) for e in latest)
-    return (Verdict.UNCHANGED if not changed else Verdict.ACCEPTED if after <= before else Verdict.ROLLED_BACK), after
+def replay(engine: Engine, judge: Judge, proposal: Pipeline, reviewed: list[dict],
+           kept_earlier: Callable[[str, int], set[int]]) -> tuple[int, ContentCheck | None]:
+    """Re-draft the reviewed topics with the proposal: the words the user would edit now, and what the drafts
+    keep of the briefs against the drafts before (docs/FORMATS.md §10; None for records from before the judge)."""
+    after, pairs = 0, []
+    for record in reviewed:
+        topic = Topic.from_dict(record["topic"])
+        draft = engine.write(proposal, topic)
+        after += word_edit_distance(draft, record["ground_truth"])
+        if "faithfulness" in record:
+            said = record["faithfulness"]
+            truth = Judgement(tuple(said["truth_points"]), None, judge.name)
+            if draft == record["ground_truth"]:  # the proposal writes what the user wanted: judged already
+                found = Judgement(truth.points, said["added"] if said["points"] == said["truth_points"] else None,
+                                  judge.name)
+            elif draft == record["draft"]:  # the proposal changes nothing here
+                found = Judgement(tuple(said["points"]), None if said["added"] is None else tuple(said["added"]),
+                                  judge.name)
+            else:
+                found = judge.judge(topic, draft)
+            pairs.append((record, faithfulness_fields(found, truth, kept_earlier(topic.id, record["epoch"]))))
+    return after, ContentCheck.of(judge.name, pairs)
+
+
+def judge_immediate(engine: Engine, judge: Judge, proposal: Pipeline, reviewed: list[dict], before: int,
+                    changed: bool, kept_earlier: Callable[[str, int], set[int]]) -> tuple[Verdict, int, dict]:
+    """Re-draft the epoch's reviewed train topics with the proposal: (verdict, words the user would edit now, extra
+    fields for the update record). Kept unless the user would edit more words, or the drafts lose more of the
+    brief's points the user keeps (or add more unsupported claims) than the drafts before, beyond the judge's
+    noise (docs/FORMATS.md §10)."""
+    after, content = replay(engine, judge, proposal, reviewed, kept_earlier)
+    if not changed:
+        return Verdict.UNCHANGED, after, {}
+    why = content.worse() if content else None
+    extra = {"content": content.to_dict()} if content else {}
+    if why:
+        return Verdict.ROLLED_BACK, after, {**extra, "why": f"not kept whatever its edit cost: {why}"}
+    return (Verdict.ACCEPTED if after <= before else Verdict.ROLLED_BACK), after, extra
 
 
 def judge_by_hand(hunks: list[Hunk], accepted: set[str]) -> Verdict:
@@ -63,20 +101,25 @@ def judge_deferred(run: RunStore, epoch: int) -> tuple[dict | None, bool]:
     verdict = run.gate_for(epoch - 1)
     if verdict is not None:
         return verdict, False
-    earlier, later = train_costs(run, epoch - 1), train_costs(run, epoch)
-    both = earlier.keys() & later.keys()
-    before, after = sum(earlier[t] for t in both), sum(later[t] for t in both)
-    verdict = {"epoch": epoch - 1, "kind": "gate",
-               "status": Verdict.ACCEPTED if after <= before else Verdict.ROLLED_BACK,
-               "train_cost_before": before, "train_cost_after": after, "topics_compared": len(both), "time": now()}
+    earlier, later = train_records(run, epoch - 1), train_records(run, epoch)
+    both = sorted(earlier.keys() & later.keys())
+    before = sum(earlier[t]["word_edit_distance"] for t in both)
+    after = sum(later[t]["word_edit_distance"] for t in both)
+    judge = next((r["faithfulness"]["judge"] for r in later.values() if "faithfulness" in r), defaults.JUDGE)
+    content = ContentCheck.of(judge, [(earlier[t], later[t]) for t in both])
+    why = content.worse() if content else None
+    status = Verdict.ROLLED_BACK if why or after > before else Verdict.ACCEPTED
+    verdict = {"epoch": epoch - 1, "kind": "gate", "status": status, "train_cost_before": before,
+               "train_cost_after": after, "topics_compared": len(both),
+               **({"content": content.to_dict()} if content else {}),
+               **({"why": f"not kept whatever its edit cost: {why}"} if why else {}), "time": now()}
     run.record_update(verdict)
     return verdict, True
 
 
-def train_costs(run: RunStore, epoch: int) -> dict[str, int]:
-    """Words edited per train topic reviewed in `epoch` (a refused topic has no entry)."""
-    return {r["topic_id"]: r["word_edit_distance"] for r in run.records if r["epoch"] == epoch
-            and r["split"] == "train"}
+def train_records(run: RunStore, epoch: int) -> dict[str, dict]:
+    """The record of each train topic reviewed in `epoch`, by topic id (a refused topic has none)."""
+    return {r["topic_id"]: r for r in run.records if r["epoch"] == epoch and r["split"] == "train"}
 
 
 def lint_findings(run: RunStore, proposed: Pipeline, budget: int | None = None) -> list[str]:

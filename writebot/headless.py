@@ -10,12 +10,13 @@ from pathlib import Path
 
 from writebot import defaults
 from writebot.errors import InputError
+from writebot.faithfulness import Judge
 from writebot.files import read_text
 from writebot.llm import LLM, BudgetReached, UsageLog, resolve_model
 from writebot.models import check_effort, resolve_effort
 from writebot.pipeline import Pipeline
 from writebot.pricing import Price, price_of
-from writebot.registry import REPLAY, USERS, build_engine, build_user, engine_kind, needs_llm
+from writebot.registry import JUDGES, REPLAY, USERS, build_engine, build_judge, build_user, engine_kind, needs_llm
 from writebot.run_folder import RunStore
 from writebot.topics import Topic, load_topics
 from writebot.tracking import Tracker, build_tracker, start_tracking
@@ -43,9 +44,19 @@ class RunOptions:
     cache_warmup: bool = True  # a max_tokens 0 request writes each version's cached prefix before its drafts fan out
     online: bool = False  # PRELUDE's protocol: one train topic per round, an update after each (trainer.schedule)
     track: str | None = None  # an experiment tracker (tracking.TRACKERS): "mlflow"
+    judge: str = defaults.JUDGE  # a name in registry.JUDGES: who says what of each brief a draft keeps
+    judge_model: str | None = None  # --judge claude: the model, else $WRITEBOT_JUDGE_MODEL, else defaults.JUDGE_MODEL
 
     def uses_llm(self) -> bool:
+        """Does the run call Claude at all (engine, user or judge)?"""
+        return needs_llm(self.engine, self.user, self.judge)
+
+    def writer_uses_llm(self) -> bool:
+        """Do the engine or the user call Claude (the judge has an LLM of its own)?"""
         return needs_llm(self.engine, self.user)
+
+    def judge_model_id(self) -> str:
+        return self.judge_model or os.environ.get("WRITEBOT_JUDGE_MODEL") or defaults.JUDGE_MODEL
 
     @classmethod
     def from_config(cls, config: dict) -> RunOptions:
@@ -67,8 +78,13 @@ def check_options(options: RunOptions) -> None:
         raise InputError(f"--style-budget {options.style_budget}: too small for a style guide; use 200 or more")
     if (options.price_in is None) != (options.price_out is None):
         raise InputError("--price-in and --price-out go together: give both (USD per million tokens)")
-    if options.uses_llm():
-        model = resolve_model(options.model)
+    if options.judge not in JUDGES:
+        raise InputError(f"--judge {options.judge}: not a judge; use one of {', '.join(JUDGES)}")
+    if options.judge_model and not JUDGES[options.judge].needs_llm:
+        raise InputError("--judge-model goes with a judge that calls Claude; add --judge claude or drop it")
+    models = ([resolve_model(options.model)] if options.writer_uses_llm() else []) + (
+        [options.judge_model_id()] if JUDGES[options.judge].needs_llm else [])
+    for model in models:
         check_effort(model, resolve_effort(options.effort))
         if options.max_cost_usd is not None and options.price_in is None and price_of(model) is None:
             raise InputError(f"--max-cost-usd: no price is known for model '{model}' (writebot/prices.yaml), so the "
@@ -79,18 +95,28 @@ def price_for(options: RunOptions) -> Price | None:
     return Price.custom(options.price_in, options.price_out) if options.price_in is not None else None
 
 
-def build_llm(options: RunOptions, usage: UsageLog) -> LLM | None:
-    if not options.uses_llm():
+def build_llm(options: RunOptions, usage: UsageLog, model: str | None = None) -> LLM | None:
+    """The LLM the engine and the user call (None when neither calls Claude); with `model`, one for that model
+    (the judge's), sharing the run's usage log, cassettes and budget."""
+    if model is None and not options.writer_uses_llm():
         return None
-    return LLM(resolve_model(options.model), usage, record=options.record,
+    price = price_for(options) if model is None else None
+    return LLM(model or resolve_model(options.model), usage, record=options.record,
                replay=options.cassette if engine_kind(options.engine).replays else None,
-               max_cost_usd=options.max_cost_usd, effort=resolve_effort(options.effort), price=price_for(options))
+               max_cost_usd=options.max_cost_usd, effort=resolve_effort(options.effort), price=price)
+
+
+def build_run_judge(options: RunOptions, usage: UsageLog) -> tuple[Judge, LLM | None]:
+    """The run's faithfulness judge (docs/FORMATS.md §10) and its LLM: offline (None), or Claude on an LLM of its
+    own model."""
+    llm = build_llm(options, usage, options.judge_model_id()) if JUDGES[options.judge].needs_llm else None
+    return build_judge(options.judge, llm), llm
 
 
 def run_config(options: RunOptions, command: str, pipeline: Pipeline, topics: list[Topic], **paths: str) -> dict:
     """run.json's config of a new run (the workbench's too): the options, what writes, where the inputs came from."""
     return {"command": command, **asdict(options),
-            "model": resolve_model(options.model) if options.uses_llm() else "rules-v1", **paths,
+            "model": resolve_model(options.model) if options.writer_uses_llm() else "rules-v1", **paths,
             "topics": len(topics), "train_topics": sum(t.split == "train" for t in topics),
             "val_topics": sum(t.split == "val" for t in topics), "initial_version": pipeline.version_hash}
 
@@ -101,6 +127,8 @@ def start_run(out: Path, topics_file: Path, persona_file: Path, pipeline_dir: Pa
     folder's lock until run.close()."""
     if options.effort is None:  # recorded ("" = the defaults), so a resumed run keeps the same effort
         options.effort = os.environ.get("WRITEBOT_EFFORT", "")
+    if JUDGES.get(options.judge) and JUDGES[options.judge].needs_llm:  # recorded, so a resumed run keeps it
+        options.judge_model = options.judge_model_id()
     check_options(options)
     topics = load_topics(topics_file)
     persona = load_persona(persona_file)
@@ -108,6 +136,7 @@ def start_run(out: Path, topics_file: Path, persona_file: Path, pipeline_dir: Pa
         raise InputError(f"{persona_file}: no 'description'; --user {options.user} plays the persona's description")
     pipeline = Pipeline.load(pipeline_dir)
     build_llm(options, UsageLog(None))  # fails early on a missing API key or cassette
+    build_run_judge(options, UsageLog(None))
     config = run_config(options, command, pipeline, topics, topics_file=str(topics_file),
                         persona_file=str(persona_file), pipeline_dir=str(pipeline_dir))
     inputs = {"topics.yaml": read_text(topics_file), "persona.yaml": read_text(persona_file)}
@@ -124,15 +153,16 @@ class RunCallbacks(Callbacks):
     """The headless run's side of the loop: progress bars (from `progress`, a tqdm-like factory), the running cost,
     the budget, and each usage row's epoch."""
 
-    def __init__(self, llm: LLM | None, progress=None, max_cost_usd: float | None = None,
+    def __init__(self, llms: list[LLM], progress=None, max_cost_usd: float | None = None,
                  run: RunStore | None = None, tracker: Tracker | None = None):
-        self.llm, self.progress, self.max_cost_usd = llm, progress, max_cost_usd
+        self.llms, self.progress, self.max_cost_usd = llms, progress, max_cost_usd
+        self.llm = llms[0] if llms else None  # they share the run's usage log: its cost is the run's
         self.run, self.tracker = run, tracker or Tracker()
         self.bar = None
 
     def on_epoch(self, epoch: int, todo: int) -> None:
-        if self.llm is not None:
-            self.llm.epoch = epoch  # usage rows say which epoch they belong to
+        for llm in self.llms:
+            llm.epoch = epoch  # usage rows say which epoch they belong to
         if self.progress and todo:
             self.bar = self.progress(total=todo, desc=f"epoch {epoch}", unit="draft")
 
@@ -169,6 +199,7 @@ def continue_run(run: RunStore, progress=None, max_cost_usd: float | None = None
         run.set_status(run.config.get("status", "running"), max_cost_usd=max_cost_usd)
     options.track = start_tracking(run, track)
     llm = build_llm(options, run.usage)
+    judge, judge_llm = build_run_judge(options, run.usage)
     persona = load_persona(run.input_path("persona.yaml"))
     engine = build_engine(options.engine, llm, options.style_budget, options.cache_warmup, persona)
     user = build_user(options.user, persona, llm)
@@ -179,11 +210,12 @@ def continue_run(run: RunStore, progress=None, max_cost_usd: float | None = None
     owned = tracker is None
     tracker = tracker or build_tracker(options.track)
     tracker.open(run)
-    callbacks = RunCallbacks(llm, progress, options.max_cost_usd, run, tracker)
+    llms = [x for x in (llm, judge_llm) if x is not None]
+    callbacks = RunCallbacks(llms, progress, options.max_cost_usd, run, tracker)
     status = "failed"
     try:
         train(run, engine, user, topics, pipeline, options.epochs, callbacks, options.concurrency, options.batch_api,
-              options.online)
+              options.online, judge)
         status = "complete"
     except BudgetReached:
         status = "stopped"

@@ -6,6 +6,7 @@ well-formed post exactly as it was, so the offline writer can run it after every
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from writebot.post import Post, is_heading, is_normal
 
@@ -111,7 +112,20 @@ def _mend_paragraph(block: str) -> str:
 
 # Anything repair might change; a normal post with none of these is well formed and comes back at once (the
 # learner mends every candidate's output, so this path must be fast). A test checks it agrees with the full pass.
-_PUNCTUATION_PAIR = re.compile(r"[ ,;:.!?][,;:.!?]|[,;][A-Za-z]")
+_PUNCTUATION = re.compile(r"[,;:.!?]")
+
+
+def _punctuation_pair(text: str) -> bool:
+    """Punctuation after a space or after punctuation, or a comma or semicolon right before a letter (a loop over
+    the few punctuation marks is faster than one regex over every space)."""
+    for m in _PUNCTUATION.finditer(text):
+        i = m.start()
+        if i and text[i - 1] in " ,;:.!?":
+            return True
+        after = text[i + 1 : i + 2]
+        if text[i] in ",;" and after.isascii() and after.isalpha():
+            return True
+    return False
 _SMALL_AFTER_END = re.compile(r"[.!?]\s+[\"'“‘(\[]*[a-z]")
 _ODD_BLOCK_START = re.compile(r"\n\n[^A-Z#\"'“‘(\[]|\n\n[\"'“‘(\[]+[^A-Z]")
 _ODD_HEADING = re.compile(r"\n#+(?:[^# ]| ?\n| ?$| \s)")
@@ -119,7 +133,7 @@ _ODD_HEADING = re.compile(r"\n#+(?:[^# ]| ?\n| ?$| \s)")
 
 def _plainly_well_formed(text: str) -> bool:
     return (text[:2] == "# " and text[2:3] not in (" ", "\n", "") and is_normal(text) and "  " not in text
-            and not _PUNCTUATION_PAIR.search(text) and not _SMALL_AFTER_END.search(text)
+            and not _punctuation_pair(text) and not _SMALL_AFTER_END.search(text)
             and not _ODD_BLOCK_START.search(text) and not _ODD_HEADING.search(text))
 
 
@@ -179,13 +193,34 @@ def _damage_count(text: str) -> int:
     return sum(len(pattern.findall(text)) for _, pattern in _DAMAGE)
 
 
+_QUANTIFIERS = {"many", "much", "few", "several"}
+_EDGE = "\"'“”‘’()[]"
+
+
+@lru_cache(maxsize=4096)
+def _ends(new: str) -> tuple[str, str, bool]:
+    """The first and last word of what a swap writes, lower case, and whether it holds an apostrophe."""
+    words = [w.strip(_EDGE + ",;:.!?").lower() for w in new.split()]
+    words = [w for w in words if w]
+    return (words[0] if words else "", words[-1] if words else "", "'" in new or "\u2019" in new)
+
+
 def breaks_grammar(text: str, start: int, end: int, new: str) -> bool:
     """True when writing `new` over text[start:end] would damage the sentence around it (a `damage` pattern that was
     not there before): the guard every word swap passes, so no rule writes "many the nerves"."""
+    first, last, apostrophe = _ends(new)
     line_start = text.rfind("\n", 0, start) + 1
     line_end = text.find("\n", end)
     left = text[max(line_start, start - 40) : start]
     right = text[end : min(end + 40, len(text) if line_end < 0 else line_end)]
+    # only a few things a swap writes can make a pattern: an apostrophe, a quantifier, a word its neighbour repeats
+    if not apostrophe and last not in _QUANTIFIERS:
+        # the words on either side, when only white space stands between them and the swap
+        before = left.split()[-1].lower() if left[-1:].isspace() and left.strip() else ""
+        after = right.split(None, 1)[0].lower() if right[:1].isspace() and right.strip() else ""
+        if before not in _QUANTIFIERS and not (first and first == before) and not (last and last == after) \
+                and not (not first and before and before == after):
+            return False
     return _damage_count(left + new + right) > _damage_count(left + text[start:end] + right)
 
 

@@ -17,8 +17,8 @@ import pandas as pd
 from writebot import bundled, defaults
 from writebot.analysis import load_history
 from writebot.engines.rules import skeleton
-from writebot.hygiene import violations
-from writebot.lint import Source, lint
+from writebot.hygiene import damage, violations
+from writebot.lint import DUPLICATE_NOTE, Source, lint
 from writebot.pipeline import Pipeline
 from writebot.registry import build_engine
 from writebot.run_folder import RunStore
@@ -79,10 +79,13 @@ def spurious(rule_lines: tuple[str, ...], persona: Persona) -> list[str]:
 
 def outcome(result: RunResult, persona: Persona, topics: list[Topic]) -> dict:
     """What a run ended with: val cost before and after, cumulative train cost, the learned guide's rules,
-    spurious rules, lint findings (with the writer's base texts for dead rules), hygiene violations in val drafts."""
+    spurious rules, lint findings (with the writer's base texts for dead rules), and in the last version's val drafts
+    what edit cost cannot see: the share of the briefs' points kept, the points lost, hygiene violations and
+    damaged sentences (docs/FORMATS.md §6, §10)."""
     h = result.history
     val, train_rows = h[h.split == "val"], h[h.split == "train"]
     epochs = sorted(val["epoch"].unique())
+    last = val[val.epoch == epochs[-1]]
     rules = result.pipeline.style.rules
     return {
         "val before": int(val[val.epoch == epochs[0]]["word_edit_distance"].sum()),
@@ -92,6 +95,12 @@ def outcome(result: RunResult, persona: Persona, topics: list[Topic]) -> dict:
         "spurious rules": len(spurious(rules, persona)),
         "lint findings": len(lint(result.pipeline, [Source(skeleton(t)) for t in topics])),
         "hygiene violations": sum(len(violations(d)) for d in result.drafts),
+        "points kept": float(last["points_kept"].mean()),
+        "points lost": int(last["points_lost"].sum()),
+        "damaged sentences": sum(len(damage(d)) for d in result.drafts),
+        "clause-final contractions": sum(line.startswith("contraction at a clause end") for d in result.drafts
+                                         for line in damage(d)),
+        "duplicate notes": sum(f.kind == DUPLICATE_NOTE for f in lint(result.pipeline)),
     }
 
 

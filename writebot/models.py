@@ -37,6 +37,7 @@ PURPOSES = {
     "revise": Purpose("low", 8_000),
     "update": Purpose("high", 10_000),
     "init": Purpose("high", 10_000),
+    "judge": Purpose("low", 6_000),  # faithfulness (--judge claude): a structured verdict per point, short
 }
 
 

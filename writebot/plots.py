@@ -17,30 +17,66 @@ from matplotlib.figure import Figure  # noqa: E402
 COLOURS = {"train": "#1f77b4", "val": "#d62728"}
 
 
-def learning_curve(history, title: str = "", figsize: tuple[float, float] = (10, 4), xlabel: str = "epoch") -> Figure:
-    """Similarity and word edit cost per epoch (or online round: `xlabel`), train vs val (means over topics)."""
-    fig, (left, right) = plt.subplots(1, 2, figsize=figsize, constrained_layout=True)
+def learning_curve(history, title: str = "", figsize: tuple[float, float] = (14, 4), xlabel: str = "epoch") -> Figure:
+    """Per epoch (or online round: `xlabel`), train vs val (means over topics): similarity, the words the user still
+    had to edit, and what edit cost cannot see (docs/FORMATS.md §10): the share of the briefs' points the drafts keep,
+    the points they lost (bars) and, where the judge can tell, the claims they added per draft."""
+    fig, (left, middle, right) = plt.subplots(1, 3, figsize=figsize, constrained_layout=True)
+    bars = right.twinx()
     for split, rows in history.groupby("split"):
         per_epoch = rows.groupby("epoch").agg(similarity=("similarity", "mean"),
                                               words=("word_edit_distance", "mean"))
         style = {"marker": "o", "color": COLOURS.get(split), "label": split}
         left.plot(per_epoch.index, per_epoch["similarity"], **style)
-        right.plot(per_epoch.index, per_epoch["words"], **style)
+        middle.plot(per_epoch.index, per_epoch["words"], **style)
+        faith = _faithfulness(rows)
+        if faith is not None:
+            right.plot(faith.index, faith["kept"], **{**style, "label": f"{split}: points kept"})
+            offset = -0.18 if split == "train" else 0.18
+            bars.bar(faith.index + offset, faith["lost"], width=0.34, alpha=0.35, color=COLOURS.get(split),
+                     label=f"{split}: points lost")
+            if faith["claims"].notna().any():
+                bars.plot(faith.index, faith["claims"], marker="x", linestyle="--", color=COLOURS.get(split),
+                          label=f"{split}: claims added / draft")
     left.set(title="Similarity to ground truth", xlabel=xlabel, ylabel="mean similarity (0-1)", ylim=(0, 1.02))
-    right.set(title="Words the user still had to edit", xlabel=xlabel, ylabel="mean word edit distance")
-    right.set_ylim(bottom=0)
+    middle.set(title="Words the user still had to edit", xlabel=xlabel, ylabel="mean word edit distance")
+    middle.set_ylim(bottom=0)
+    right.set(title="What edit cost cannot see", xlabel=xlabel, ylabel="share of the brief's points kept",
+              ylim=(0, 1.05))
+    bars.set_ylabel("points lost (bars), claims added per draft")
+    bars.set_ylim(bottom=0, top=max(1.0, bars.get_ylim()[1]))
     last = int(history["epoch"].max()) if len(history) else 0
-    for ax in (left, right):
-        ax.set_xlim(-0.3, last + 0.3)  # one epoch of data still gets a readable axis
+    for ax in (left, middle, right):
+        ax.set_xlim(-0.5, last + 0.5)  # one epoch of data still gets a readable axis
         if last < 20:
             ax.set_xticks(range(last + 1))
         else:  # online rounds: let matplotlib space whole-number ticks
             ax.xaxis.get_major_locator().set_params(integer=True)
         ax.grid(alpha=0.3)
-        ax.legend()
+    left.legend()
+    middle.legend()
+    handles = right.get_legend_handles_labels()[0] + bars.get_legend_handles_labels()[0]
+    if handles:
+        right.legend(handles, [h.get_label() for h in handles], loc="lower left", fontsize=8)
+    else:
+        right.text(0.5, 0.5, "no faithfulness recorded\n(a run from before the judge)", ha="center", va="center",
+                   transform=right.transAxes, color="#777")
     if title:
         fig.suptitle(title)
     return fig
+
+
+def _faithfulness(rows):
+    """Per epoch: mean points_kept, summed points_lost, mean claims_added; None when none were recorded."""
+    import pandas as pd
+
+    if "points_kept" not in rows or pd.to_numeric(rows["points_kept"], errors="coerce").isna().all():
+        return None
+    numbers = rows.assign(**{c: pd.to_numeric(rows[c], errors="coerce")
+                             for c in ("points_kept", "points_lost", "claims_added") if c in rows})
+    grouped = numbers.groupby("epoch")
+    return pd.DataFrame({"kept": grouped["points_kept"].mean(), "lost": grouped["points_lost"].sum(),
+                         "claims": grouped["claims_added"].mean()})
 
 
 def show(fig: Figure) -> None:

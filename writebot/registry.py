@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from writebot import defaults
 from writebot.engines.base import Engine
+from writebot.faithfulness import Judge
 from writebot.llm import LLM
 from writebot.topics import Topic
 from writebot.users import Persona, User
@@ -93,6 +94,41 @@ USERS: dict[str, UserKind] = {
 }
 
 
+@dataclass(frozen=True)
+class JudgeKind:
+    help: str
+    build: Callable[[LLM | None], Judge]
+    needs_llm: bool = False
+
+
+def _offline_judge(llm: LLM | None) -> Judge:
+    from writebot.faithfulness import OfflineJudge
+
+    return OfflineJudge()
+
+
+def _claude_judge(llm: LLM | None) -> Judge:
+    from writebot.faithfulness import ClaudeJudge
+
+    return ClaudeJudge(llm)
+
+
+JUDGES: dict[str, JudgeKind] = {
+    "rules": JudgeKind("offline: each point's content words in the draft (heavy paraphrase looks like loss; cannot "
+                       "count invented claims)", _offline_judge),
+    "claude": JudgeKind("Claude reads brief and draft and answers per point, and lists invented claims "
+                        "(--judge-model, a small model by default)", _claude_judge, needs_llm=True),
+}
+
+
+def build_judge(name: str, llm: LLM | None = None) -> Judge:
+    """The faithfulness judge called `name` (docs/FORMATS.md §10); a Claude judge needs its own LLM (its model)."""
+    kind = JUDGES[name]
+    if kind.needs_llm and llm is None:
+        raise ValueError(f"the {name} judge needs an LLM")
+    return kind.build(llm)
+
+
 def engine_kind(name: str) -> EngineKind:
     if name not in ENGINES:
         raise ValueError(f"unknown engine {name!r} (known: {', '.join(ENGINES)})")
@@ -115,8 +151,9 @@ def build_user(name: str, persona: Persona, llm: LLM | None = None) -> User:
     return USERS[name].build(persona, llm)
 
 
-def needs_llm(engine: str, user: str) -> bool:
-    return engine_kind(engine).needs_llm or (user in USERS and USERS[user].needs_llm)
+def needs_llm(engine: str, user: str, judge: str = defaults.JUDGE) -> bool:
+    """Does a run of this engine, user and judge call Claude?"""
+    return engine_kind(engine).needs_llm or (user in USERS and USERS[user].needs_llm) or JUDGES[judge].needs_llm
 
 
 def interactive_engine() -> str:

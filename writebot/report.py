@@ -25,7 +25,7 @@ def summary_table(run: RunStore) -> str:
     has_val = "val_sim" in table.columns
     head = f"{_unit(run):>5}  {'train sim':>9}  {'train words':>11}"
     head += f"  {'val sim':>7}  {'val words':>9}" if has_val else ""
-    head += f"  {'rules':>5}  update"
+    head += f"  {'kept':>5}  {'lost':>4}  {'claims':>6}  {'rules':>5}  update"
     lines = [head, "-" * len(head)]
     for epoch, row in table.iterrows():
         verdict = run.verdict_for(epoch)
@@ -35,6 +35,8 @@ def summary_table(run: RunStore) -> str:
             status = f"{verdict['status']} ({verdict['train_cost_before']} -> {'?' if after is None else after} words)"
         line = f"{epoch:>5}  {_cell(row['train_sim'], 9, 3)}  {_cell(row['train_words'], 11, 1)}"
         line += f"  {_cell(row['val_sim'], 7, 3)}  {_cell(row['val_words'], 9, 1)}" if has_val else ""
+        kept = f"{'-':>5}" if row["kept"] != row["kept"] else f"{row['kept']:>5.0%}"
+        line += f"  {kept}  {_cell(row['lost'], 4, 0)}  {_cell(row['claims'], 6, 1)}"
         lines.append(line + f"  {rules.get(epoch, 0):>5}  {status}".rstrip())
     if run.refused:
         shown = ", ".join(f"{r['topic_id']}@{r['epoch']}" for r in run.refused[:5])
@@ -43,6 +45,9 @@ def summary_table(run: RunStore) -> str:
     cost = run.usage_cost()
     if cost:
         lines.append(f"\nLLM calls: {len(run.usage_rows())}, cost ${cost:.4f}")
+    lines.append("\nkept: the share of the briefs' points the drafts keep; lost: points dropped that the user keeps;\n"
+                 "claims: claims added per draft (-: the offline judge cannot tell; --judge claude counts them). "
+                 "docs/FORMATS.md §10")
     if run.config.get("online"):
         lines.append("\nOnline: a round drafts one train topic (val only in the first and last rounds); its update's "
                      "words are that topic's, before and after the update.")

@@ -92,9 +92,17 @@ class Replace:
     def _regex(self) -> re.Pattern:
         return re.compile(_whole_word_pattern(self.old, self.whole_word), re.I)
 
+    @cached_property
+    def _guarded(self) -> bool:
+        """A swap that writes words, an apostrophe or nothing may break a sentence; one that writes punctuation
+        alone ("!" -> ".") never does."""
+        return any(c.isalnum() or c in "'\u2019" for c in self.new) or not self.new.strip()
+
     def apply(self, text: str) -> str:
         if self.old.lower() not in text.lower():  # cheap test first: most texts lack most words
             return text
+        if not self._guarded:
+            return self._regex.sub(lambda m: _keep_case(m.group(0), self.new), text)
         out, pos = [], 0
         for m in self.matches(text):
             out += [text[pos : m.start()], _keep_case(m.group(0), self.new)]
@@ -106,6 +114,8 @@ class Replace:
         ("a lot of" -> "many" before "the nerves": "many the nerves"; docs/FORMATS.md §3)."""
         if self.old.lower() not in text.lower():
             return iter(())
+        if not self._guarded:
+            return self._regex.finditer(text)
         return (m for m in self._regex.finditer(text) if not breaks_grammar(text, m.start(), m.end(),
                                                                              _keep_case(m.group(0), self.new)))
 
@@ -174,7 +184,7 @@ def _whole_word_at(low: str, i: int, j: int) -> bool:
     return not (j < n and (_is_word_char(low[j]) or (low[j] in "'\u2019" and j + 1 < n and _is_word_char(low[j + 1]))))
 
 
-_CLAUSE_END = re.compile(r"[ \t]*(?:[.!?,;:]|$)", re.M)
+_NEXT = re.compile(r"[ \t]*([.!?,;:]|$)|\s*[\"']?([\w']*)", re.M)  # a clause end, or the next word
 _NOT_AFTER_HAVE = {"a", "an", "the", "to", "not", "no", "any", "some", "my", "your", "our", "their", "his", "her",
                    "its", "this", "that", "these", "those", "one", "two", "three", "many", "much", "enough"}
 
@@ -183,10 +193,10 @@ def _contracts_here(low: str, pair: str, end: int) -> bool:
     """Where a pair may contract (docs/FORMATS.md §3): never at the end of a clause ("Here it is.", "what it is,"),
     nor before "to" ("all there is to it"), "have" only as an auxiliary ("we have all been" yes; "I have a dog",
     "I have to" no), and "let us know" stays."""
-    if _CLAUSE_END.match(low, end):
+    following = _NEXT.match(low, end)
+    if following.group(1) is not None:  # a clause ends here
         return False
-    following = low[end:].split(None, 1)
-    after = following[0].strip(".,;:!?\"'") if following else ""
+    after = following.group(2) or ""
     if after == "to" or (pair.endswith(" have") and after in _NOT_AFTER_HAVE):
         return False
     return not (pair == "let us" and after == "know")
@@ -238,7 +248,7 @@ def heading_case(text: str, case: str) -> str:
         return text.lower()
     words = text.split(" ")
     if case == "sentence":
-        out = [word if keeps_capital(word) else word.lower() for word in words]
+        out = [word if not word.islower() and keeps_capital(word) else word.lower() for word in words]
         return _I_WORD.sub("I", _capitalise(" ".join(out)))
     last = max((i for i, word in enumerate(words) if any(c.isalpha() for c in word)), default=0)
     out = []
@@ -377,7 +387,9 @@ def subsumes(rule: Rule, other: Rule) -> bool:
     one instance of it ("Replace "do not" with "don't"" under "Use contractions")."""
     if isinstance(rule, Replace) or not isinstance(other, Replace) or not other.whole_word:
         return False
-    return rule.apply(other.old).lower() == other.new.lower() != other.old.lower()
+    # inside a sentence, as the swap fires: a class rule may leave a phrase alone at a clause end ("Here it is.")
+    probe = f"{other.old} go"
+    return rule.apply(probe).lower() == f"{other.new} go".lower() != probe.lower()
 
 
 def undoes(rule: Rule, kept: Rule) -> bool:

@@ -30,7 +30,7 @@ TRACKERS = ("mlflow",)
 INSTALL = "pip install 'writebot[mlflow]' (in a checkout: pip install -e '.[mlflow]')"
 WORKER_TIMEOUT = 300  # seconds the MLflow worker may take to finish logging after training ends
 _PARAMS = ("engine", "user", "model", "epochs", "seed", "concurrency", "online", "style_budget",
-           "batch_api", "effort", "max_cost_usd", "command", "writebot")
+           "batch_api", "effort", "max_cost_usd", "judge", "judge_model", "command", "writebot")
 
 
 class Tracker:
@@ -93,7 +93,10 @@ def _without_credentials(uri: str) -> str:
 
 
 def epoch_metrics(run: RunStore, epoch: int) -> dict[str, float]:
-    """Means over the epoch's topics per split, and what the epoch's LLM calls cost (NaN-free)."""
+    """Means over the epoch's topics per split (faithfulness too: points kept, points lost summed, claims added where
+    the judge can tell; docs/FORMATS.md §10), and what the epoch's LLM calls cost (NaN-free)."""
+    import pandas as pd
+
     history = load_history(run)
     rows = history[history["epoch"] == epoch]
     out = {}
@@ -102,6 +105,10 @@ def epoch_metrics(run: RunStore, epoch: int) -> dict[str, float]:
         if len(part):
             out[f"{split}_word_edit_distance"] = float(part["word_edit_distance"].mean())
             out[f"{split}_similarity"] = float(part["similarity"].mean())
+            for column, how in (("points_kept", "mean"), ("points_lost", "sum"), ("claims_added", "mean")):
+                values = pd.to_numeric(part[column], errors="coerce").dropna() if column in part else []
+                if len(values):
+                    out[f"{split}_{column}"] = float(values.sum() if how == "sum" else values.mean())
     costs = [float(u["cost_usd"]) for u in run.usage_rows()
              if str(u.get("epoch")) == str(epoch) and u.get("cost_usd") not in (None, "")]
     out["cost_usd"] = sum(costs)

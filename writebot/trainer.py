@@ -11,6 +11,7 @@ from writebot import defaults, gate
 from writebot.aio import run_sync
 from writebot.drafting import batch_all, draft_all
 from writebot.engines.base import Engine, Evidence, GateKind, Update
+from writebot.faithfulness import Judge, OfflineJudge
 from writebot.gate import Verdict
 from writebot.llm import BudgetReached
 from writebot.pipeline import Pipeline, diff
@@ -59,10 +60,12 @@ def schedule(topics: list[Topic], epochs: int, online: bool = False) -> list[lis
 
 def train(run: RunStore, engine: Engine, user: User, topics: list[Topic], pipeline: Pipeline, epochs: int,
           callbacks: Callbacks | None = None, concurrency: int = defaults.CONCURRENCY,
-          batch: bool = False, online: bool = False) -> Pipeline:
+          batch: bool = False, online: bool = False, judge: Judge | None = None) -> Pipeline:
     """Run (or continue) training; return the last version. batch: each epoch's drafts as one Message Batch.
-    online: rounds of one train topic each (schedule)."""
+    online: rounds of one train topic each (schedule). judge: who says what of each brief a draft keeps (the
+    offline judge by default)."""
     callbacks = callbacks or Callbacks()
+    judge = judge or OfflineJudge()
     plan = schedule(topics, epochs, online)
     for epoch, drafted in enumerate(plan):
         # 1. this epoch's version: the one on disk (resuming), or the one the last update left
@@ -75,7 +78,7 @@ def train(run: RunStore, engine: Engine, user: User, topics: list[Topic], pipeli
         todo = [t for t in drafted if (epoch, t.id) not in done]
         callbacks.on_epoch(epoch, len(todo))
         drafting = batch_all if batch and engine.batches else draft_all
-        run_sync(drafting(run, engine, user, pipeline, todo, epoch, concurrency, callbacks))
+        run_sync(drafting(run, engine, user, judge, pipeline, todo, epoch, concurrency, callbacks))
         run.write_history()
         callbacks.on_epoch_end(epoch)
         # 3. judge the previous update (a deferred gate): a rollback makes this update start from the version before
@@ -86,7 +89,7 @@ def train(run: RunStore, engine: Engine, user: User, topics: list[Topic], pipeli
         if run.update_for(epoch) is None:
             if callbacks.should_stop():
                 raise BudgetReached(f"budget reached before the update of epoch {epoch}")
-            callbacks.on_update(update(run, engine, start, topics, epoch))
+            callbacks.on_update(update(run, engine, judge, start, topics, epoch))
     run.set_status("complete", finished=now())
     return pipeline
 
@@ -99,7 +102,7 @@ def judge_previous(run: RunStore, epoch: int, pipeline: Pipeline, callbacks: Cal
     return run.load_version(epoch - 1) if verdict and verdict["status"] == Verdict.ROLLED_BACK else pipeline
 
 
-def update(run: RunStore, engine: Engine, start: Pipeline, topics: list[Topic], epoch: int) -> dict:
+def update(run: RunStore, engine: Engine, judge: Judge, start: Pipeline, topics: list[Topic], epoch: int) -> dict:
     """One update, recorded. Drafts that needed no edits and got no feedback teach nothing: the optimizer is not
     called. An update whose record was lost after its version came into use is recorded as recovered."""
     reviewed = [r for r in run.records if r["epoch"] == epoch and r["split"] == "train"]
@@ -118,15 +121,16 @@ def update(run: RunStore, engine: Engine, start: Pipeline, topics: list[Topic], 
     pairs = evidence(run.records, upto=epoch, order={t.id: i for i, t in enumerate(topics)})
     proposal = engine.update(start, pairs, run.update_history())
     changed = bool(diff(start, proposal.pipeline))
+    extra: dict = {}
     if proposal.failed:
         verdict, after = Verdict.FAILED, None
     elif engine.gate is GateKind.IMMEDIATE:
-        verdict, after = gate.judge_immediate(engine, proposal.pipeline, [e for e in pairs if e.epoch == epoch],
-                                              before, changed)
+        verdict, after, extra = gate.judge_immediate(engine, judge, proposal.pipeline, reviewed, before, changed,
+                                                     run.kept_earlier)
     else:
         verdict, after = (Verdict.PENDING, None) if changed else (Verdict.UNCHANGED, before)
     kept = start if verdict.keeps_base else proposal.pipeline
-    return gate.record_update(run, epoch, start, proposal.pipeline, kept, verdict, proposal, before, after)
+    return gate.record_update(run, epoch, start, proposal.pipeline, kept, verdict, proposal, before, after, **extra)
 
 
 def evidence(records: list[dict], upto: int | None = None, order: dict[str, int] | None = None) -> list[Evidence]:

@@ -225,7 +225,9 @@ def review_problem(response: dict) -> str | None:
 
 class ClaudeUser:
     """A simulated user played by Claude from the persona's description (PRELUDE protocol): judge first, and if
-    the draft does not fit, revise it and say in a sentence or two what was wrong. An answer cut, refused or
+    the draft does not fit, revise it and say in a sentence or two what was wrong. It sees the brief, told that its
+    points are the author's own facts and experiences (as PRELUDE's user sees the source document): it puts back a
+    lost point and takes out an invented one, so lost or invented content costs edits. An answer cut, refused or
     unusable twice raises a ModelStop (writebot.llm): never a ground truth made of half an answer."""
 
     def __init__(self, persona: Persona, llm):
@@ -241,8 +243,9 @@ class ClaudeUser:
 
         response = await self.llm.complete(
             "user", {"system": render("user_system", description=self._persona.description),
-                     "messages": [{"role": "user", "content": render("user_review", title=topic.title,
-                                                                     draft=draft.strip())}]},
+                     "messages": [{"role": "user", "content": render(
+                         "user_review", title=topic.title, audience=topic.audience or "general readers",
+                         points="\n".join(f"- {p}" for p in topic.points), draft=draft.strip())}]},
             check=review_problem)
         text = text_of(response)
         if _VERDICT.search(text)[1].lower() == "fits":

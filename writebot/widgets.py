@@ -1,7 +1,7 @@
 """ipywidgets editors for training by hand. No training logic here: every action calls writebot.workbench.
 
-Stable CSS classes for tests and users' styling: wb-draft, wb-feedback, wb-ground-truth, wb-diff, wb-submit,
-wb-accept-hunk, wb-apply, wb-train, wb-status, wb-epoch.
+Stable CSS classes for tests and users' styling: wb-draft, wb-brief, wb-feedback, wb-ground-truth, wb-diff,
+wb-submit, wb-accept-hunk, wb-content, wb-apply, wb-train, wb-status, wb-epoch.
 """
 
 from __future__ import annotations
@@ -54,11 +54,26 @@ def _hunk_html(hunk) -> str:
             f"<div style='{BOX};max-height:200px'>{''.join(rows) or '(no lines)'}</div>")
 
 
+def brief_html(points: list[str] | tuple[str, ...], verdicts: list[str] | tuple[str, ...] | None = None) -> str:
+    """The brief's points, as the author wrote them, each marked with what the draft did to it (docs/FORMATS.md §10):
+    the person checks the draft against the facts that are theirs."""
+    marks = {"kept": ("#2a7a2a", "kept"), "dropped": ("#a00", "DROPPED"), "contradicted": ("#a00", "CONTRADICTED")}
+    rows = []
+    for n, point in enumerate(points):
+        colour, word = marks.get(verdicts[n], ("#555", "")) if verdicts else ("#555", "")
+        tag = f"<span style='color:{colour};font-size:11px;font-weight:600'>{word}</span> " if word else ""
+        rows.append(f"<li>{tag}{html.escape(point)}</li>")
+    return (f"<div style='{BOX};max-height:none;background:#f7f9ff'><b>Your brief</b> (your facts: put back what "
+            f"the draft lost, take out what it invents)<ol style='margin:4px 0 0 0'>{''.join(rows)}</ol></div>")
+
+
 class FeedbackEditor(w.VBox):
-    """Read the draft, say what is wrong, edit the ground truth (prefilled with the draft), watch the diff, Submit."""
+    """Read the draft beside its brief, say what is wrong, edit the ground truth (prefilled with the draft), watch the
+    diff, Submit."""
 
     def __init__(self, title: str, draft: str, on_submit: Callable[[str, str], str],
-                 on_suggest: Callable[[str, str], str] | None = None):
+                 on_suggest: Callable[[str, str], str] | None = None, points: tuple[str, ...] = (),
+                 verdicts: tuple[str, ...] | None = None):
         self.on_submit, self.on_suggest = on_submit, on_suggest
         self.draft = w.Textarea(value=draft, disabled=True, layout=w.Layout(width="100%", height="200px"))
         self.draft.add_class("wb-draft")
@@ -79,8 +94,11 @@ class FeedbackEditor(w.VBox):
         self.ground_truth.observe(self._refresh, names="value")
         self.submit.on_click(self._submit)
         self.suggest.on_click(self._suggest)
+        self.brief = w.HTML(brief_html(points, verdicts) if points else "")
+        self.brief.add_class("wb-brief")
         super().__init__([
             w.HTML(f"<h3 style='margin:4px 0'>{html.escape(title)}</h3>"),
+            self.brief,
             _label("Draft (read-only)"), self.draft,
             _label("Your feedback"), self.feedback, self.suggest,
             _label("The post you wanted (edit it)"), self.ground_truth,
@@ -102,6 +120,24 @@ class FeedbackEditor(w.VBox):
             self.submit.disabled = True
         except InputError as exc:
             self.message.value = f"<span style='color:#a00'>{html.escape(str(exc))}</span>"
+
+
+def _content_html(proposal) -> str:
+    """What the whole proposal's drafts keep of the briefs, beside the drafts before (docs/FORMATS.md §10): the
+    figures the trainer's gate reads; here the person decides."""
+    content = proposal.content
+    if content is None:
+        return ("<div style='color:#555;margin-bottom:6px'>Content: judged on the next drafts (the Claude engine "
+                "writes them with the new version; re-drafting now would cost a second set of calls).</div>")
+    why = content.worse()
+    words = f"; words you would edit: {proposal.replayed}" if proposal.replayed is not None else ""
+    claims = ("" if content.claims_after is None else
+              f"; claims added {content.claims_before} → {content.claims_after}")
+    style = ("background:#fde8e8;border-left:4px solid #c00" if why else
+             "background:#eef8ee;border-left:4px solid #2a7a2a")
+    return (f"<div style='{style};padding:4px 8px;margin-bottom:6px'><b>Content</b> on the {content.topics} topics "
+            f"you reviewed: points of your briefs lost {content.lost_before} → {content.lost_after}{claims}{words}"
+            + (f"<br><b>The trainer's gate would not keep it:</b> {html.escape(why)}" if why else "") + "</div>")
 
 
 def _lint_html(findings: list[str]) -> str:
@@ -134,9 +170,12 @@ class UpdateReview(w.VBox):
         rationale = html.escape(proposal.update.rationale or "")
         self.lint = w.HTML(_lint_html(proposal.lint))
         self.lint.add_class("wb-lint")
+        self.content = w.HTML(_content_html(proposal))
+        self.content.add_class("wb-content")
         super().__init__([
             w.HTML("<h3 style='margin:4px 0'>Proposed update</h3>"
                    f"<div style='color:#333;margin-bottom:6px'>{rationale}</div>"),
+            self.content,
             self.lint,
             *(rows or [w.HTML("<i>No change proposed: the pipeline already fits your edits.</i>")]),
             w.HBox([self.apply, self.message], layout=w.Layout(align_items="center")),
@@ -290,7 +329,8 @@ class TrainingApp(w.VBox):
         def suggest(draft: str, feedback: str) -> str | None:
             return self._attempt(lambda: self.bench.suggest_revision(draft, feedback))
 
-        self.editor_area.children = [FeedbackEditor(topic.title, draft, submit, suggest)]
+        verdicts = self._attempt(lambda: self.bench.judge.judge(topic, draft).points) if self.bench.judge else None
+        self.editor_area.children = [FeedbackEditor(topic.title, draft, submit, suggest, topic.points, verdicts)]
 
     def _train(self, _=None) -> None:
         proposal = self._attempt(self.bench.propose)

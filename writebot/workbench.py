@@ -13,10 +13,12 @@ from pathlib import Path
 from writebot import bundled
 from writebot.drafting import review_record
 from writebot.engines import Update
+from writebot.engines.base import GateKind
 from writebot.errors import InputError
+from writebot.faithfulness import ContentCheck, judge_review
 from writebot.files import read_text
-from writebot.gate import Verdict, judge_by_hand, lint_findings, record_update
-from writebot.headless import RunOptions, build_llm, run_config
+from writebot.gate import Verdict, judge_by_hand, lint_findings, record_update, replay
+from writebot.headless import RunOptions, build_llm, build_run_judge, run_config
 from writebot.pipeline import Hunk, Pipeline, apply_hunks, hunks
 from writebot.post import normalize
 from writebot.registry import HUMAN, build_engine, interactive_engine
@@ -36,6 +38,8 @@ class Proposal:
     update: Update
     hunks: list[Hunk]
     lint: list[str] = field(default_factory=list)  # docs/FORMATS.md §5 findings on the whole proposal
+    content: ContentCheck | None = None  # what the whole proposal's drafts keep of the briefs (§10), when known
+    replayed: int | None = None  # the words you would edit on the submitted topics with the whole proposal
 
 
 def topic_from_text(title: str, points: str, audience: str = "") -> Topic:
@@ -64,6 +68,7 @@ class Workbench:
         persona = load_persona(persona_file) if persona_file.is_file() else None
         self.engine = None if read_only else build_engine(options.engine, self.llm, options.style_budget,
                                                          options.cache_warmup, persona)
+        self.judge = None if read_only else build_run_judge(options, run.usage)[0]
         self._drafts: dict[tuple[int, str], str] = {}
 
     def close(self) -> None:
@@ -139,9 +144,13 @@ class Workbench:
         """Record one reviewed draft at once (fsynced): nothing typed is lost if the kernel dies next."""
         self._writable()
         comments = [line.strip() for line in feedback.splitlines() if line.strip()]
+        truth = normalize(ground_truth)
+        if not truth.strip():
+            raise InputError("the post you wanted is empty; edit the draft into the post you want, then Submit")
+        found = judge_review(self.judge, topic, draft, truth, self.run.kept_earlier(topic.id, self.epoch))
         # whatever its split in the topics file, a draft a person reviews is training: the person is the user
-        record = review_record(Review(normalize(ground_truth), comments, HUMAN), replace(topic, split="train"), draft,
-                               self.epoch, self.pipeline)
+        record = review_record(Review(truth, comments, HUMAN), replace(topic, split="train"), draft,
+                               self.epoch, self.pipeline, found)
         self.run.record_draft(record)
         self.run.write_history()
         return record
@@ -157,7 +166,12 @@ class Workbench:
                                   "and got no feedback")
         else:
             update = self.engine.update(base, evidence(self.run.records), self.run.update_history())
-        return Proposal(base, update, hunks(base, update.pipeline), lint_findings(self.run, update.pipeline))
+        content, replayed = None, None
+        if self.engine.gate is GateKind.IMMEDIATE and update.pipeline != base:  # re-drafting is free offline
+            replayed, content = replay(self.engine, self.judge, update.pipeline, self.submitted(),
+                                       self.run.kept_earlier)
+        return Proposal(base, update, hunks(base, update.pipeline), lint_findings(self.run, update.pipeline),
+                        content, replayed)
 
     def apply(self, proposal: Proposal, accepted: set[str]) -> Pipeline:
         """Keep the accepted hunks, save the next version, record the update, and start the next epoch."""

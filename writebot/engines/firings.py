@@ -62,6 +62,8 @@ def _replace_firings(rule: Replace, text: str, truth: str) -> Firings:
     """Each place the swap fires, judged in its sentence: a sentence the user rewrote as a whole confirms a swap
     only if the user wrote the swapped sentence somewhere ("If you have ever ..." -> "Have you ever ...?" confirms
     nothing of "if you" -> "have you"); elsewhere the words the user wrote in that place decide."""
+    if rule.old.lower() not in text.lower():  # fires nowhere here: no alignment needed
+        return Firings()
     an = analyse(text, truth)
     flat_truth = _flat(truth)
     fired = confirmed = contradicted = rewrites = 0

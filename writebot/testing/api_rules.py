@@ -112,6 +112,7 @@ def check_request(body: dict, spec: SimModel) -> None:
         raise Invalid("max_tokens: 0 (cache pre-warming) cannot be combined with extended thinking or a forced "
                       "tool_choice")
     _check_text_blocks(body)
+    _check_output_format(body)
     _check_tool_pairing(body.get("messages") or [])
     messages = body.get("messages") or []
     if not messages:
@@ -119,6 +120,57 @@ def check_request(body: dict, spec: SimModel) -> None:
     if messages[-1].get("role") == "assistant":
         raise Invalid("This model does not support assistant message prefill. The conversation must end with a "
                       "user message.")
+
+
+# JSON outputs (https://platform.claude.com/docs/en/build-with-claude/structured-outputs, "JSON Schema limitations"):
+# every object must close itself with additionalProperties false; numeric and string-length constraints, and array
+# constraints other than minItems 0 or 1, are not supported. The messages are worded like the API's other 400s.
+_UNSUPPORTED = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf", "minLength", "maxLength",
+                "maxItems", "uniqueItems", "patternProperties")
+
+
+def _check_schema(schema: object, where: str) -> None:
+    if not isinstance(schema, dict):
+        raise Invalid(f"{where}: a schema must be an object")
+    for key in _UNSUPPORTED:
+        if key in schema:
+            raise Invalid(f"{where}.{key}: this JSON Schema keyword is not supported in output_config.format")
+    if schema.get("minItems", 0) not in (0, 1):
+        raise Invalid(f"{where}.minItems: only 0 or 1 is supported in output_config.format")
+    if schema.get("type") == "object":
+        if schema.get("additionalProperties") is not False:
+            raise Invalid(f"{where}: 'additionalProperties' must be explicitly set to false for every object")
+        for name, sub in (schema.get("properties") or {}).items():
+            _check_schema(sub, f"{where}.properties.{name}")
+    if schema.get("type") == "array" and "items" in schema:
+        _check_schema(schema["items"], f"{where}.items")
+
+
+def _check_output_format(body: dict) -> None:
+    fmt = (body.get("output_config") or {}).get("format")
+    if fmt is None:
+        return
+    if not isinstance(fmt, dict) or fmt.get("type") != "json_schema":
+        raise Invalid("output_config.format.type: Input should be 'json_schema'")
+    _check_schema(fmt.get("schema"), "output_config.format.schema")
+
+
+def conforms(value: object, schema: dict) -> bool:
+    """True when `value` is an instance of `schema` (the subset JSON outputs take): what constrained decoding
+    guarantees of an answer."""
+    kind = schema.get("type")
+    if "enum" in schema and value not in schema["enum"]:
+        return False
+    if kind == "object":
+        props = schema.get("properties") or {}
+        return (isinstance(value, dict) and all(k in value for k in schema.get("required", []))
+                and all(k in props and conforms(v, props[k]) for k, v in value.items()))
+    if kind == "array":
+        return isinstance(value, list) and all(conforms(v, schema.get("items") or {}) for v in value)
+    types = {"string": str, "integer": int, "number": (int, float), "boolean": bool}
+    if kind in types:
+        return isinstance(value, types[kind]) and not (kind in ("integer", "number") and isinstance(value, bool))
+    return True
 
 
 def _check_thinking(body: dict, spec: SimModel) -> None:

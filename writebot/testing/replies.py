@@ -47,11 +47,27 @@ def parse_brief(brief: str) -> tuple[str | None, str | None, list[str]]:
             re.findall(r"(?m)^- (.+)$", brief))
 
 
+def judge_points(body: dict) -> list[str]:
+    """The numbered points of a faithfulness judge's request (prompts/judge_request.md)."""
+    return re.findall(r"(?m)^\d+\. (.+)$", last_user_text(body).split("</brief>")[0])
+
+
+def judge_reply(verdicts: list[str], added: list[str] | None = None) -> dict:
+    """A judge's structured answer (writebot.faithfulness.judge_schema)."""
+    import json
+
+    points = [{"point": n, "verdict": v, "evidence": ""} for n, v in enumerate(verdicts, 1)]
+    return text_reply(json.dumps({"points": points, "added": added or []}))
+
+
 def echo_writer(body: dict) -> dict:
     """A plain stand-in for every writebot call: drafts carry the brief's title and points; a reviewer finds that
-    the draft fits; a reviser returns the draft; an optimizer changes nothing."""
+    the draft fits; a reviser returns the draft; an optimizer changes nothing; a judge finds every point kept and
+    nothing added."""
     if body.get("tools"):
         return text_reply("No changes needed.")
+    if (body.get("output_config") or {}).get("format"):
+        return judge_reply(["kept"] * len(judge_points(body)))
     prompt = last_user_text(body)
     if "<verdict>" in system_text(body):
         return text_reply("<verdict>fits</verdict>")

@@ -14,7 +14,11 @@
   category, https://platform.claude.com/docs/en/build-with-claude/refusals-and-fallback). `max_tokens: 0` pre-warms
   the cache: empty content, stop `max_tokens`, no output tokens.
 - Request validation as the API does it (api_rules.py): blank text blocks, tool_use/tool_result pairing, sampling
-  parameters, thinking types and effort levels per model, prefill, max_tokens limits: 400 `invalid_request_error`.
+  parameters, thinking types and effort levels per model, prefill, max_tokens limits, JSON output schemas: 400
+  `invalid_request_error`.
+- JSON outputs (https://platform.claude.com/docs/en/build-with-claude/structured-outputs): with
+  `output_config.format`, the answer's text is an instance of the schema (constrained decoding); a responder that
+  breaks it is a simulator bug, answered 500 so the test sees it.
 - Prompt caching (prompt_cache.py): breakpoints, per-model minimum length, longest earlier prefix, 20-block lookback,
   an entry readable only once the response that wrote it has begun (here: when it is sent, after `latency`;
   a `max_tokens: 0` warm-up takes `prefill_latency`).
@@ -51,7 +55,7 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from writebot.testing.api_rules import Invalid, check_request, effort_of, model_spec, thinking_on
+from writebot.testing.api_rules import Invalid, check_request, conforms, effort_of, model_spec, thinking_on
 from writebot.testing.prompt_cache import PromptCache, block_tokens, tokens
 from writebot.testing.replies import Responder, echo_writer
 
@@ -201,6 +205,16 @@ class Simulator:
         if fault == "refusal":
             return [], "refusal", 0, refusal
         reply = {"content": [], "stop_reason": "end_turn"} if fault == "empty" else self.responder(body)
+        fmt = (body.get("output_config") or {}).get("format")
+        if fmt and fault != "empty":  # JSON outputs: constrained decoding gives an instance of the schema, always
+            text = "".join(b.get("text", "") for b in reply["content"] if b["type"] == "text")
+            try:
+                ok = conforms(json.loads(text), fmt["schema"])
+            except json.JSONDecodeError:
+                ok = False
+            if not ok:
+                raise APIError(500, f"simulator: the responder's answer is not an instance of the request's JSON "
+                                    f"schema (the API would never send it): {text[:200]!r}")
         if fault == "refusal_partial":  # "A refusal can arrive ... mid-stream after partial output"
             text = next((b["text"] for b in reply["content"] if b["type"] == "text"), "Here is")
             return [{"type": "text", "text": text[: max(1, len(text) // 2)]}], "refusal", tokens(text) // 2, refusal
