@@ -1,6 +1,6 @@
 """Offline speed: one epoch (draft, review, score, judge faithfulness, record every topic; then one update with its
-gate) over
-generated topics, on the rules engine. Prints a table: seconds, µs per topic, peak memory.
+gate) over generated topics, on the rules engine. Prints a table: seconds, µs per topic, peak memory. Then
+`writebot write` with the demo's trained bot: 100 posts from a topics file, the whole command timed.
 
     python bench/speed.py            # 1,000 and 10,000 topics
     python bench/speed.py 500 2000   # other sizes
@@ -52,6 +52,21 @@ def one(n: int) -> dict:
             "update": status}
 
 
+def write_timing(posts: int = 100) -> tuple[float, int]:
+    """Seconds for `writebot write DEMO --topics FILE --out DIR` with `posts` generated topics (the command as a
+    user runs it: start-up included), and the posts written."""
+    from writebot.testing.topics import generate_topics, to_yaml
+
+    with tempfile.TemporaryDirectory() as tmp:
+        command = [sys.executable, "-m", "writebot"]
+        subprocess.run([*command, "demo", "--out", f"{tmp}/demo"], capture_output=True, check=True)
+        Path(tmp, "topics.yaml").write_text(to_yaml(generate_topics(posts, seed=2)))
+        started = time.perf_counter()
+        subprocess.run([*command, "write", f"{tmp}/demo", "--topics", f"{tmp}/topics.yaml", "--out", f"{tmp}/posts"],
+                       capture_output=True, check=True)
+        return time.perf_counter() - started, len(list(Path(tmp, "posts").glob("*.md")))
+
+
 def main(sizes: list[int]) -> None:
     rows = []
     for n in sizes:  # a fresh process per size, so peak memory is that size's own
@@ -66,6 +81,8 @@ def main(sizes: list[int]) -> None:
         a, b = rows[0], rows[-1]
         print(f"\nscaling {a['topics']} -> {b['topics']} topics: time x{b['total_s'] / a['total_s']:.1f} "
               f"for x{b['topics'] / a['topics']:.0f} topics")
+    seconds, written = write_timing()
+    print(f"\nwritebot write, the demo's bot: {written} posts in {seconds:.2f} s (the whole command; target < 2 s)")
 
 
 if __name__ == "__main__":

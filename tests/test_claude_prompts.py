@@ -40,7 +40,7 @@ def test_no_optimizer_call_when_the_drafts_needed_no_edits(sim, cli, tmp_path, w
 def test_the_update_history_shows_verdicts_both_costs_and_whole_rationales(sim, cli, tmp_path, topics_file):
     long = "I added a greeting rule because every draft lacked one. " * 8
     sim.responder = scripted(tool_reply({"command": "str_replace", "path": "/pipeline/STYLE.md",
-                                         "old_str": "Hello, dear readers!", "new_str": "Hi friends,"}),
+                                         "old_str": "## Rules\n", "new_str": '## Rules\n\n- Say "use" always.\n'}),
                              text_reply(long.strip()), tool_reply({"command": "view", "path": "/pipeline"}),
                              text_reply("Nothing more."))
     assert cli("simulate", "--engine", "claude", "--topics", topics_file, "--persona",
@@ -69,7 +69,9 @@ def test_the_optimizer_is_told_the_rule_phrasings_both_engines_act_on():
 def test_the_starter_style_guide_lists_the_same_phrasings_in_a_comment():
     style = Pipeline.load(bundled.starter_pipeline()).files["STYLE.md"]
     comment = style.split("<!--", 1)[1].split("-->", 1)[0]
-    listed = [line.strip() for line in comment.splitlines()[1:] if line.strip()]
+    assert "For whoever trains this file" in comment  # the note to trainers is in the comment the writer never sees
+    listed = [line.strip() for line in comment.split("Rule phrasings both engines act on:")[1].splitlines()
+              if line.strip()]
     expected = [line.strip() for line in render("rule_phrasings").splitlines() if line.startswith("  ")]
     assert listed == expected
     assert "## Notes" not in style.split("<!--")[0].split("## Rules")[0].replace('"## Notes" section', "")

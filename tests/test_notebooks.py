@@ -10,9 +10,9 @@ from .conftest import ROOT
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 
 
-def test_the_four_notebooks_exist():
+def test_the_five_notebooks_exist():
     assert [p.name for p in NOTEBOOKS] == ["01_quickstart.ipynb", "02_train_with_feedback.ipynb",
-                                           "03_benchmark.ipynb", "04_inspect_run.ipynb"]
+                                           "03_benchmark.ipynb", "04_inspect_run.ipynb", "05_write.ipynb"]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
@@ -89,3 +89,25 @@ def test_last_update_is_the_newest_update_not_a_gate_verdict():
                           {"epoch": 0, "kind": "gate", "status": "accepted"}]
 
     assert last_update(Run()) == {"epoch": 1, "status": "pending"}
+
+
+WRITER = '''app.title.value = "Sharpening A Pencil"
+app.points.value = "Hold the pencil at a low angle.\\nTurn it, do not press."
+app.write.click()
+print(app.status.value)
+app.path.value = SAVE_TO
+app.save.click()
+print(app.status.value)
+'''
+
+
+def test_notebook_05_writes_a_post_judges_it_and_saves_it(tmp_path, cli):
+    """A blogger's week: the notebook writes its sample brief; the test types another title and points, Writes,
+    and Saves (the notebook carries no test driver)."""
+    assert cli("demo", "--out", tmp_path / "demo")[0] == 0
+    target = tmp_path / "post.md"
+    said = execute("05_write.ipynb", tmp_path, {"WRITEBOT_NB_WRITE": str(tmp_path / "demo")},
+                   [f"SAVE_TO = {str(target)!r}", WRITER])
+    assert "3/3 points kept" in said and "Hi friends," in said
+    assert "2/2 points kept" in said and f"saved {target}" in said
+    assert target.read_text().startswith("# Sharpening a pencil\n")

@@ -3,8 +3,9 @@
 import json
 
 from writebot.run_folder import RunStore
+from writebot.topics import topic_from_text
 from writebot.widgets import FeedbackEditor, RunDashboard, TrainingApp, UpdateReview, VersionBrowser, diff_html
-from writebot.workbench import Workbench, topic_from_text
+from writebot.workbench import Workbench
 
 
 def records(path):

@@ -14,7 +14,14 @@ from writebot.drafting import BatchIncomplete
 from writebot.errors import InputError
 from writebot.export import FORMATS as EXPORT_FORMATS
 from writebot.files import read_text
-from writebot.headless import RunOptions, check_options, continue_run, start_run, track_finished_run
+from writebot.headless import (
+    RunOptions,
+    build_llm,
+    check_options,
+    continue_run,
+    start_run,
+    track_finished_run,
+)
 from writebot.llm import BudgetReached
 from writebot.pipeline import Pipeline
 from writebot.registry import ENGINES, HUMAN, JUDGES, LEARNERS, USERS, build_engine, engine_kind
@@ -232,8 +239,11 @@ def cmd_resume(args: argparse.Namespace) -> int:
     return drive(run, max_cost_usd=args.max_cost_usd, track=args.track)
 
 
-def api_call(call):
-    """Run `call()`; an API or model error becomes one line on stderr and its exit status (no run to resume)."""
+def api_call(call, uses_api: bool = True):
+    """Run `call()`; an API or model error becomes one line on stderr and its exit status (no run to resume).
+    uses_api False: nothing calls Claude, and the SDK is not even imported (it takes a second)."""
+    if not uses_api:
+        return call()
     import anthropic
 
     from writebot.api_errors import explain
@@ -316,7 +326,7 @@ def cmd_judge(args: argparse.Namespace) -> int:
             print(f"({len(usage.rows)} call{'s' * (len(usage.rows) != 1)}, ${usage.cost:.4f})", file=sys.stderr)
         return 0
 
-    return api_call(show)
+    return api_call(show, uses_api=llm is not None)
 
 
 def _read_draft(name: str) -> str:
@@ -371,23 +381,112 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     from writebot.export import export
+    from writebot.lint import lint
+    from writebot.writing import load_source
 
-    source = args.pipeline
-    if (source / "run.json").is_file():  # a run folder: its last version (read only)
-        run = RunStore.open(source)
-        if not run.versions():
-            raise InputError(f"{source}: the run has no pipeline version yet; pass a pipeline folder")
-        refuse_output_inside(run.path, args.out)
-        pipeline = run.load_version(max(run.versions()))
-        source = f"{source} (version {max(run.versions())})"
-    else:
-        pipeline = Pipeline.load(source)
+    pipeline, source = load_source(args.pipeline, args.out)
     if args.out.exists() and (not args.out.is_dir() or any(args.out.iterdir())):
         raise InputError(f"--out {args.out}: exists and is not an empty folder; pass a new folder")
+    findings = [f for f in lint(pipeline, None, args.style_budget or defaults.STYLE_BUDGET)]
+    if findings and not args.allow_lint:
+        for finding in findings:
+            print(finding)
+        raise InputError(f"{source}: {len(findings)} lint finding{'s' * (len(findings) > 1)} (above; docs/FORMATS.md "
+                         "§5): the exported bot would be told two things. Fix the pipeline, or export anyway with "
+                         "--allow-lint")
     written = export(pipeline, args.format, args.out)
     files = f"{len(written)} file{'s' * (len(written) != 1)}"
     print(f"{args.out}: {args.format} export of {source} ({files})", file=sys.stderr)
     return 0
+
+
+def cmd_write(args: argparse.Namespace) -> int:
+    """`writebot write`: posts with a trained bot, each judged against its brief (docs/FORMATS.md §1, §10)."""
+    from writebot.aio import run_sync
+    from writebot.files import write_atomic
+    from writebot.headless import build_run_judge
+    from writebot.llm import UsageLog
+    from writebot.topics import load_topics, topic_from_text
+    from writebot.writing import awrite_posts, engine_for, load_source
+
+    if args.topics and (args.title or args.point):
+        raise InputError("--topics and --title/--point together: write the posts of a topics file, or one post")
+    if args.title or args.point:
+        if not (args.title and args.point):
+            raise InputError("one post needs --title TEXT and at least one --point TEXT")
+        if args.topic_id:
+            raise InputError("--topic-id picks topics of --topics FILE; with --title there is one post")
+        topics = [topic_from_text(args.title, args.point, args.audience or "")]
+        targets = {topics[0].id: args.out} if args.out else {}
+    elif args.topics:
+        if args.out is None:
+            raise InputError("--topics FILE writes DIR/<topic-id>.md: add --out DIR")
+        topics = load_topics(args.topics)
+        if args.topic_id:
+            known = {t.id: t for t in topics}
+            unknown = [i for i in args.topic_id if i not in known]
+            if unknown:
+                raise InputError(f"--topic-id {unknown[0]}: not in {args.topics}; pass one of its ids")
+            topics = [known[i] for i in dict.fromkeys(args.topic_id)]
+        if args.out.exists() and not args.out.is_dir():
+            raise InputError(f"--out {args.out}: exists and is a file; pass a folder for the posts")
+        targets = {t.id: args.out / f"{t.id}.md" for t in topics}
+    else:
+        raise InputError("nothing to write: pass --topics FILE --out DIR, or --title TEXT --point TEXT")
+    taken = [p for p in targets.values() if p.exists()]
+    if taken and not args.force:
+        raise InputError(f"{taken[0]}: exists{f' (and {len(taken) - 1} more)' if len(taken) > 1 else ''}; "
+                         "pass --force to overwrite, or another --out")
+    pipeline, source = load_source(args.source, args.out if args.topics else None)
+    engine_name = args.engine or engine_for(args.source)
+    options = RunOptions(engine=engine_name, model=args.model, effort=args.effort, max_cost_usd=args.max_cost_usd,
+                         price_in=args.price_in, price_out=args.price_out, judge=args.judge,
+                         judge_model=args.judge_model, concurrency=args.concurrency, batch_api=args.batch_api)
+    check_options(options)
+    usage = UsageLog(None)
+    llm = build_llm(options, usage)
+    judge, judge_llm = build_run_judge(options, usage)
+    engine = build_engine(engine_name, llm, defaults.STYLE_BUDGET)
+    bar = _progress()(total=len(topics), desc="writing", unit="post") if len(topics) > 1 else None
+    shown: list[str] = []
+
+    def done(written) -> None:
+        target = targets.get(written.topic.id)
+        if target is not None:
+            write_atomic(target, written.post)
+        else:
+            sys.stdout.write(written.post)
+        line = f"{target or written.topic.title}: {written.summary()}"
+        shown.append(line)
+        print(line, file=sys.stderr)
+        if bar is not None:
+            bar.update(1)
+
+    def over() -> bool:
+        return args.max_cost_usd is not None and usage.cost >= args.max_cost_usd
+
+    print(f"Writing {len(topics)} post{'s' * (len(topics) != 1)} with {source} ({engine_name} engine, "
+          f"{options.judge} judge).", file=sys.stderr)
+
+    def go() -> int:
+        try:
+            result = run_sync(awrite_posts(engine, judge, pipeline, topics, args.concurrency, args.batch_api, done,
+                                           over, lambda batch_id, members: print(f"batch {batch_id} submitted",
+                                                                                 file=sys.stderr)))
+        except BudgetReached as exc:
+            print(f"writebot: {exc} (spent ${usage.cost:.4f}); {len(shown)} written", file=sys.stderr)
+            return 0
+        finally:
+            if bar is not None:
+                bar.close()
+        for topic_id, why in result.refused.items():
+            print(f"writebot: warning: {topic_id}: Claude declined to write it ({why}); not written", file=sys.stderr)
+        if llm is not None or judge_llm is not None:
+            tokens = sum(int(r["input_tokens"]) + int(r["output_tokens"]) for r in usage.rows)
+            print(f"{len(usage.rows)} Claude calls, {tokens} tokens, ${usage.cost:.4f}", file=sys.stderr)
+        return 0
+
+    return api_call(go, uses_api=llm is not None or judge_llm is not None)
 
 
 def cmd_share(args: argparse.Namespace) -> int:
@@ -535,6 +634,30 @@ def build_parser() -> Parser:
                                                            f"else {defaults.STYLE_BUDGET})")
     lint_.set_defaults(func=cmd_lint)
 
+    wri = sub.add_parser("write", help="write posts with a trained bot (a pipeline, or a run's last kept version)")
+    wri.add_argument("source", type=Path, help="pipeline folder, or a run folder (its last kept version)")
+    wri.add_argument("--topics", type=Path, help="a topics file: one post per topic, DIR/<topic-id>.md")
+    wri.add_argument("--topic-id", action="append", help="only this topic of --topics (repeat for more)")
+    wri.add_argument("--title", help="one post: its title")
+    wri.add_argument("--point", action="append", help="one post: a point it must make (repeat for each)")
+    wri.add_argument("--audience", help="one post: who it is for")
+    wri.add_argument("--out", type=Path, help="with --topics: the folder for the posts; with --title: a file "
+                                              "(default: stdout)")
+    wri.add_argument("--force", action="store_true", help="overwrite posts that exist")
+    wri.add_argument("--engine", choices=[n for n, k in ENGINES.items() if k.command_line and not k.replays],
+                     help="who writes (default: claude for a run trained with Claude when ANTHROPIC_API_KEY is "
+                          "set, else rules)")
+    wri.add_argument("--model", help="Claude model (default: $WRITEBOT_MODEL or the built-in default)")
+    wri.add_argument("--concurrency", type=_positive, default=defaults.CONCURRENCY,
+                     help=f"posts in flight at once (default {defaults.CONCURRENCY})")
+    wri.add_argument("--batch-api", action="store_true", help="all posts as one Message Batch (half price, slower)")
+    wri.add_argument("--max-cost-usd", type=_money, help="start no new post once this much is spent")
+    wri.add_argument("--price-in", type=_price, help="USD per million input tokens, for a model without a price")
+    wri.add_argument("--price-out", type=_price, help="USD per million output tokens, for a model without a price")
+    _judge_args(wri)
+    _claude_args(wri)
+    wri.set_defaults(func=cmd_write)
+
     shr = sub.add_parser("share", help="one self-contained HTML page of a run (notebook 04, executed)")
     shr.add_argument("run", type=Path, help="run folder")
     shr.add_argument("--out", type=Path, required=True, help="the HTML file to write")
@@ -544,6 +667,10 @@ def build_parser() -> Parser:
     exp.add_argument("pipeline", type=Path, help="pipeline folder, or a run folder (its last version)")
     exp.add_argument("--format", required=True, choices=EXPORT_FORMATS)
     exp.add_argument("--out", type=Path, required=True, help="a new folder (a skill's folder name is its name)")
+    exp.add_argument("--allow-lint", action="store_true",
+                     help="export even if lint finds something (contradicting rules, examples that break a rule)")
+    exp.add_argument("--style-budget", type=_count, help=f"STYLE.md's budget for the lint (default "
+                                                         f"{defaults.STYLE_BUDGET})")
     exp.set_defaults(func=cmd_export)
 
     jud = sub.add_parser("judge", help="which of a brief's points a post keeps, drops or contradicts, and what it adds")

@@ -36,7 +36,8 @@ def claude_code(pipeline: Pipeline) -> dict[str, str]:
     steps = "\n\n".join(_demote(t.strip()) for t in pipeline.steps.values())  # under "## The steps"
     examples = "\n".join(f"- @{p}" for p in pipeline.examples) or "(none yet)"
     memory = render("export_claude_code", style=_demote(_guide(pipeline)), steps=steps, examples=examples)
-    return {**pipeline.files, "CLAUDE.md": memory}
+    # the pipeline's own files beside it, STYLE.md as the writer reads it (its comments are for whoever trains it)
+    return {**pipeline.files, STYLE: _guide(pipeline) + "\n", "CLAUDE.md": memory}
 
 
 def _demote(text: str, levels: int = 2) -> str:

@@ -1,5 +1,6 @@
 """Consistency checks of a pipeline's STYLE.md (docs/FORMATS.md §5): rules that contradict each other, rules that
-fired on none of the recorded drafts, notes that repeat a rule, a guide over its budget.
+fired on none of the recorded drafts, notes that repeat a rule or a note, example posts a rule would change, a guide
+over its budget.
 
 `writebot lint PIPELINE` prints these; the trainer and the workbench run the same check on every proposed update
 and keep the findings in its record; the Claude engine sends a proposal with contradictions back once.
@@ -22,6 +23,7 @@ from writebot.topics import Topic
 
 CONTRADICTION, DEAD, REPEATED_NOTE, OVER_BUDGET = "contradiction", "dead rule", "note repeats a rule", "over budget"
 DUPLICATE_NOTE = "note repeats a note"
+EXAMPLE = "example"
 SAME_NOTE = 85  # rapidfuzz token_sort_ratio from which two notes say the same thing in other words
 
 
@@ -76,6 +78,7 @@ def lint(pipeline: Pipeline, sources: Iterable[Source] | None = None,
     if sources is not None:
         findings += dead_rules(rules, list(sources))
     findings += repeated_notes(rules, sections["notes"])
+    findings += examples_against(rules, pipeline.examples)
     size = len(without_comments(style))
     if size > budget:
         findings.append(Finding(OVER_BUDGET, 0, f"{size} characters (comments left out), over the budget of "
@@ -142,6 +145,27 @@ def repeats(note: str, rules: list[Rule]) -> Rule | None:
             if all(p in line for p in phrases):
                 return rule
     return None
+
+
+def examples_against(rules: list[_Line], examples: dict[str, str]) -> list[Finding]:
+    """An example post the guide would change (its rules applied in order, as the writer applies them): the bot
+    reads both, and they tell it two things. The finding is each rule that changed it."""
+    from writebot.hygiene import repair
+    from writebot.post import normalize
+
+    out = []
+    for path, text in examples.items():
+        post = normalize(text)
+        changed, current = [], post
+        for line in rules:
+            after = line.rule.apply(current)
+            if after != current:
+                changed.append(line)
+            current = after
+        if repair(current) != post:
+            out += [Finding(EXAMPLE, line.number, f"{path} does not follow {line.text!r}; apply the rule to the "
+                                                  "example (or change the rule)") for line in changed]
+    return out
 
 
 def same_note(a: str, b: str) -> bool:

@@ -233,6 +233,18 @@ class RunStore:
     def load_version(self, epoch: int) -> Pipeline:
         return Pipeline.load(self.path / version_dir(epoch))
 
+    def last_kept_version(self) -> int | None:
+        """The newest version a writer should write with: the last one, unless the update that made it is still
+        pending (a deferred gate not yet judged) or was rolled back, then the one before it (and so on)."""
+        versions = self.versions()
+        last = max(versions) if versions else None
+        while last:
+            verdict = self.verdict_for(last - 1)
+            if not verdict or verdict["status"] not in ("pending", "rolled_back") or last - 1 not in versions:
+                break
+            last -= 1
+        return last
+
     def versions(self) -> list[int]:
         folder = self.path / "versions"
         if not folder.is_dir():

@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from writebot.errors import InputError
 from writebot.files import read_yaml
 from writebot.validate import Checker, type_name
 
@@ -72,3 +73,15 @@ def parse_topics(data: object, path: Path | str) -> list[Topic]:
 
 def load_topics(path: Path | str) -> list[Topic]:
     return parse_topics(read_yaml(path, "topics file"), path)
+
+
+def topic_from_text(title: str, points: str | list[str], audience: str = "") -> Topic:
+    """A topic typed by hand (notebooks 02 and 05, `writebot write --title`): one point per line (or a list of
+    points); its id is made from the title."""
+    title = title.strip()
+    lines = points.splitlines() if isinstance(points, str) else points
+    lines = [p.strip().lstrip("-* ").strip() for p in lines if p.strip()]
+    if not title or not lines:
+        raise InputError("a topic needs a title and at least one point (one per line)")
+    slug = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")[:60] or "topic"
+    return Topic(slug, title, tuple(lines), audience.strip() or None, "train")

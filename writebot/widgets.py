@@ -260,6 +260,23 @@ class RunDashboard(w.VBox):
                 plots.plt.close(fig)
 
 
+def attempt(call: Callable[[], object], report: Callable[[str], object]):
+    """call(); bad input, an API error or an unusable answer becomes one line for `report` (and None)."""
+    from writebot.llm import ModelStop
+
+    try:
+        return call()
+    except InputError as exc:
+        report(str(exc))
+    except Exception as exc:
+        if not isinstance(exc, ModelStop) and not type(exc).__module__.startswith("anthropic"):
+            raise
+        from writebot.api_errors import explain
+
+        report(explain(exc).message)
+    return None
+
+
 class TrainingApp(w.VBox):
     """Notebook 02's app: pick or type a topic, review the draft, Submit, Train (propose), review hunks, Apply."""
 
@@ -293,7 +310,7 @@ class TrainingApp(w.VBox):
         return self.review_area.children[0] if self.review_area.children else None
 
     def _current_topic(self):
-        from writebot.workbench import topic_from_text
+        from writebot.topics import topic_from_text
 
         if self.own_title.value.strip():
             return topic_from_text(self.own_title.value, self.own_points.value)
@@ -301,18 +318,7 @@ class TrainingApp(w.VBox):
 
     def _attempt(self, call: Callable[[], object]):
         """call(); bad input, an API error or an unusable answer becomes one line in the status line (and None)."""
-        import anthropic
-
-        from writebot.api_errors import explain
-        from writebot.llm import ModelStop
-
-        try:
-            return call()
-        except InputError as exc:
-            self.dashboard.refresh(str(exc))
-        except (anthropic.APIError, ModelStop) as exc:
-            self.dashboard.refresh(explain(exc).message)
-        return None
+        return attempt(call, self.dashboard.refresh)
 
     def _draft(self, _=None) -> None:
         topic = self._attempt(self._current_topic)
@@ -346,3 +352,87 @@ class TrainingApp(w.VBox):
 
         self.review_area.children = [UpdateReview(proposal, apply)]
         self.dashboard.refresh(f"update proposed: {len(proposal.hunks)} hunks to review")
+
+
+class WritingApp(w.VBox):
+    """Notebook 05: pick a version of a trained bot, type a title and points, Write, read the post beside its
+    brief (each point marked kept or not: docs/FORMATS.md §10), Save. The logic is writebot.writing's."""
+
+    def __init__(self, source, engine: str | None = None, judge: str = "rules"):
+        from pathlib import Path
+
+        from writebot.headless import RunOptions, build_llm, build_run_judge
+        from writebot.llm import UsageLog
+        from writebot.registry import build_engine
+        from writebot.run_folder import RunStore
+        from writebot.writing import engine_for
+
+        self.source = Path(source)
+        versions = RunStore.open(self.source).versions() if (self.source / "run.json").is_file() else []
+        last = RunStore.open(self.source).last_kept_version() if versions else None
+        self.version = w.Dropdown(options=[(f"version {v}" + (" (last kept)" if v == last else ""), v)
+                                           for v in versions] or [("the pipeline folder", None)],
+                                  value=last, description="bot", layout=w.Layout(width="320px"))
+        self.title = w.Text(placeholder="Title of this week's post", description="title",
+                            layout=w.Layout(width="620px"))
+        self.points = w.Textarea(placeholder="The points it must make, one per line", description="points",
+                                 layout=w.Layout(width="620px", height="110px"))
+        self.audience = w.Text(placeholder="(optional) who it is for", description="audience",
+                               layout=w.Layout(width="620px"))
+        self.write = w.Button(description="Write", button_style="primary", icon="pencil")
+        self.write.add_class("wb-write")
+        self.post = w.HTML()
+        self.post.add_class("wb-post")
+        self.brief = w.HTML()
+        self.brief.add_class("wb-brief")
+        self.path = w.Text(description="save as", layout=w.Layout(width="620px"))
+        self.save = w.Button(description="Save", icon="save", disabled=True)
+        self.save.add_class("wb-save")
+        self.status = w.HTML()
+        self.status.add_class("wb-status")
+        self.usage = UsageLog(None)
+        options = RunOptions(engine=engine or engine_for(self.source), judge=judge)
+        self.engine = build_engine(options.engine, build_llm(options, self.usage))
+        self.judge = build_run_judge(options, self.usage)[0]
+        self.written = None
+        self.write.on_click(self._write)
+        self.save.on_click(self._save)
+        super().__init__([
+            w.HTML("<h2 style='margin:4px 0'>Write with your bot</h2>"),
+            self.version, self.title, self.points, self.audience, self.write, self.status, self.brief,
+            _label("The post"), self.post, w.HBox([self.path, self.save]),
+        ], layout=w.Layout(width="100%", max_width="900px"))
+
+    def _write(self, _=None) -> None:
+        from writebot.topics import topic_from_text
+        from writebot.writing import load_source, write_one
+
+        def write():
+            pipeline, name = load_source(self.source, version=self.version.value)
+            topic = topic_from_text(self.title.value, self.points.value, self.audience.value)
+            return name, topic, write_one(self.engine, self.judge, pipeline, topic)
+
+        done = attempt(write, lambda message: setattr(
+            self.status, "value", f"<span style='color:#a00'>{html.escape(message)}</span>"))
+        if done is None:
+            return
+        name, topic, self.written = done
+        self.brief.value = brief_html(topic.points, self.written.judgement.points)
+        self.post.value = _lines_html(self.written.post)
+        self.path.value = self.path.value or f"{topic.id}.md"
+        self.save.disabled = False
+        cost = f"; ${self.usage.cost:.4f} so far" if self.usage.rows else ""
+        self.status.value = html.escape(f"written with {name}: {self.written.summary()}{cost}")
+
+    def _save(self, _=None) -> None:
+        from pathlib import Path
+
+        from writebot.files import write_atomic
+
+        target = Path(self.path.value)
+        if target.exists():
+            self.status.value = (f"<span style='color:#a00'>{html.escape(str(target))} exists; choose another name"
+                                 "</span>")
+            return
+        write_atomic(target, self.written.post)
+        self.status.value = html.escape(f"saved {target}")

@@ -6,7 +6,6 @@ same folder again resumes where it stopped. The widgets (writebot.widgets) only 
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -40,16 +39,6 @@ class Proposal:
     lint: list[str] = field(default_factory=list)  # docs/FORMATS.md §5 findings on the whole proposal
     content: ContentCheck | None = None  # what the whole proposal's drafts keep of the briefs (§10), when known
     replayed: int | None = None  # the words you would edit on the submitted topics with the whole proposal
-
-
-def topic_from_text(title: str, points: str, audience: str = "") -> Topic:
-    """A topic typed by hand: one point per line."""
-    title = title.strip()
-    lines = [p.strip().lstrip("-* ").strip() for p in points.splitlines() if p.strip()]
-    if not title or not lines:
-        raise InputError("a topic needs a title and at least one point (one per line)")
-    slug = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")[:60] or "topic"
-    return Topic(slug, title, tuple(lines), audience.strip() or None, "train")
 
 
 class Workbench:

@@ -18,7 +18,7 @@ from writebot import defaults
 from writebot.changes import analyse
 from writebot.engines.base import BatchDrafts, Evidence, GateKind, Update
 from writebot.errors import InputError
-from writebot.lint import CONTRADICTION, lint
+from writebot.lint import CONTRADICTION, EXAMPLE, lint
 from writebot.llm import LLM, BadOutput, BatchFailure, ModelStop, Refused, text_of
 from writebot.metrics import word_edit_distance
 from writebot.models import spec
@@ -336,8 +336,9 @@ class ClaudeEngine:
 
 
 def contradictions_message(files: dict[str, str]) -> str | None:
-    """The lint's contradictions in an edited pipeline (docs/FORMATS.md §5), as the message that sends it back."""
-    found = [f for f in lint(Pipeline(files)) if f.kind == CONTRADICTION]
+    """The lint's contradictions in an edited pipeline, and the example posts its rules would change (docs/FORMATS.md
+    §5), as the message that sends it back."""
+    found = [f for f in lint(Pipeline(files)) if f.kind in (CONTRADICTION, EXAMPLE)]
     if not found:
         return None
     return render("optimizer_lint", findings="\n".join(f"- {f}" for f in found))

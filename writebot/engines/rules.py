@@ -8,6 +8,7 @@ edit spans and directive feedback, and each is kept only if it lowers the total 
 from __future__ import annotations
 
 import hashlib
+import re
 from functools import lru_cache
 from importlib import resources
 
@@ -19,10 +20,11 @@ from writebot.engines.directives import parse_feedback
 from writebot.engines.firings import MIN_CONFIRMED, Firings, firings
 from writebot.engines.mining import Pool, mine, split_candidates
 from writebot.engines.selection import Selector, variants
+from writebot.english import keeps_capital, lexicon, starts_clause
 from writebot.hygiene import repair
 from writebot.lint import merge_notes, repeats, same_note
 from writebot.pipeline import Pipeline, Style
-from writebot.post import normalize
+from writebot.post import Post, is_heading, normalize
 from writebot.rule_language import (
     DropSentencesWith,
     Replace,
@@ -57,19 +59,83 @@ def _sentence(point: str) -> str:
     return point if point[-1:] in ".!?" else point + "."
 
 
+_CLAUSE_END = re.compile(r"[;:]| because | so that | but | which | while ")
+_COMMA = re.compile(r", ")
+# a heading may end right before one of these (the next phrase starts there), never on a small word
+_PHRASE_START = {"at", "in", "on", "for", "with", "before", "after", "until", "by", "into", "onto", "from", "than",
+                 "when", "while", "if", "near", "under", "above", "behind", "towards", "without", "every", "each",
+                 "once", "twice", "per", "up", "out", "to", "so", "that", "where", "which"}
+_SMALL = {"a", "an", "the", "and", "but", "or", "of", "to", "in", "on", "at", "by", "for", "with", "from", "into",
+          "than", "as", "up", "out", "every", "each", "your", "its", "their", "my", "our", "it", "you", "is", "are",
+          "be", "when", "if", "that", "this", "what", "whatever", "no", "more", "less", "not", "do", "just", "all"}
+_PARTICLES = {"on", "off", "up", "out"}  # "turning on", "lay out": part of the verb, no place to cut
+_OBJECT_START = {"the", "a", "an", "it", "them", "your", "its", "their", "this", "that", "off", "out", "up"}
+SHORT_HEADING = 5  # a clause this short is a heading whole; a longer one is cut where its first phrase ends
+HEADING_WORDS = 9  # at most, in a heading cut out of a longer point
+LONGEST_HEADING = 13  # a point's clause this short, with nowhere to cut it, is a heading whole
+
+
+def _first_clause(point: str) -> str:
+    """The point up to its first clause boundary; a comma counts only before a new clause ("Start with G, C and D,
+    because ..." keeps its list)."""
+    text = _CLAUSE_END.split(point.strip().rstrip(".!?"), maxsplit=1)[0]
+    for comma in _COMMA.finditer(text):
+        rest = text[comma.end():].split()
+        if rest and (starts_clause(" ".join(rest[:1])) or rest[0].lower() in ("and", "but", "so", "then")):
+            return text[: comma.start()]
+    return text
+
+
+def heading_for(point: str) -> str:
+    """A section heading made of the point it heads: its first clause whole when short, else cut where its first
+    phrase ends (at least four words, at most HEADING_WORDS, never on a small word: "Mix two parts of dry brown
+    material with one part of kitchen scraps." -> "Mix two parts of dry brown material")."""
+    words = _first_clause(point).split()
+    if len(words) > SHORT_HEADING:
+        verbs = lexicon()["imperative_verbs"]
+        low = [w.lower().strip(",'\"") for w in words] + ["", ""]
+        cuts = [n for n in range(4, min(HEADING_WORDS, len(words) - 2) + 1)  # never one word left over
+                if low[n - 1] not in _SMALL and (low[n] in _PHRASE_START or (  # "..., and dry it on the stove"
+                    low[n] == "and" and low[n + 1] in verbs and low[n + 2] in _OBJECT_START))
+                and not (low[n] in _PARTICLES and (low[n - 1].endswith("ing") or low[n - 1] in verbs))]
+        words = words[: cuts[0]] if cuts else words if len(words) <= LONGEST_HEADING else words[:HEADING_WORDS]
+    while len(words) > 2 and (words[-1].lower().strip(",'\"") in _SMALL
+                              or [w.lower() for w in words[-2:]] == ["in", "order"]):
+        words = words[:-2] if words[-1].lower() == "order" else words[:-1]
+    return " ".join(words).rstrip(",;:.!?") or point.strip().rstrip(".!?")
+
+
+def _subject(title: str) -> str:
+    """The title as it reads inside a sentence: lower case, but for names and words with capitals inside."""
+    return " ".join(w if keeps_capital(w) else w.lower() for w in title.split())
+
+
 @lru_cache(maxsize=20_000)
-def skeleton(topic: Topic) -> str:
-    """The draft before any STYLE.md rule: title, intro, one headed section per few points, outro."""
+def skeleton(topic: Topic, sections: bool = True) -> str:
+    """The draft before any STYLE.md rule: title, intro, the points in order (a section per few points, headed by
+    its first point, when `sections`), outro. Every point's text is carried as written."""
     v = voice()
-    fill = {"subject": topic.title.lower(), "audience": topic.audience or "you"}
+    fill = {"subject": _subject(topic.title), "audience": topic.audience or "you"}
     blocks = [f"# {topic.title}", _pick(v["intros"], topic.id, "intro").format(**fill)]
     size = v["points_per_section"]
     for n, start in enumerate(range(0, len(topic.points), size)):
-        points = [_sentence(p) for p in topic.points[start : start + size]]
-        blocks.append("## " + _pick(v["headings"], topic.id, "heading", n))
-        blocks.append(" ".join([*points, _pick(v["asides"], topic.id, "aside", n)]))
+        points = topic.points[start : start + size]
+        if sections:
+            blocks.append("## " + _capitalise_first(heading_for(points[0])))
+        blocks.append(" ".join([*map(_sentence, points), _pick(v["asides"], topic.id, "aside", n)]))
     blocks.append(_pick(v["outros"], topic.id, "outro").format(**fill))
     return "\n\n".join(blocks) + "\n"
+
+
+def _capitalise_first(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def sections_of(pipeline: Pipeline) -> bool:
+    """The examples' shape: the writer heads its sections only if the example posts have section headings (or there
+    are no examples to follow)."""
+    posts = [Post.parse(t) for t in pipeline.examples.values()]
+    return not posts or any(is_heading(b) for p in posts for b in p.body)
 
 
 @lru_cache(maxsize=64)
@@ -100,9 +166,9 @@ class RulesEngine:
         self._persona = persona
 
     def write(self, pipeline: Pipeline, topic: Topic) -> str:
-        """The base text with STYLE.md's rules applied in order, then mended (writebot.hygiene): any rule set
-        leaves a well-formed post."""
-        return repair(apply_rules(skeleton(topic), style_rules(pipeline)))
+        """The base text (in the examples' shape) with STYLE.md's rules applied in order, then mended
+        (writebot.hygiene): any rule set leaves a well-formed post."""
+        return repair(apply_rules(skeleton(topic, sections_of(pipeline)), style_rules(pipeline)))
 
     async def awrite(self, pipeline: Pipeline, topic: Topic) -> str:
         return self.write(pipeline, topic)
@@ -302,7 +368,8 @@ def learn(pipeline: Pipeline, evidence: list[Evidence]) -> Update:
     style = pipeline.style
     parsed = [(line, parse_rule(line)) for line in style.rules]
     prose_lines = tuple(line for line, rule in parsed if rule is None)
-    selector = Selector([skeleton(e.topic) for e in evidence], [e.ground_truth for e in evidence],
+    sections = sections_of(pipeline)
+    selector = Selector([skeleton(e.topic, sections) for e in evidence], [e.ground_truth for e in evidence],
                         [rule for _, rule in parsed if rule is not None], [e.topic.id for e in evidence])
     start = selector.total
     log: list[dict] = []
@@ -317,6 +384,20 @@ def learn(pipeline: Pipeline, evidence: list[Evidence]) -> Update:
     updated = Style(style.prose, tuple(r.to_line() for r in selector.rules) + prose_lines,
                     tuple(notes[-MAX_NOTES:]), style.tail)
     kept = [d for d in log if d["action"] != "rejected"]
+    proposal, followed = in_line(pipeline.with_style(updated), selector.rules)
     rationale = (f"{len(kept)} rule changes over {len(evidence)} pairs; total word edit cost "
-                 f"{start} -> {selector.total}. " + "; ".join(map(_said, kept)))
-    return Update(pipeline.with_style(updated), rationale.strip(), log)
+                 f"{start} -> {selector.total}. " + "; ".join(map(_said, kept))
+                 + (f"; the examples follow the rules ({', '.join(followed)})" if followed else ""))
+    return Update(proposal, rationale.strip(), log)
+
+
+def in_line(pipeline: Pipeline, rules: list[Rule]) -> tuple[Pipeline, list[str]]:
+    """The pipeline with its example posts brought in line with the rules (the bot reads both: an example that
+    greets otherwise than the guide says shows it the wrong thing), and the examples changed."""
+    changed = []
+    for path, text in pipeline.examples.items():
+        followed = repair(apply_rules(normalize(text), rules))
+        if followed != normalize(text):
+            pipeline = pipeline.with_file(path, followed)
+            changed.append(path)
+    return pipeline, changed
