@@ -547,3 +547,39 @@ def test_a_server_that_refuses_the_warm_up_still_gets_its_drafts(sim, cli, tmp_p
     assert sum(r["max_tokens"] == 0 for r in sim.requests) == 0 and len(sim.errors) == 1  # tried once, then not
     code, _, err = simulate(cli, tmp_path, topics_file, "--epochs", "0", "--no-cache-warmup", out="off")
     assert code == 0 and len(sim.errors) == 1
+
+
+def test_the_update_column_says_what_its_figures_are(sim, cli, tmp_path, topics_file):
+    """Online with Claude (a deferred gate), each round drafts another topic: no topic is in both rounds, and the
+    table says so instead of "accepted (0 -> 0 words)" beside a round that edited words."""
+    from writebot.report import summary_table
+    from writebot.run_folder import RunStore
+    from writebot.testing.stand_in import respond
+
+    sim.responder = respond  # writes with the rules writer and edits STYLE.md as the rules learner would
+    code, _, err = simulate(cli, tmp_path, topics_file, "--online", "--epochs", "1")
+    assert code == 0, err
+    run = RunStore.open(tmp_path / "r")
+    table = summary_table(run)
+    rows = [line for line in table.splitlines() if line[:5].strip().isdigit()]
+    judged = [e for e in range(len(rows)) if (v := run.verdict_for(e)) and v.get("topics_compared") == 0]
+    assert judged, "every round's update was judged on a topic of the next round: the case is not met"
+    for epoch in judged:
+        assert rows[epoch].endswith("no topic in both rounds, nothing compared"), rows[epoch]
+    assert "0 -> 0" not in table and "reviewed in both rounds" in table
+
+
+def test_the_update_column_of_an_offline_run_is_a_replay(cli, tmp_path, topics_file):
+    from writebot.report import summary_table
+    from writebot.run_folder import RunStore
+
+    assert cli("simulate", "--topics", topics_file, "--persona", bundled.persona("warm-casual"), "--epochs", "1",
+               "--out", tmp_path / "r")[0] == 0
+    run = RunStore.open(tmp_path / "r")
+    update = run.verdict_for(0)
+    table = summary_table(run)
+    assert (f"{update['status']}: {update['train_cost_before']} -> {update['train_cost_after']} replayed"
+            in table.splitlines()[2])
+    train = [r["word_edit_distance"] for r in run.records if r["epoch"] == 0 and r["split"] == "train"]
+    assert update["train_cost_before"] == sum(train)  # a is the sum the footnote says
+    assert "'train words' is their mean per draft" in table and "against the same ground truths (replayed" in table

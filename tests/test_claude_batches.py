@@ -100,7 +100,7 @@ def test_a_batched_answer_refused_is_asked_again_directly_then_recorded_as_refus
     assert code == 0, err
     refused = [json.loads(x) for x in (out / "refusals.jsonl").read_text().splitlines()]
     assert [(r["topic_id"], r["stage"]) for r in refused] == [("topic-5", "draft")]
-    assert sim.message_calls == 1 + 2  # a warm-up, then the refused draft asked directly, twice
+    assert sim.message_calls == 1 + 1  # a warm-up, then the refused draft asked directly (no fallback: once)
     assert "topic-5" not in {r["topic_id"] for r in recorded(out)}
 
 

@@ -57,11 +57,16 @@ def test_past_updates_formats_a_not_yet_judged_update_plainly():
     assert "train words edited 12 before it, not yet judged after" in text and "None" not in text
 
 
+def phrasing_examples() -> list[str]:
+    """The example rule lines of prompts/rule_phrasings.md (before what it says of them)."""
+    text = render("rule_phrasings").split("What is free in them")[0]
+    return [line.strip() for line in text.splitlines() if line.startswith("  ")]
+
+
 def test_the_optimizer_is_told_the_rule_phrasings_both_engines_act_on():
     system = render("optimizer_system", budget=4000, rule_phrasings=render("rule_phrasings"))
-    examples = [line.strip().split("   (")[0] for line in render("rule_phrasings").splitlines()
-                if line.startswith("  ")]
-    assert len(examples) == 9 and all(parse_rule(line) is not None for line in examples)
+    examples = [line.split("   (")[0] for line in phrasing_examples()]
+    assert len(examples) == 10 and all(parse_rule(line) is not None for line in examples)
     assert all(line in system for line in examples)
     assert '"## Notes" section' in system and "when there are any" in system
 
@@ -72,7 +77,7 @@ def test_the_starter_style_guide_lists_the_same_phrasings_in_a_comment():
     assert "For whoever trains this file" in comment  # the note to trainers is in the comment the writer never sees
     listed = [line.strip() for line in comment.split("Rule phrasings both engines act on:")[1].splitlines()
               if line.strip()]
-    expected = [line.strip() for line in render("rule_phrasings").splitlines() if line.startswith("  ")]
+    expected = phrasing_examples()
     assert listed == expected
     assert "## Notes" not in style.split("<!--")[0].split("## Rules")[0].replace('"## Notes" section', "")
 
@@ -112,6 +117,60 @@ def test_the_writer_does_not_see_style_comments_and_they_do_not_count_against_th
     style = pipeline.files["STYLE.md"]
     visible = len(style) - len(style.split("<!--")[1].split("-->")[0]) - len("<!---->\n")
     editor = PipelineEditor(pipeline.files, style_budget=visible)
+    # one count everywhere: the prompt's, the tool's and the budget's leave comments out
     assert editor.run({"command": "create", "path": "/pipeline/STYLE.md", "file_text": style}) == \
-        (f"/pipeline/STYLE.md saved ({len(style)} characters).", False)
+        (f"/pipeline/STYLE.md saved ({visible} of {visible} characters; HTML comments do not count).", False)
+
     assert editor.run({"command": "create", "path": "/pipeline/STYLE.md", "file_text": style + "x"})[1]
+
+
+def test_the_prompt_and_the_tool_give_one_count_of_style_md(sim):
+    """The optimizer once read "734 of 4000 characters" in its prompt and "saved (1806 characters)" from the tool."""
+    import re as regex
+
+    from writebot.engines.base import Evidence
+    from writebot.engines.claude import ClaudeEngine
+    from writebot.llm import LLM
+    from writebot.topics import Topic
+
+    pipeline = Pipeline.load(bundled.starter_pipeline())
+    engine = ClaudeEngine(LLM("claude-sonnet-5-5"), style_budget=4000)
+    topic = Topic("t", "T", ("A point.",))
+    prompt = engine._update_prompt(pipeline, [Evidence(topic, 0, "# T\n\nA.\n", (), "# T\n\nB.\n")], [])
+    counted = regex.search(r"Current STYLE.md \((\d+) of 4000 characters", prompt)[1]
+    from writebot.text_editor_tool import PipelineEditor
+
+    said = PipelineEditor(pipeline.files, 4000).run({"command": "create", "path": "/pipeline/STYLE.md",
+                                                     "file_text": pipeline.files["STYLE.md"]})[0]
+    assert f"saved ({counted} of 4000 characters" in said
+
+
+def test_the_edit_analysis_labels_an_inserted_sentence_as_one_and_leaves_nothing_unsaid():
+    """The optimizer once read "insert (heading): '' -> 'Can you smell it? Sniff, sniff!'" and "... 39 more"."""
+    from writebot.engines.claude import describe_spans
+
+    said = describe_spans("# T\n\n## Smell\n\nBread is good.\n", "# T\n\n## Smell\n\nCan you smell it? Sniff, sniff! "
+                          "Bread is good.\n")
+    assert said == "- insert (whole_sentence): '' -> 'Can you smell it? Sniff, sniff!'"
+    words = [f"w{i}" for i in range(150)]
+    draft = "# T\n\n" + " ".join(words) + ".\n"
+    truth = "# T\n\n" + " ".join(w.upper() if i % 2 else w for i, w in enumerate(words)) + ".\n"
+    said = describe_spans(draft, truth)
+    assert said.count("\n- replace") == 59 and "and 15 more edits, not listed: 15 replace (sentence)" in said
+
+
+def test_the_offline_engine_does_exactly_what_the_phrasings_say():
+    """Each documented form, applied offline, does what rule_phrasings.md says of it."""
+    def apply(line, text):
+        return parse_rule(line).apply(text)
+
+    post = "# T\n\nHi there!\n\nTo be honest, utilize it! Wow!\n\n## Utilize It\n\nBye.\n"
+    assert apply('Replace "To be honest, " with "".', post).split("\n\n")[2] == "utilize it! Wow!"
+    assert "use it!" in apply('Replace "utilize" with "use".', post) and "## Use It" in apply(
+        'Replace "utilize" with "use".', post)
+    assert apply('Replace "!" with ".", even inside words.', "# T\n\nGo!Now! Wow!\n") == "# T\n\nGo.Now. Wow.\n"
+    assert apply('Replace "ill" with "sick".', "# T\n\nIll, still ill.\n") == "# T\n\nSick, still sick.\n"
+    assert apply("Open with the line: Hi friends,", post).split("\n\n")[1] == "Hi friends,"
+    assert apply("Close with the line: Thanks for reading!", post).rstrip().endswith("Thanks for reading!")
+    assert apply('Drop any sentence containing "to BE honest" or "wow"', post).split("\n\n")[2] == "## Utilize It"
+    assert "## utilize it" in apply("Write headings in lower case.", post)

@@ -73,15 +73,16 @@ def test_a_draft_cut_twice_fails_the_run_cleanly_and_resume_finishes_it(sim, cli
     assert all(r["draft"].startswith("# ") and r["draft"].rstrip().endswith(".") for r in done)
 
 
-def test_a_topic_refused_twice_is_recorded_as_refused_and_skipped_by_history_and_learner(sim, cli, tmp_path,
-                                                                                        topics_file):
+def test_a_refused_topic_is_recorded_as_refused_and_skipped_by_history_and_learner(sim, cli, tmp_path, topics_file):
     out = tmp_path / "r"
-    sim.fault_for = when(is_draft_of("topic-1"), "refusal", times=2)
+    sim.fault_for = when(is_draft_of("topic-1"), "refusal", times=1)
     code, stdout, err = simulate(cli, out, topics_file, "--epochs", "1")
     assert code == 0, err
     refused = records(out, "refusals.jsonl")
     assert [(r["epoch"], r["topic_id"], r["stage"]) for r in refused] == [(0, "topic-1", "draft")]
-    assert refused[0]["category"] == "general_harms" and "declined the draft request twice" in refused[0]["reason"]
+    assert refused[0]["category"] == "general_harms" and "declined the draft request:" in refused[0]["reason"]
+    assert len([r for r in sim.requests if r["max_tokens"] and "Week Number 1" in json.dumps(r)
+                and not r.get("tools") and "<verdict>" not in json.dumps(r.get("system"))]) == 2  # epoch 0 once, 1
     assert "draft" not in refused[0] and "ground_truth" not in refused[0]
     assert [r["topic_id"] for r in records(out) if r["epoch"] == 0 and r["topic_id"] == "topic-1"] == []
     assert "topic-1,0" not in (out / "history.csv").read_text().replace("\n", ",")
@@ -91,10 +92,20 @@ def test_a_topic_refused_twice_is_recorded_as_refused_and_skipped_by_history_and
     assert "1 refused" in stdout
 
 
-def test_a_refusal_then_an_answer_is_a_normal_draft(sim):
-    sim.fault_for = when(lambda b: b["max_tokens"] == 8000, "refusal")
-    draft = build_engine("claude", llm=LLM(DEFAULT_MODEL)).write(starter(), make_topics(1)[0])
-    assert draft.startswith("# Planning") and len([r for r in sim.requests if r["max_tokens"] == 8000]) == 2
+def test_a_refusal_goes_once_to_the_fallback_model_which_writes_the_draft(sim):
+    sim.fault_for = when(lambda b: b["max_tokens"] == 8000 and b["model"] == DEFAULT_MODEL, "refusal")
+    engine = build_engine("claude", llm=LLM(DEFAULT_MODEL, fallback_model="claude-opus-5-5"))
+    draft = engine.write(starter(), make_topics(1)[0])
+    sent = [r["model"] for r in sim.requests if r["max_tokens"] == 8000]
+    assert draft.startswith("# Planning") and sent == [DEFAULT_MODEL, "claude-opus-5-5"]
+    assert engine.written_by(starter(), make_topics(1)[0]) == "claude-opus-5-5"
+
+
+def test_without_a_fallback_a_refused_request_is_not_sent_again(sim):
+    sim.fault_for = when(lambda b: b["max_tokens"] == 8000, "refusal", times=5)
+    with pytest.raises(Refused, match="declined the draft request: refused by"):
+        build_engine("claude", llm=LLM(DEFAULT_MODEL)).write(starter(), make_topics(1)[0])
+    assert len([r for r in sim.requests if r["max_tokens"] == 8000]) == 1  # the same request would be refused again
 
 
 def test_an_empty_draft_twice_is_never_recorded(sim, cli, tmp_path, topics_file):
@@ -192,7 +203,7 @@ def test_a_refused_revision_shows_one_line_in_the_notebook_status(sim, tmp_path)
     before = app.editor.ground_truth.value
     app.editor.feedback.value = "Shorter, please."
     app.editor.suggest.click()
-    assert "declined the revise request twice" in app.dashboard.status.value
+    assert "declined the revise request" in app.dashboard.status.value
     assert app.editor.ground_truth.value == before  # nothing half-made replaced the text
     sim.fault_for = when(lambda b: "Revise this draft" in last_user_text(b), "refusal", times=2)
     with pytest.raises(Refused):
@@ -243,5 +254,5 @@ def test_a_refusal_after_partial_text_never_becomes_a_draft(sim):
     sim.fault_for = when(lambda b: b["max_tokens"] == 8000, "refusal_partial", times=2)
     with pytest.raises(Refused):
         build_engine("claude", llm=LLM(DEFAULT_MODEL)).write(starter(), make_topics(1)[0])
-    assert [a["stop_reason"] for _, a in sim.exchanges] == ["max_tokens", "refusal", "refusal"]
+    assert [a["stop_reason"] for _, a in sim.exchanges] == ["max_tokens", "refusal"]
     assert all(a["content"] for _, a in sim.exchanges[1:])  # there was text, and it was not used

@@ -183,3 +183,63 @@ def test_ctrl_c_marks_the_run_interrupted_and_resume_finishes_it(cli, tmp_path, 
     assert sorted((r["epoch"], r["topic_id"]) for r in records) == sorted(
         (e, t.id) for e in (0, 1) for t in make_topics(8))
     assert json.loads((out / "run.json").read_text())["status"] == "complete"
+
+
+def test_an_empty_draft_on_stdin_is_bad_input():
+    result = subprocess.run([sys.executable, "-m", "writebot", "edit", "--persona",
+                             str(bundled.persona("warm-casual")), "-"], input="", capture_output=True, text=True)
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.strip() == "writebot: error: stdin: the draft is empty; pass a Markdown post"
+
+
+def test_a_topics_file_without_a_val_topic_is_said(cli, write_yaml, persona_file, tmp_path):
+    topics = write_yaml("three.yaml", [{**t.to_dict(), "split": "train"} for t in make_topics(3)])
+    code, _, err = cli("simulate", "--topics", topics, "--persona", persona_file, "--epochs", "1",
+                       "--out", tmp_path / "run")
+    assert code == 0
+    assert f"writebot: warning: {topics}: no topic is in the val split" in err and "split: val" in err
+    code, _, err = cli("simulate", "--topics", write_yaml("eight.yaml", [t.to_dict() for t in make_topics(8)]),
+                       "--persona", persona_file, "--epochs", "1", "--out", tmp_path / "run2")
+    assert code == 0 and "val split" not in err
+
+
+def test_report_on_a_hand_run_with_no_drafts_points_to_notebook_02(cli, tmp_path):
+    from writebot.workbench import Workbench
+
+    Workbench.open(tmp_path / "hand", engine="rules").close()
+    code, _, err = cli("report", tmp_path / "hand")
+    assert code == 2 and "notebook 02" in err and "resume" not in err
+
+
+def test_a_notebook_session_says_in_run_json_whether_it_is_open(tmp_path):
+    from writebot.run_folder import RunStore
+    from writebot.workbench import Workbench
+
+    bench = Workbench.open(tmp_path / "hand", engine="rules")
+    assert RunStore.open(tmp_path / "hand").config["status"] == "running"
+    bench.close()
+    assert RunStore.open(tmp_path / "hand").config["status"] == "closed"
+    bench = Workbench.open(tmp_path / "hand")
+    assert RunStore.open(tmp_path / "hand").config["status"] == "running"
+    other = Workbench.open(tmp_path / "hand")  # the folder is in use: read-only, and closing it changes nothing
+    assert other.read_only
+    before = (tmp_path / "hand" / "run.json").read_bytes()
+    other.close()
+    assert (tmp_path / "hand" / "run.json").read_bytes() == before
+    bench.close()
+
+
+def test_an_interrupt_while_the_report_is_written_says_how_to_finish_it(cli, tmp_path, topics_file, persona_file,
+                                                                          monkeypatch):
+    import writebot.cli
+
+    def interrupted(run):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(writebot.cli, "write_plots", interrupted)
+    code, _, err = cli("simulate", "--topics", topics_file, "--persona", persona_file, "--epochs", "1",
+                       "--out", tmp_path / "run")
+    assert code == 1 and f"Write its table and plots with: writebot report {tmp_path / 'run'}" in err
+    assert not (tmp_path / "run" / "learning_curve.png").exists()
+    monkeypatch.undo()
+    assert cli("report", tmp_path / "run")[0] == 0 and (tmp_path / "run" / "learning_curve.png").exists()

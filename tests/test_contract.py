@@ -90,10 +90,14 @@ def test_a_broken_request_in_writebot_is_caught(sim, monkeypatch):
     sim.responder = scripted(text_reply("ok"))
     engine = build_engine("claude", llm=LLM(DEFAULT_MODEL))
     starter = Pipeline.load(bundled.starter_pipeline())
+    import anthropic
+
     from writebot.engines.base import Evidence
     from writebot.topics import Topic
 
     topic = Topic("t", "T", ("A point.",))
-    engine.update(starter, [Evidence(topic, 0, "# T\n\nA.\n", (), "# T\n\nB.\n")])
+    sim.expect_400 = True  # the API refuses a tool type it does not know, and so does the simulator
+    with pytest.raises(anthropic.BadRequestError, match="text_editor_2025"):
+        engine.update(starter, [Evidence(topic, 0, "# T\n\nA.\n", (), "# T\n\nB.\n")])
     assert sim.contract_violations and "tools" in str(sim.contract_violations[0])
     sim.contract_violations.clear()  # seen; the fixture would fail the test otherwise

@@ -284,3 +284,57 @@ def test_a_swap_that_writes_back_a_kept_rule_in_one_context_is_rejected():
     rules = result.pipeline.style.parsed_rules()
     assert Replace("utilize", "use") in rules
     assert not any(undoes(a, b) for a in rules for b in rules)
+
+
+def test_the_rationale_tells_the_net_change_the_diff_shows(tmp_path, cli):
+    """The cheerful coach's first update adds drop rules, merges them and prunes some: the rationale names each
+    rule the diff adds or removes once, never "added: X ... removed: X", and counts exactly the diff's rule lines."""
+    from writebot import bundled
+    from writebot.run_folder import RunStore
+
+    run = tmp_path / "run"
+    code, _, err = cli("simulate", "--topics", bundled.starter_topics(), "--persona",
+                       bundled.persona("cheerful-coach"), "--epochs", "1", "--out", run)
+    assert code == 0, err
+    store = RunStore.open(run)
+    update = next(r for r in store.update_records if r.get("kind") != "gate")
+    before, after = store.load_version(0).style.rules, store.load_version(1).style.rules
+    added, removed = [r for r in after if r not in before], [r for r in before if r not in after]
+    assert added and update["rationale"].startswith(f"{len(added)} rule{'s' * (len(added) != 1)} added, "
+                                                    f"{len(removed)} removed over ")
+    for line in added:
+        assert line in update["rationale"]
+    said = update["rationale"].split("; ")
+    for line in {d["rule"] for d in update["details"] if d["action"] != "rejected"}:
+        assert not (f"added: {line}" in said and f"removed: {line}" in said), line
+        if line not in added and line not in removed:  # tried and taken back within the update: details only
+            assert line not in update["rationale"]
+
+
+@pytest.mark.parametrize("learner", ["mine", "append-feedback", "oracle"])
+def test_the_style_budget_holds_offline_and_the_run_says_so(tmp_path, cli, learner):
+    """--style-budget binds the offline learners as it binds Claude's editor: no version's STYLE.md is over it
+    (comments left out), what was left out is recorded and printed, and the lint finds nothing over budget."""
+    from writebot import bundled
+    from writebot.lint import lint
+    from writebot.pipeline import without_comments
+    from writebot.run_folder import RunStore
+
+    run, budget = tmp_path / "run", 450  # the starter guide is 395 characters: room for two or three rules
+    code, _, err = cli("simulate", "--topics", bundled.starter_topics(), "--persona",
+                       bundled.persona("cheerful-coach"), "--epochs", "2", "--learner", learner,
+                       "--style-budget", str(budget), "--out", run)
+    assert code == 0, err
+    store = RunStore.open(run)
+    sizes = [len(without_comments(store.load_version(v).files["STYLE.md"])) for v in store.versions()]
+    assert max(sizes) <= budget < 551, sizes  # 551: what the learner writes with the default budget
+    first = next(r for r in store.update_records if r.get("kind") != "gate")
+    assert first["budget"].startswith(f"STYLE.md held to its budget of {budget} characters")
+    assert f"epoch 0's update: STYLE.md held to its budget of {budget} characters" in err
+    assert [d for d in first["details"] if d["action"] == "left out"]
+    assert not [f for v in store.versions() for f in lint(store.load_version(v), None, budget)
+                if f.kind == "over budget"]
+    if learner == "mine":  # it still learns what fits
+        val = [sum(r["word_edit_distance"] for r in store.records if r["epoch"] == e and r["split"] == "val")
+               for e in (0, 2)]
+        assert val[1] < val[0], val

@@ -209,3 +209,23 @@ def test_a_note_that_says_what_a_note_says_is_merged_and_lint_finds_duplicates()
     doubled = start.with_file("STYLE.md", start.files["STYLE.md"] + "- Shorter sentences for little ones!\n")
     found = [f for f in lint(doubled) if f.kind == DUPLICATE_NOTE]
     assert [f.line for f in found] == [8] and "line 7" in found[0].message
+
+
+def test_lint_takes_a_run_folder_and_names_the_rules_only_claude_follows(tmp_path, cli):
+    """`writebot lint RUN` lints the run's last kept version on its drafts (its plots are not a pipeline's files);
+    a rule line in none of the offline phrasings is listed, not ignored in silence, and is not a finding."""
+    run = tmp_path / "run"
+    cli("demo", "--out", run)
+    last = RunStore.open(run).last_kept_version()
+    code, out, err = cli("lint", run)
+    assert code == 0, err
+    assert f"(version {last})" in err and "clean" in err and f"against the drafts recorded in {run}" in err
+    assert "UTF-8" not in err and out == ""
+
+    folder = tmp_path / "mine"
+    guide(rules=["Use contractions.", "Write like a pirate who loves gardening."]).save(folder)
+    code, out, err = cli("lint", folder)
+    assert code == 0 and "clean" in err
+    assert out.splitlines() == [f"{folder}/STYLE.md:8: followed by Claude only (the offline engine acts on the "
+                                "phrasings of writebot/prompts/rule_phrasings.md): "
+                                "'Write like a pirate who loves gardening.'"]

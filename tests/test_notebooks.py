@@ -111,3 +111,20 @@ def test_notebook_05_writes_a_post_judges_it_and_saves_it(tmp_path, cli):
     assert "3/3 points kept" in said and "Hi friends," in said
     assert "2/2 points kept" in said and f"saved {target}" in said
     assert target.read_text().startswith("# Sharpening a pencil\n")
+
+
+def test_notebook_04_markdown_is_written_for_the_reader_of_the_shared_page():
+    """`writebot share` leaves code out: the markdown cells are what a reader of the page reads, so the notebook
+    user's instructions live in the parameters cell's comment (left out of the page with the code)."""
+    book = json.loads((ROOT / "notebooks" / "04_inspect_run.ipynb").read_text())
+    shown = [c for c in book["cells"] if c["cell_type"] == "markdown"
+             and "interactive" not in c.get("metadata", {}).get("tags", [])]
+    text = "\n".join("".join(c["source"]) for c in shown)
+    assert "RUN_DIR" not in text and "notebook" not in text.lower() and "Point " not in text
+    parameters = next(c for c in book["cells"] if "parameters" in c.get("metadata", {}).get("tags", []))
+    assert "RUN_DIR" in "".join(parameters["source"]).split("import os")[0]  # told where the notebook user looks
+
+
+def test_notebook_01_shows_the_no_learning_baseline_beside_the_learner(tmp_path):
+    said = execute("01_quickstart.ipynb", tmp_path, {})
+    assert "the starting guide, never updated, would have needed" in said and "learning saved" in said

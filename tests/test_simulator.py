@@ -312,3 +312,44 @@ def test_a_sonnet_5_5_thinking_block_is_bound_to_the_conversation_before_it(sim)
     assert again("Edit the guide.").stop_reason == "end_turn"  # a moved cache breakpoint changes nothing
     with pytest.raises(anthropic.BadRequestError, match="bound to a different conversation"):
         again("Edit the guide, please.")
+
+
+# -- strict where the API is strict, lenient where it is not (issue: the simulator erred both ways) --------------
+@pytest.mark.parametrize("request_fields, message", [
+    ({"extra_body": {"temperatur": 0.5}}, "temperatur: Extra inputs are not permitted"),
+    ({"tools": [{"type": "text_editor_20250728", "name": "text_editor"}]},
+     "tools.0.name: Input should be 'str_replace_based_edit_tool'"),
+    ({"tools": [{"type": "text_editor_2025", "name": "str_replace_based_edit_tool"}]}, "Input tag 'text_editor_2025'"),
+    ({"tools": [{"name": "lookup"}]}, "a custom tool needs 'name' and 'input_schema'"),
+    ({"system": [{"type": "text", "text": "Be brief.", "cache_control": {"type": "ephemeral", "ttl": "10m"}}]},
+     "system.0.cache_control.ttl: Input should be '5m' or '1h'"),
+    ({"system": [{"type": "text", "text": "A.", "cache_control": {"type": "ephemeral"}},
+                 {"type": "text", "text": "B.", "cache_control": {"type": "ephemeral", "ttl": "1h"}}]},
+     "ttl '1h' must come before any with ttl '5m'"),
+])
+def test_what_the_api_refuses_is_refused(sim, request_fields, message):
+    refused_with(sim, message, **request_fields)
+
+
+def test_breakpoints_are_counted_per_block_even_in_a_run_of_tool_results(sim):
+    """Five tool_result blocks, each with cache_control, in one user turn: the API counts five breakpoints."""
+    uses = [{"type": "tool_use", "id": f"toolu_{i}", "name": "lookup", "input": {}} for i in range(5)]
+    results = [{"type": "tool_result", "tool_use_id": f"toolu_{i}", "content": "ok",
+                "cache_control": {"type": "ephemeral"}} for i in range(5)]
+    tool = {"name": "lookup", "description": "Look up.", "input_schema": {"type": "object"}}
+    refused_with(sim, "A maximum of 4 blocks with cache_control", model="claude-opus-4-8", tools=[tool],
+                 messages=[{"role": "user", "content": "Go"}, {"role": "assistant", "content": uses},
+                           {"role": "user", "content": results}])
+
+
+def test_a_made_up_dated_model_id_is_a_404_and_a_real_one_is_served(sim):
+    with pytest.raises(anthropic.NotFoundError):
+        ask(sim, model="claude-sonnet-5-5-20260101")
+    assert ask(sim, model="claude-haiku-4-5-20251001").model == "claude-haiku-4-5-20251001"
+
+
+def test_prefill_is_taken_by_the_models_that_take_it(sim):
+    """Prefill was removed with Claude 4.6; the 4.5 models still continue an assistant turn."""
+    prefilled = [{"role": "user", "content": "Say hi"}, {"role": "assistant", "content": "Hi"}]
+    assert ask(sim, model="claude-sonnet-4-5", messages=prefilled).stop_reason == "end_turn"
+    refused_with(sim, "does not support assistant message prefill", messages=prefilled)

@@ -4,6 +4,7 @@ folder, no server, no network. What is checked is read back through MlflowClient
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import mlflow  # the dev extra installs it; users: pip install "writebot[mlflow]"
 import pytest
@@ -49,6 +50,10 @@ def test_the_demo_run_is_in_mlflow_params_metrics_versions_and_prompts(store, tm
     assert run.info.status == "FINISHED" and run.info.run_name == "demo"
     assert store.get_experiment(run.info.experiment_id).name == "writebot-tests"  # MLflow's own variable
     assert run.data.params["engine"] == "rules" and run.data.params["epochs"] == "3"
+    recipe = json.loads((out / "run.json").read_text())
+    assert {k: run.data.params[k] for k in ("persona", "topics", "pipeline", "learner", "topics_count")} == {
+        "persona": Path(recipe["persona_file"]).stem, "topics": "starter.yaml", "pipeline": "starter",
+        "learner": "mine", "topics_count": str(recipe["topics"])}
     history = [line.split(",") for line in (out / "history.csv").read_text().splitlines()[1:]]
     for split in ("train", "val"):
         logged = {m.step: m.value for m in store.get_metric_history(run.info.run_id, f"{split}_word_edit_distance")}
@@ -141,3 +146,17 @@ def test_a_finished_run_is_logged_by_resume_with_track(store, tmp_path):
     assert {"plots/learning_curve.png", "history.csv"} <= set(artifacts(store, run_id))
     assert main(["resume", str(out), "--track", "mlflow"]) == 0  # logged already: nothing new
     assert len(store.get_metric_history(run_id, "cost_usd")) == 4
+
+
+@pytest.mark.parametrize("learner", ["oracle", "append-feedback"])
+def test_runs_of_two_learners_on_two_personas_are_told_apart_by_their_params(store, tmp_path, learner):
+    runs = {}
+    for persona in ("terse-technical", "warm-casual"):
+        out = tmp_path / persona
+        assert main(["simulate", "--topics", str(bundled.starter_topics()), "--persona",
+                     str(bundled.persona(persona)), "--epochs", "1", "--learner", learner, "--out", str(out),
+                     "--track", "mlflow"]) == 0
+        runs[persona] = store.get_run(json.loads((out / "run.json").read_text())["mlflow_run_id"]).data.params
+    for persona, params in runs.items():
+        assert params["persona"] == persona and params["learner"] == learner
+        assert params["engine"] == f"rules-{learner}" and params["pipeline"] == "starter"

@@ -66,3 +66,55 @@ def epoch_summary(history) -> Any:
 def last_update(run: RunStore) -> dict | None:
     """The newest update record (a deferred gate's verdict record is not an update)."""
     return next((u for u in reversed(run.update_records) if u.get("kind") != "gate"), None)
+
+
+def no_learning_costs(run: RunStore):
+    """PRELUDE's no-learning baseline: every recorded train draft's topic drafted again by the run's starting
+    version (version 0, never updated) and scored against the ground truth the user wrote that epoch or round. For a
+    simulated user whose edits are deterministic, that is exactly what the user would have had to edit with no
+    learning. A DataFrame (epoch, topic_id, word_edit_distance), or None for a run whose writer calls an LLM (a
+    replay would cost API calls: none is made) or that has no version 0. Offline, it costs nothing and writes
+    nothing."""
+    import pandas as pd
+
+    from writebot.engines.rules import RulesEngine
+    from writebot.metrics import word_edit_distance
+    from writebot.registry import ENGINES
+    from writebot.topics import Topic
+
+    kind = ENGINES.get(run.config.get("engine") or "")
+    if kind is None or kind.needs_llm or 0 not in run.versions():
+        return None
+    start, writer, drafts, rows = run.load_version(0), RulesEngine(), {}, []
+    for record in run.records:
+        if record["split"] != "train":
+            continue
+        topic = record["topic_id"]
+        if topic not in drafts:  # the writer is deterministic: one draft per topic
+            drafts[topic] = writer.write(start, Topic.from_dict(record["topic"]))
+        rows.append({"epoch": record["epoch"], "topic_id": topic,
+                     "word_edit_distance": word_edit_distance(drafts[topic], record["ground_truth"])})
+    return pd.DataFrame(rows, columns=["epoch", "topic_id", "word_edit_distance"])
+
+
+def pass_summary(history, baseline=None):
+    """An online run's train topics per pass over them (one topic per round, the same order each pass): the rounds,
+    the mean similarity and words to edit per post, the words edited in all (and, given the no-learning `baseline`
+    of no_learning_costs, what they would have been), and over the pass's drafts the share of the briefs' points kept,
+    the points lost and the claims added per draft (NaN where the judge cannot tell)."""
+    import pandas as pd
+
+    train = history[history["split"] == "train"].sort_values("epoch")
+    train = train.assign(**{"pass": train.groupby("topic_id").cumcount() + 1})
+    numbers = {c: pd.to_numeric(train[c], errors="coerce") if c in train else pd.Series(float("nan"), train.index)
+               for c in ("points_kept", "points_lost", "claims_added")}
+    grouped = train.assign(**numbers).groupby("pass")
+    table = pd.DataFrame({"first": grouped["epoch"].min(), "last": grouped["epoch"].max(),
+                          "sim": grouped["similarity"].mean(), "words": grouped["word_edit_distance"].mean(),
+                          "words_total": grouped["word_edit_distance"].sum(), "kept": grouped["points_kept"].mean(),
+                          "lost": grouped["points_lost"].sum(min_count=1), "claims": grouped["claims_added"].mean()})
+    if baseline is not None and len(baseline):
+        passes = train.set_index(["epoch", "topic_id"])["pass"]
+        base = baseline.join(passes, on=["epoch", "topic_id"])
+        table["no_learning_total"] = base.groupby("pass")["word_edit_distance"].sum()
+    return table

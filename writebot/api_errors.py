@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from writebot.llm import ModelStop
+from writebot.llm import ModelStop, spend_capped
 
 
 @dataclass(frozen=True)
@@ -70,6 +70,14 @@ def explain(exc: BaseException, run_dir: str | None = None) -> Explained | None:
                          + (f". Continue with: {resume}" if resume else ""), 1)
     status = getattr(exc, "status_code", None)
     message = api_message(exc)
+    if spend_capped(exc):
+        return Explained(f"the organization reached the monthly spend cap of its usage tier ({_status(exc)} "
+                         f"enforced_spend_limit_reached: {message}); the API takes no more requests until 00:00 UTC "
+                         "on the first day of next month, or until you move to a higher usage tier "
+                         f"(https://platform.claude.com/docs/en/api/errors); nothing recorded is lost{after_fix}", 2)
+    if status == 400 and "usage limit" in message.lower():
+        return Explained(f"a spend limit you set was reached ({_status(exc)}: {message}); raise or remove it on the "
+                         f"Claude Console's Billing page{after_fix}", 2)
     if status == 401:
         return Explained(f"the Claude API rejected the API key ({_status(exc)}: {message}); check "
                          f"ANTHROPIC_API_KEY (and ANTHROPIC_BASE_URL if you set it){after_fix}", 2)

@@ -244,7 +244,7 @@ def _segments(a: Doc, b: Doc, opcodes) -> tuple[list[tuple[int, int, int, int]],
 
 
 def _location(a: Doc, b: Doc, i1: int, i2: int, j1: int, j2: int) -> str:
-    if i1 == i2:  # pure insert: does it make a whole ground-truth block at an edge of the body?
+    if i1 == i2:  # pure insert: where the inserted words stand in the ground truth
         blocks = {b.block_of[j] for j in range(j1, j2)}
         if len(blocks) == 1:
             block = b.blocks[blocks.pop()]
@@ -254,6 +254,12 @@ def _location(a: Doc, b: Doc, i1: int, i2: int, j1: int, j2: int) -> str:
                 return "opening"
             if whole and body and block == body[-1]:
                 return "closing"
+            if block.kind != "paragraph":
+                return "heading"
+            first, last = b.sentences[b.sentence_of[j1]], b.sentences[b.sentence_of[j2 - 1]]
+            if b.offsets[j1][0] == first[0] and b.offsets[j2 - 1][1] == last[1]:
+                return "whole_sentence"
+            return "sentence"
     token = i1 if i1 < i2 else min(i1, len(a.tokens) - 1)
     if token >= 0 and a.tokens and a.blocks[a.block_of[token]].kind != "paragraph":
         return "heading"

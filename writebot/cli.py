@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import errno
+import os
 import sys
 import time
 from dataclasses import replace
@@ -26,7 +27,7 @@ from writebot.llm import BudgetReached
 from writebot.pipeline import Pipeline
 from writebot.registry import ENGINES, HUMAN, JUDGES, LEARNERS, USERS, build_engine, engine_kind
 from writebot.report import before_after, summary_table, write_plots
-from writebot.run_folder import RunStore, refuse_output_inside
+from writebot.run_folder import RunStore, refuse_output_inside, version_dir
 from writebot.tracking import TRACKERS, build_tracker, prestart
 from writebot.users import load_persona, persona_edit
 
@@ -141,6 +142,10 @@ def drive(run: RunStore, max_cost_usd: float | None = None, track: str | None = 
             run.close()
     try:
         return report(run)  # the run is complete: whatever the report meets, it stays complete
+    except KeyboardInterrupt:
+        print(f"writebot: interrupted while writing the report; the run is complete. Write its table and plots "
+              f"with: writebot report {run.path}", file=sys.stderr)
+        return 1
     finally:
         tracker.close(run, "complete", plots=sorted(run.path.glob("*.png")))
         run.close()
@@ -162,7 +167,9 @@ def report(run: RunStore) -> int:
         print(f"{run.path}: no draft was reviewed; all {len(run.refused)} were refused by Claude (refusals.jsonl)")
         return 0
     if not run.records:
-        raise InputError(f"{run.path}: no drafts recorded yet; run 'writebot resume {run.path}' first")
+        how = (f"draft and review posts in notebook 02 (RUN_DIR = '{run.path}')" if run.config.get("user") == HUMAN
+               else f"run 'writebot resume {run.path}'")
+        raise InputError(f"{run.path}: no drafts recorded yet; {how} first")
     print(summary_table(run))
     try:
         figure = write_plots(run)
@@ -180,7 +187,7 @@ def options_from(args: argparse.Namespace, engine: str) -> RunOptions:
                       cassette=str(args.cassette) if args.cassette else None, style_budget=args.style_budget,
                       batch_api=args.batch_api, effort=args.effort, price_in=args.price_in, price_out=args.price_out,
                       cache_warmup=not args.no_cache_warmup, online=args.online, track=args.track, judge=args.judge,
-                      judge_model=args.judge_model)
+                      judge_model=args.judge_model, fallback_model=args.fallback_model)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -205,6 +212,10 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     options = options_from(args, engine)
     pipeline = args.pipeline or bundled.starter_pipeline()
     run = start_run(args.out or _default_out("simulate"), args.topics, args.persona, pipeline, options, "simulate")
+    if not run.config["val_topics"]:
+        print(f"writebot: warning: {args.topics}: no topic is in the val split (a topic without 'split' goes to val "
+              f"one time in four, by its id; none of these {run.config['topics']} did), so nothing measures the bot "
+              "on topics it was not trained on; mark some topics 'split: val' (docs/FORMATS.md §2)", file=sys.stderr)
     return drive(run)
 
 
@@ -265,7 +276,8 @@ def cmd_init(args: argparse.Namespace) -> int:
         from writebot.llm import LLM, resolve_model
         from writebot.models import resolve_effort
 
-        llm = LLM(resolve_model(args.model), effort=resolve_effort(args.effort))
+        llm = LLM(resolve_model(args.model), effort=resolve_effort(args.effort),
+                  fallback_model=args.fallback_model or os.environ.get("WRITEBOT_FALLBACK_MODEL") or None)
     engine = build_engine(args.engine, llm, args.style_budget)
 
     def init() -> int:
@@ -441,7 +453,8 @@ def cmd_write(args: argparse.Namespace) -> int:
     engine_name = args.engine or engine_for(args.source)
     options = RunOptions(engine=engine_name, model=args.model, effort=args.effort, max_cost_usd=args.max_cost_usd,
                          price_in=args.price_in, price_out=args.price_out, judge=args.judge,
-                         judge_model=args.judge_model, concurrency=args.concurrency, batch_api=args.batch_api)
+                         judge_model=args.judge_model, concurrency=args.concurrency, batch_api=args.batch_api,
+                         fallback_model=args.fallback_model or os.environ.get("WRITEBOT_FALLBACK_MODEL") or None)
     check_options(options)
     usage = UsageLog(None)
     llm = build_llm(options, usage)
@@ -503,26 +516,34 @@ def cmd_share(args: argparse.Namespace) -> int:
 
 def cmd_lint(args: argparse.Namespace) -> int:
     from writebot.gate import lint_findings
-    from writebot.lint import lint
+    from writebot.lint import claude_only, lint
+    from writebot.writing import load_source
 
-    pipeline = Pipeline.load(args.pipeline)
     run_dir = args.run
-    here = args.pipeline.resolve()
-    if run_dir is None and here.parent.name == "versions" and (here.parent.parent / "run.json").is_file():
-        run_dir = here.parent.parent  # a version inside a run folder: its recorded drafts judge dead rules
+    if (args.pipeline / "run.json").is_file():  # a run folder: its last kept version, judged on its own drafts
+        pipeline, name = load_source(args.pipeline)
+        run_dir = run_dir or args.pipeline
+        shown = args.pipeline / version_dir(RunStore.open(args.pipeline).last_kept_version())
+    else:
+        pipeline, name, shown = Pipeline.load(args.pipeline), str(args.pipeline), args.pipeline
+        here = args.pipeline.resolve()
+        if run_dir is None and here.parent.name == "versions" and (here.parent.parent / "run.json").is_file():
+            run_dir = here.parent.parent  # a version inside a run folder: its recorded drafts judge dead rules
     if run_dir is not None:
         found = lint_findings(RunStore.open(run_dir), pipeline, args.style_budget)
     else:
         found = [str(f) for f in lint(pipeline, None, args.style_budget or defaults.STYLE_BUDGET)]
     for line in found:
-        print(f"{args.pipeline / line}")
+        print(f"{shown / line}")
+    for line in claude_only(pipeline):
+        print(f"{shown / line}")
     rules = len(pipeline.style.parsed_rules())
     checked = f"against the drafts recorded in {run_dir}" if run_dir else "(no run: dead rules not checked; --run DIR)"
     if found:
-        print(f"writebot: {args.pipeline}: {len(found)} finding{'s' * (len(found) > 1)} in {rules} rules {checked}; "
+        print(f"writebot: {name}: {len(found)} finding{'s' * (len(found) > 1)} in {rules} rules {checked}; "
               "see docs/FORMATS.md §5", file=sys.stderr)
         return 2
-    print(f"{args.pipeline}: clean, {rules} rules {checked}", file=sys.stderr)
+    print(f"{name}: clean, {rules} rules {checked}", file=sys.stderr)
     return 0
 
 
@@ -574,6 +595,8 @@ def _judge_args(parser: argparse.ArgumentParser) -> None:
 
 
 def _claude_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--fallback-model", help="a refused request goes once to this model (default: "
+                        "$WRITEBOT_FALLBACK_MODEL; without one, a refused request is not sent again)")
     parser.add_argument("--effort", help="Claude's effort: one of low, medium, high, xhigh, max for every call, or per "
                         "call purpose, e.g. draft=low,update=high (default: drafts and reviews low, updates high; "
                         "or $WRITEBOT_EFFORT)")
@@ -628,7 +651,8 @@ def build_parser() -> Parser:
     rep.set_defaults(func=cmd_report)
 
     lint_ = sub.add_parser("lint", help="check a pipeline's STYLE.md for contradicting or dead rules")
-    lint_.add_argument("pipeline", type=Path, help="pipeline folder (inside a run's versions/: judged on its drafts)")
+    lint_.add_argument("pipeline", type=Path, help="pipeline folder (inside a run's versions/: judged on its drafts), "
+                                                   "or a run folder (its last kept version, judged on its drafts)")
     lint_.add_argument("--run", type=Path, help="judge dead rules on this run folder's recorded drafts")
     lint_.add_argument("--style-budget", type=_count, help=f"STYLE.md's budget in characters (default: the run's, "
                                                            f"else {defaults.STYLE_BUDGET})")

@@ -44,9 +44,10 @@ async def draft_all(run: RunStore, engine: Engine, user: User, judge: Judge, pip
                 draft = await engine.awrite(pipeline, topic)
                 review = await user.areview(topic, draft)
                 found = await judged(judge, topic, draft, review.ground_truth, run.kept_earlier(topic.id, epoch))
-                record = review_record(review, topic, draft, epoch, pipeline, found)
+                record = {**review_record(review, topic, draft, epoch, pipeline, found),
+                          "written_by": engine.written_by(pipeline, topic)}
                 run.record_draft(record)
-            except Refused as refusal:  # declined twice: recorded as refused, never as a draft or ground truth
+            except Refused as refusal:  # declined (and by the fallback model): recorded as refused, never as a draft
                 record = refusal_record(refusal, topic, epoch, pipeline)
                 run.record_refusal(record)
             except BaseException:
@@ -79,6 +80,9 @@ async def batch_all(run: RunStore, engine: Engine, user: User, judge: Judge, pip
         result = await engine.abatch_write(pipeline, todo, run.batches_for(epoch),
                                            lambda batch_id, members: run.record_batch(epoch, batch_id, members),
                                            callbacks.on_batch_poll)
+        for batch_id in result.expired:
+            callbacks.on_warning(f"the results of Message Batch {batch_id} are no longer available (the API keeps "
+                                 "them 29 days): its topics were drafted again in a new batch")
         for topic in todo:
             try:
                 if topic.id in result.refused:
@@ -88,7 +92,8 @@ async def batch_all(run: RunStore, engine: Engine, user: User, judge: Judge, pip
                 draft = result.drafts[topic.id]
                 review = await user.areview(topic, draft)
                 found = await judged(judge, topic, draft, review.ground_truth, run.kept_earlier(topic.id, epoch))
-                record = review_record(review, topic, draft, epoch, pipeline, found)
+                record = {**review_record(review, topic, draft, epoch, pipeline, found),
+                          "written_by": engine.written_by(pipeline, topic)}
                 run.record_draft(record)
             except Refused as refusal:
                 record = refusal_record(refusal, topic, epoch, pipeline)

@@ -145,6 +145,7 @@ def record_update(run: RunStore, epoch: int, start: Pipeline, proposed: Pipeline
     record = {"epoch": epoch, "status": verdict.value, "from_version": start.version_hash,
               "to_version": proposed.version_hash, "train_cost_before": before, "train_cost_after": after,
               "rationale": update.rationale, "diff": diff(start, proposed), "details": update.details,
-              "lint": lint, **({"error": update.failed} if update.failed else {}), **extra, "time": now()}
+              "lint": lint, **({"error": update.failed} if update.failed else {}),
+              **({"budget": update.budget} if update.budget else {}), **extra, "time": now()}
     run.record_update(record)
     return record

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import random
+import sys
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
@@ -45,6 +46,7 @@ class RunOptions:
     online: bool = False  # PRELUDE's protocol: one train topic per round, an update after each (trainer.schedule)
     track: str | None = None  # an experiment tracker (tracking.TRACKERS): "mlflow"
     judge: str = defaults.JUDGE  # a name in registry.JUDGES: who says what of each brief a draft keeps
+    fallback_model: str | None = None  # a refused request goes once to this model (else $WRITEBOT_FALLBACK_MODEL)
     judge_model: str | None = None  # --judge claude: the model, else $WRITEBOT_JUDGE_MODEL, else defaults.JUDGE_MODEL
 
     def uses_llm(self) -> bool:
@@ -84,6 +86,8 @@ def check_options(options: RunOptions) -> None:
         raise InputError("--judge-model goes with a judge that calls Claude; add --judge claude or drop it")
     models = ([resolve_model(options.model)] if options.writer_uses_llm() else []) + (
         [options.judge_model_id()] if JUDGES[options.judge].needs_llm else [])
+    if options.fallback_model and options.writer_uses_llm():
+        models.append(options.fallback_model)
     for model in models:
         check_effort(model, resolve_effort(options.effort))
         if options.max_cost_usd is not None and options.price_in is None and price_of(model) is None:
@@ -103,7 +107,8 @@ def build_llm(options: RunOptions, usage: UsageLog, model: str | None = None) ->
     price = price_for(options) if model is None else None
     return LLM(model or resolve_model(options.model), usage, record=options.record,
                replay=options.cassette if engine_kind(options.engine).replays else None,
-               max_cost_usd=options.max_cost_usd, effort=resolve_effort(options.effort), price=price)
+               max_cost_usd=options.max_cost_usd, effort=resolve_effort(options.effort), price=price,
+               fallback_model=options.fallback_model if model is None else None)
 
 
 def build_run_judge(options: RunOptions, usage: UsageLog) -> tuple[Judge, LLM | None]:
@@ -127,6 +132,8 @@ def start_run(out: Path, topics_file: Path, persona_file: Path, pipeline_dir: Pa
     folder's lock until run.close()."""
     if options.effort is None:  # recorded ("" = the defaults), so a resumed run keeps the same effort
         options.effort = os.environ.get("WRITEBOT_EFFORT", "")
+    if options.fallback_model is None and options.writer_uses_llm():  # recorded too
+        options.fallback_model = os.environ.get("WRITEBOT_FALLBACK_MODEL") or None
     if JUDGES.get(options.judge) and JUDGES[options.judge].needs_llm:  # recorded, so a resumed run keeps it
         options.judge_model = options.judge_model_id()
     check_options(options)
@@ -171,6 +178,13 @@ class RunCallbacks(Callbacks):
             self.bar.update(1)
             if self.llm is not None:
                 self.bar.set_postfix_str(f"${self.llm.cost:.4f}")
+
+    def on_warning(self, message: str) -> None:
+        print(f"writebot: warning: {message}", file=sys.stderr)
+
+    def on_update(self, record: dict) -> None:
+        if record.get("budget"):
+            print(f"writebot: epoch {record['epoch']}'s update: {record['budget']}", file=sys.stderr)
 
     def on_batch_poll(self, status) -> None:
         if self.bar is not None:

@@ -147,6 +147,14 @@ def repeats(note: str, rules: list[Rule]) -> Rule | None:
     return None
 
 
+def claude_only(pipeline: Pipeline) -> list[str]:
+    """The rule lines in none of the phrasings the offline engine acts on (prompts/rule_phrasings.md): Claude follows
+    them, the rules engine does not. Not a finding; `writebot lint` lists them so none is ignored in silence."""
+    lines = _section_lines(pipeline.files.get(STYLE, ""))["rules"]
+    return [f"{STYLE}:{line.number}: followed by Claude only (the offline engine acts on the phrasings of "
+            f"writebot/prompts/rule_phrasings.md): {line.text!r}" for line in lines if line.rule is None]
+
+
 def examples_against(rules: list[_Line], examples: dict[str, str]) -> list[Finding]:
     """An example post the guide would change (its rules applied in order, as the writer applies them): the bot
     reads both, and they tell it two things. The finding is each rule that changed it."""

@@ -67,6 +67,53 @@ class BadOutput(ModelStop):
     """An answer its caller could not use (empty, no verdict, ...) twice, or a stop reason writebot never asks for."""
 
 
+class BatchExpired(Exception):
+    """A Message Batch whose results are no longer available ("Batch results are available for 29 days after
+    creation", https://platform.claude.com/docs/en/build-with-claude/batch-processing): its requests must be sent
+    again."""
+
+    def __init__(self, batch_id: str):
+        super().__init__(f"the results of Message Batch {batch_id} are no longer available (the API keeps them 29 "
+                         "days)")
+        self.batch_id = batch_id
+
+
+def spend_capped(exc: BaseException) -> bool:
+    """True for the 429 of a monthly spend cap ("enforced_spend_limit_reached" in `error.details.error_code`, and no
+    retry-after: https://platform.claude.com/docs/en/api/errors): waiting minutes will not help, so it is not
+    retried."""
+    body = getattr(exc, "body", None)
+    error = body.get("error") if isinstance(body, dict) else None
+    details = error.get("details") if isinstance(error, dict) else None
+    code = details.get("error_code") if isinstance(details, dict) else None
+    return getattr(exc, "status_code", None) == 429 and code == "enforced_spend_limit_reached"
+
+
+def retry_delay(exc: BaseException, attempt: int) -> float | None:
+    """Seconds to wait before trying again after `exc` (the SDK's policy: 408, 409, 429 and 5xx, and connection
+    errors; retry-after when the API sends it, else exponential backoff from 0.5 s up to 8 s with jitter), or None
+    when it is not worth another try (a spend cap, a request the API refused)."""
+    import random
+
+    import anthropic
+
+    if isinstance(exc, anthropic.APIConnectionError):
+        status, response = None, None
+    elif isinstance(exc, anthropic.APIStatusError):
+        status, response = exc.status_code, exc.response
+        if status not in (408, 409, 429) and status < 500 or spend_capped(exc):
+            return None
+    else:
+        return None
+    header = response.headers.get("retry-after") if response is not None else None
+    try:
+        if header is not None and 0 <= float(header) <= 60:
+            return float(header)
+    except ValueError:
+        pass
+    return min(8.0, 0.5 * 2**attempt) * (1 - 0.25 * random.random())
+
+
 @dataclass(frozen=True)
 class BatchFailure:
     """A batch result that is not a message: errored (with the API's error), canceled, expired, or missing."""
@@ -155,8 +202,10 @@ class LLM:
 
     def __init__(self, model: str, usage: UsageLog | None = None, *, record: Path | str | None = None,
                  replay: Path | str | None = None, max_retries: int = 4, max_cost_usd: float | None = None,
-                 http_client: Any = None, effort: dict[str, str] | None = None, price: Price | None = None):
+                 http_client: Any = None, effort: dict[str, str] | None = None, price: Price | None = None,
+                 fallback_model: str | None = None):
         self.model = model
+        self.fallback_model = fallback_model  # a refused request goes once to this model (and never twice as it was)
         self.usage = usage or UsageLog(None)
         self.max_retries = max_retries
         self.max_cost_usd = max_cost_usd
@@ -195,7 +244,7 @@ class LLM:
 
         loop = id(asyncio.get_running_loop())
         if loop not in self._clients:
-            kwargs: dict[str, Any] = {"max_retries": self.max_retries}
+            kwargs: dict[str, Any] = {"max_retries": 0}  # retries are ours (`_send`): a spend cap is not retried
             if self.http_client is not None:
                 kwargs["http_client"] = self.http_client
             self._clients[loop] = anthropic.AsyncAnthropic(**kwargs)  # key and base URL from the environment
@@ -207,10 +256,24 @@ class LLM:
         if client is not None:
             await client.close()
 
-    def request(self, purpose: str, body: dict) -> dict:
-        """The whole request: model, the purpose's max_tokens / thinking / effort, then the body (system, messages,
-        tools; a body's own max_tokens wins)."""
-        return {"model": self.model, **settings(self.model, purpose, self.effort), **body}
+    def request(self, purpose: str, body: dict, model: str | None = None) -> dict:
+        """The whole request: model, the purpose's max_tokens / thinking / effort (for that model), then the body
+        (system, messages, tools; a body's own max_tokens wins)."""
+        model = model or self.model
+        return {"model": model, **settings(model, purpose, self.effort), **body}
+
+    async def _send(self, call):
+        """`await call()` with the SDK's retry policy, but a spend cap (or anything not worth another try) raises at
+        once: retrying it four times and saying "try again later" told the user nothing true."""
+        for attempt in range(self.max_retries + 1):
+            try:
+                return await call()
+            except Exception as exc:
+                delay = retry_delay(exc, attempt)
+                if delay is None or attempt == self.max_retries:
+                    raise
+                await asyncio.sleep(delay)
+        raise AssertionError("unreachable")
 
     async def create(self, purpose: str, request: dict) -> dict:
         """Send one whole request (or serve it from the cassette) and account for it; no stop-reason policy."""
@@ -222,7 +285,7 @@ class LLM:
                                  "pipeline or inputs differ from the recorded run; record again with --record FILE")
             response = self.cassette[key]
         else:
-            message = await self.client().messages.create(**request)
+            message = await self._send(lambda: self.client().messages.create(**request))
             response = message.model_dump(mode="json", exclude_none=True)
             if self.recorder:
                 self.recorder.append({"key": key, "purpose": purpose, "request": request, "response": response})
@@ -231,7 +294,10 @@ class LLM:
 
     async def complete(self, purpose: str, body: dict, check: Callable[[dict], str | None] | None = None) -> dict:
         """An answer whose stop reason is end_turn/tool_use and that `check` accepts (it returns a problem or None).
-        Asks once more on max_tokens (with a larger budget), refusal or a problem; raises a ModelStop after that."""
+        Asks once more on max_tokens (with a larger budget) or a problem; a refusal goes once to the fallback model
+        (https://platform.claude.com/docs/en/build-with-claude/refusals-and-fallback: another model can usually
+        answer), and without one is not asked again (the same request is mostly refused again, and paid for);
+        raises a ModelStop after that."""
         request = self.request(purpose, body)
         failures: list[str] = []
         for _ in range(2):
@@ -244,11 +310,14 @@ class LLM:
                 failures.append(problem)
             elif stop == "max_tokens":
                 failures.append(f"cut at max_tokens={request['max_tokens']}")
-                request = {**request, "max_tokens": larger_budget(self.model, request["max_tokens"])}
+                request = {**request, "max_tokens": larger_budget(request["model"], request["max_tokens"])}
             elif stop == "refusal":
                 details = response.get("stop_details") or {}
-                failures.append(f"refused ({details.get('category') or 'no category'}: "
+                failures.append(f"refused by {request['model']} ({details.get('category') or 'no category'}: "
                                 f"{details.get('explanation') or 'no explanation'})")
+                if not self.fallback_model or request["model"] == self.fallback_model:
+                    break
+                request = self.request(purpose, body, self.fallback_model)
             else:  # model_context_window_exceeded, pause_turn: asking again would end the same way
                 raise (OutputCut if stop == "model_context_window_exceeded" else BadOutput)(
                     purpose, f"Claude's {purpose} answer stopped with stop_reason {stop}; nothing of it was kept")
@@ -259,7 +328,8 @@ class LLM:
         stop = response.get("stop_reason")
         if stop == "refusal":
             details = response.get("stop_details") or {}
-            raise Refused(purpose, f"Claude declined the {purpose} request twice: {said}", details.get("category"),
+            tries = "" if len(failures) == 1 else " twice"
+            raise Refused(purpose, f"Claude declined the {purpose} request{tries}: {said}", details.get("category"),
                           details.get("explanation"))
         if stop == "max_tokens":
             raise OutputCut(purpose, f"Claude's {purpose} answer was {said}, thinking included; nothing partial was "
@@ -282,22 +352,30 @@ class LLM:
                 out[cid] = self.cassette[key]
                 self.account(purpose, out[cid], 0.0, batch=True)
             return out
+        import anthropic
+
         client = self.client()
         if batch_id is None:
-            created = await client.messages.batches.create(
-                requests=[{"custom_id": cid, "params": req} for cid, req in requests.items()])
+            created = await self._send(lambda: client.messages.batches.create(
+                requests=[{"custom_id": cid, "params": req} for cid, req in requests.items()]))
             batch_id = created.id
             if on_submit:
                 on_submit(batch_id)
         while True:
-            status = await client.messages.batches.retrieve(batch_id)
+            status = await self._send(lambda: client.messages.batches.retrieve(batch_id))
             if on_poll:
                 on_poll(status)
             if status.processing_status == "ended":
                 break
             await asyncio.sleep(poll_seconds)
+        if status.results_url is None:  # ended, but its results are gone (29 days after creation)
+            raise BatchExpired(batch_id)
         outcomes: dict[str, dict | BatchFailure] = {}
-        async for item in await client.messages.batches.results(batch_id):
+        try:
+            results = await self._send(lambda: client.messages.batches.results(batch_id))
+        except anthropic.NotFoundError:
+            raise BatchExpired(batch_id) from None
+        async for item in results:
             if item.custom_id not in requests:
                 continue
             result = item.result
@@ -319,13 +397,15 @@ class LLM:
 
     def account(self, purpose: str, response: dict, latency: float, batch: bool = False) -> None:
         usage = response.get("usage", {})
-        if self.price is None and not self._warned_unpriced:
+        model = response.get("model", self.model)
+        price = self.price if model == self.model else price_of(model)  # a fallback model has its own price
+        if price is None and not self._warned_unpriced:
             self._warned_unpriced = True  # once per run
-            warn_unpriced(self.model)
+            warn_unpriced(model)
         row = {"purpose": f"{purpose} (batch)" if batch else purpose, "model": response.get("model", self.model),
                "latency_s": round(latency, 4),
                **{c: usage.get(c) or 0 for c in USAGE_COLUMNS[2:6]},
-               "cost_usd": "" if self.price is None else round(cost_usd(self.price, usage, batch), 6),
+               "cost_usd": "" if price is None else round(cost_usd(price, usage, batch), 6),
                "epoch": "" if self.epoch is None else self.epoch,
                "thinking_tokens": (usage.get("output_tokens_details") or {}).get("thinking_tokens", ""),
                "stop_reason": response.get("stop_reason", ""), "message_id": response.get("id", "")}

@@ -20,24 +20,38 @@ COLOURS = {"train": "#1f77b4", "val": "#d62728"}
 def learning_curve(history, title: str = "", figsize: tuple[float, float] = (14, 4), xlabel: str = "epoch") -> Figure:
     """Per epoch (or online round: `xlabel`), train vs val (means over topics): similarity, the words the user still
     had to edit, and what edit cost cannot see (docs/FORMATS.md §10): the share of the briefs' points the drafts keep,
-    the points they lost (bars) and, where the judge can tell, the claims they added per draft."""
+    the points they lost (bars) and, where the judge can tell, the claims they added per draft. A split measured only
+    at some of the run's steps (online, val is drafted in the first and the last round) is drawn as the measurements
+    it is, markers without a line between them, each labelled with its value."""
     fig, (left, middle, right) = plt.subplots(1, 3, figsize=figsize, constrained_layout=True)
     bars = right.twinx()
+    steps = sorted(history["epoch"].unique()) if len(history) else []
     for split, rows in history.groupby("split"):
         per_epoch = rows.groupby("epoch").agg(similarity=("similarity", "mean"),
                                               words=("word_edit_distance", "mean"))
+        sparse = measured_only_at_some(per_epoch.index, steps)
         style = {"marker": "o", "color": COLOURS.get(split), "label": split}
+        if sparse:
+            style = {**style, "linestyle": "none", "marker": "D", "markersize": 8,
+                     "label": f"{split} ({_steps_words(per_epoch.index, xlabel)} only)"}
         left.plot(per_epoch.index, per_epoch["similarity"], **style)
         middle.plot(per_epoch.index, per_epoch["words"], **style)
+        if sparse and len(per_epoch) <= 5:
+            for ax, column, digits in ((left, "similarity", 3), (middle, "words", 1)):
+                for n, (step, value) in enumerate(per_epoch[column].items()):  # beside the marker, inward
+                    inward = n < len(per_epoch) - 1
+                    ax.annotate(f"{value:.{digits}f}", (step, value), textcoords="offset points",
+                                xytext=(9 if inward else -9, -3), ha="left" if inward else "right", va="top",
+                                fontsize=9, fontweight="bold", color=COLOURS.get(split))
         faith = _faithfulness(rows)
         if faith is not None:
-            right.plot(faith.index, faith["kept"], **{**style, "label": f"{split}: points kept"})
+            right.plot(faith.index, faith["kept"], **{**style, "label": f"{style['label']}: points kept"})
             offset = -0.18 if split == "train" else 0.18
             bars.bar(faith.index + offset, faith["lost"], width=0.34, alpha=0.35, color=COLOURS.get(split),
                      label=f"{split}: points lost")
             if faith["claims"].notna().any():
-                bars.plot(faith.index, faith["claims"], marker="x", linestyle="--", color=COLOURS.get(split),
-                          label=f"{split}: claims added / draft")
+                bars.plot(faith.index, faith["claims"], marker="x", linestyle="none" if sparse else "--",
+                          color=COLOURS.get(split), label=f"{split}: claims added / draft")
     left.set(title="Similarity to ground truth", xlabel=xlabel, ylabel="mean similarity (0-1)", ylim=(0, 1.02))
     middle.set(title="Words the user still had to edit", xlabel=xlabel, ylabel="mean word edit distance")
     middle.set_ylim(bottom=0)
@@ -64,6 +78,22 @@ def learning_curve(history, title: str = "", figsize: tuple[float, float] = (14,
     if title:
         fig.suptitle(title)
     return fig
+
+
+def measured_only_at_some(measured, steps) -> bool:
+    """Was a split measured at only some of the run's steps between its first and its last measurement (online
+    val: the first and the last round)? Then a line between its points would draw figures nobody measured."""
+    measured = set(measured)
+    return bool(measured) and any(min(measured) < s < max(measured) and s not in measured for s in steps)
+
+
+def _steps_words(measured, unit: str) -> str:
+    """"rounds 0 and 48", or "4 rounds" when there are many."""
+    steps = [str(int(s)) for s in measured]
+    if len(steps) > 3:
+        return f"{len(steps)} {unit}s"
+    return f"{unit}{'s' * (len(steps) > 1)} " + (" and ".join(steps) if len(steps) < 3 else
+                                                 f"{steps[0]}, {steps[1]} and {steps[2]}")
 
 
 def _faithfulness(rows):
@@ -95,21 +125,35 @@ def save(fig: Figure, path) -> None:
     write_atomic(path, buffer.getvalue())
 
 
-def cumulative_cost(costs, title: str = "Cumulative word edit cost", xlabel: str = "epoch") -> Figure:
-    """The PRELUDE figure: cumulative user edit cost per round, one line per learner (and per persona if given).
-    `costs`: DataFrame with columns learner, epoch, word_edit_distance (and optionally persona)."""
+NO_LEARNING = "no learning"  # a learner whose label starts so is the baseline: drawn grey and dashed, behind
+
+
+def cumulative_cost(costs, title: str = "Cumulative word edit cost", xlabel: str = "epoch", note: str = "") -> Figure:
+    """The PRELUDE figure: cumulative user edit cost per round, one line per learner (and per persona if given);
+    a learner labelled "no learning..." is the baseline the others are read against. `costs`: DataFrame with
+    columns learner, epoch, word_edit_distance (and optionally persona). `note`: a line or two on the figure (what
+    is not shown, and why)."""
     fig, ax = plt.subplots(figsize=(8, 4.5), constrained_layout=True)
     keys = ["learner", "persona"] if "persona" in costs.columns else ["learner"]
     summed = costs.groupby(["learner", "epoch"])["word_edit_distance"].sum().reset_index()
-    for learner, rows in summed.groupby("learner"):
-        rows = rows.sort_values("epoch")
-        ax.plot(rows["epoch"], rows["word_edit_distance"].cumsum(), marker="o", label=learner)
+    learners = sorted(summed["learner"].unique(), key=lambda name: str(name).startswith(NO_LEARNING))
+    top = 0
+    for learner in learners:
+        rows = summed[summed["learner"] == learner].sort_values("epoch")
+        style = ({"color": "#7f7f7f", "linestyle": "--", "marker": "o", "markersize": 3, "zorder": 1}
+                 if str(learner).startswith(NO_LEARNING) else {"marker": "o", "zorder": 2})
+        cumulative = rows["word_edit_distance"].cumsum()
+        ax.plot(rows["epoch"], cumulative, label=learner, **style)
+        top = max(top, float(cumulative.max()) if len(cumulative) else 0)
     ax.set(title=title + (" (summed over personas)" if len(keys) > 1 else ""), xlabel=xlabel,
            ylabel="cumulative word edits")
-    ax.set_ylim(bottom=0)  # a flat curve (nothing left to edit) should look flat, not like noise
+    ax.set_ylim(0, max(1.0, top) * 1.1)  # a flat curve (nothing left to edit) should look flat, not like noise
     ax.xaxis.get_major_locator().set_params(integer=True)
     ax.grid(alpha=0.3)
-    ax.legend()
+    ax.legend(loc="upper left")  # cumulative curves rise to the right: the upper left stays clear
+    if note:  # under the axes, where it hides no curve
+        ax.annotate(note, xy=(0, 0), xycoords="axes fraction", xytext=(0, -34), textcoords="offset points",
+                    va="top", fontsize=8.5, color="#555")
     return fig
 
 
@@ -127,11 +171,12 @@ def oracle_share(table, column: str = "val % of oracle", title: str = "") -> Fig
     return fig
 
 
-def style_size(sizes, title: str = "STYLE.md size per epoch") -> Figure:
-    """Characters and rules in STYLE.md per epoch. `sizes`: DataFrame with epoch, characters, rules."""
+def style_size(sizes, title: str = "STYLE.md size per epoch", xlabel: str = "epoch") -> Figure:
+    """Characters and rules in STYLE.md per epoch (or online round: `xlabel`). `sizes`: DataFrame with epoch,
+    characters, rules."""
     fig, ax = plt.subplots(figsize=(7, 3.5), constrained_layout=True)
     ax.bar(sizes["epoch"], sizes["characters"], color="#9ecae1", label="characters")
-    ax.set(title=title, xlabel="epoch", ylabel="characters")
+    ax.set(title=title, xlabel=xlabel, ylabel="characters")
     ax.xaxis.get_major_locator().set_params(integer=True)
     twin = ax.twinx()
     twin.plot(sizes["epoch"], sizes["rules"], color="#08519c", marker="o", label="rules")
@@ -143,8 +188,9 @@ def style_size(sizes, title: str = "STYLE.md size per epoch") -> Figure:
     return fig
 
 
-def cost_per_epoch(usage, title: str = "LLM cost per epoch") -> Figure:
-    """USD per epoch split by purpose. `usage`: DataFrame of usage.csv rows with epoch, purpose, cost_usd."""
+def cost_per_epoch(usage, title: str = "LLM cost per epoch", xlabel: str = "epoch") -> Figure:
+    """USD per epoch (or online round: `xlabel`) split by purpose. `usage`: DataFrame of usage.csv rows with epoch,
+    purpose, cost_usd."""
     fig, ax = plt.subplots(figsize=(7, 3.5), constrained_layout=True)
     if usage.empty:
         ax.text(0.5, 0.5, "no LLM calls in this run (rules engine)", ha="center", va="center",
@@ -159,6 +205,6 @@ def cost_per_epoch(usage, title: str = "LLM cost per epoch") -> Figure:
     for purpose in table.columns:
         ax.bar(table.index, table[purpose], bottom=bottom, label=purpose)
         bottom = table[purpose] if bottom is None else bottom + table[purpose]
-    ax.set(title=title, xlabel="epoch", ylabel="USD")
+    ax.set(title=title, xlabel=xlabel, ylabel="USD")
     ax.legend()
     return fig

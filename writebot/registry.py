@@ -39,7 +39,7 @@ def _rules(learner: str, name: str):
     def build(llm, style_budget, cache_warmup, persona):
         from writebot.engines.rules import RulesEngine
 
-        return RulesEngine(learner=learner, name=name, persona=persona)
+        return RulesEngine(learner=learner, name=name, persona=persona, style_budget=style_budget)
 
     return build
 

@@ -77,6 +77,9 @@ class PipelineEditor:
                             "make it shorter (merge or drop rules) and try again")
         self.files[path] = text
         self.edits += 1
+        if path == STYLE:  # the one count the prompt and the budget use: comments do not count
+            return (f"{ROOT}/{path} saved ({len(without_comments(text))} of {self.style_budget} characters; HTML "
+                    "comments do not count).")
         return f"{ROOT}/{path} saved ({len(text)} characters)."
 
     def view(self, args: dict) -> str:

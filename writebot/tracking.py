@@ -30,7 +30,23 @@ TRACKERS = ("mlflow",)
 INSTALL = "pip install 'writebot[mlflow]' (in a checkout: pip install -e '.[mlflow]')"
 WORKER_TIMEOUT = 300  # seconds the MLflow worker may take to finish logging after training ends
 _PARAMS = ("engine", "user", "model", "epochs", "seed", "concurrency", "online", "style_budget",
-           "batch_api", "effort", "max_cost_usd", "judge", "judge_model", "command", "writebot")
+           "batch_api", "effort", "max_cost_usd", "judge", "judge_model", "fallback_model", "command", "writebot")
+
+
+def run_params(config: dict) -> dict[str, str]:
+    """What tells one MLflow run from another (docs/FORMATS.md §8): run.json's settings, and who the user was
+    (persona), on what (topics, pipeline) and which learner updated the guide."""
+    from writebot.registry import LEARNERS
+
+    params = {k: str(config[k]) for k in _PARAMS if config.get(k) not in (None, "")}
+    named = {"persona": config.get("persona_file"), "topics": config.get("topics_file"),
+             "pipeline": config.get("pipeline_dir")}
+    params |= {k: Path(v).stem if k == "persona" else Path(v).name for k, v in named.items() if v}
+    if config.get("topics"):
+        params["topics_count"] = str(config["topics"])
+    engine = config.get("engine", "")
+    params["learner"] = next((name for name, kind in LEARNERS.items() if kind == engine), engine)
+    return params
 
 
 class Tracker:
@@ -47,7 +63,11 @@ class Tracker:
         written (else the tracker draws its own)."""
 
 
-_prestarted: subprocess.Popen | None = None
+_prestarted: tuple[subprocess.Popen, dict[str, str]] | None = None  # the worker and the MLFLOW_* it started with
+
+
+def _mlflow_env() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if k.startswith("MLFLOW_")}
 
 
 def _spawn() -> subprocess.Popen:
@@ -55,12 +75,25 @@ def _spawn() -> subprocess.Popen:
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
+def _take_prestarted() -> subprocess.Popen:
+    """The worker prestart() started, if it still logs where MLFLOW_* now say (a notebook or a test may have
+    changed them since), else a new one."""
+    global _prestarted
+    worker, env = _prestarted or (None, None)
+    _prestarted = None
+    if worker is not None and (env != _mlflow_env() or worker.poll() is not None):
+        worker.kill()
+        worker.communicate()
+        worker = None
+    return worker or _spawn()
+
+
 def prestart(name: str | None) -> None:
     """Start the tracker's worker now (the command line, as soon as it has read --track), so that importing MLflow
     and opening its store overlap with writebot's own start; a worker never opened ends when this process does."""
     global _prestarted
     if name == "mlflow" and _prestarted is None and importlib.util.find_spec("mlflow") is not None:
-        _prestarted = _spawn()
+        _prestarted = _spawn(), _mlflow_env()
 
 
 def build_tracker(name: str | None) -> Tracker:
@@ -134,14 +167,13 @@ class MlflowTracker(Tracker):
             pass  # the worker died; close() says why
 
     def open(self, run: RunStore) -> None:
-        global _prestarted
         key = run.config.get("mlflow_run_key")
         resumed = key is not None
         if key is None:  # how a resumed run finds its MLflow run again, should it lose the id
             key = uuid.uuid4().hex
             run.set_status(run.config.get("status", "running"), mlflow_run_key=key)
-        self.worker, _prestarted = _prestarted or _spawn(), None
-        params = {k: str(run.config[k]) for k in _PARAMS if run.config.get(k) not in (None, "")}
+        self.worker = _take_prestarted()
+        params = run_params(run.config)
         self._send(op="open", key=key, name=run.path.resolve().name, folder=str(run.path.resolve()), params=params,
                    run_id=run.config.get("mlflow_run_id"), resumed=resumed)
 

@@ -33,6 +33,9 @@ class Callbacks:
     def on_batch_poll(self, status) -> None:
         """A Message Batch of this epoch's drafts was polled (the API's MessageBatch)."""
 
+    def on_warning(self, message: str) -> None:
+        """Something the person should know that does not stop the run (one line)."""
+
     def on_epoch_end(self, epoch: int) -> None:
         """Every topic of the epoch is recorded."""
 

@@ -189,25 +189,6 @@ class UpdateReview(w.VBox):
         self.apply.disabled = True
 
 
-def updates_html(run) -> str:
-    """What each update changed and why, as static HTML (a shared page has no widgets): per update its status,
-    the train words before and after, the optimizer's rationale, and STYLE.md's diff to the next version."""
-    parts = []
-    for record in run.update_records:
-        if record.get("kind") == "gate":
-            continue
-        epoch, status = record["epoch"], record["status"]
-        words = (f"{record.get('train_cost_before')} → {record.get('train_cost_after')} train words"
-                 if record.get("train_cost_after") is not None else f"{record.get('train_cost_before')} train words")
-        parts.append(f"<h4 style='margin:14px 0 4px'>Update after epoch {epoch}: {html.escape(status)} "
-                     f"<span style='font-weight:400;color:#555'>({html.escape(words)})</span></h4>")
-        parts.append(f"<p style='margin:2px 0 6px'>{html.escape(record.get('rationale') or '(no rationale)')}</p>")
-        if epoch + 1 in run.versions():
-            old, new = (run.load_version(e).files.get(STYLE, "") for e in (epoch, epoch + 1))
-            parts.append(diff_html(old, new) if old != new else "<p style='color:#555'>STYLE.md unchanged</p>")
-    return "\n".join(parts) or "<p>No update recorded yet.</p>"
-
-
 class VersionBrowser(w.VBox):
     """An epoch slider: STYLE.md at that epoch and its diff to the previous one."""
 

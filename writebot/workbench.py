@@ -21,7 +21,7 @@ from writebot.headless import RunOptions, build_llm, build_run_judge, run_config
 from writebot.pipeline import Hunk, Pipeline, apply_hunks, hunks
 from writebot.post import normalize
 from writebot.registry import HUMAN, build_engine, interactive_engine
-from writebot.run_folder import RunStore
+from writebot.run_folder import RunStore, now
 from writebot.topics import Topic, load_topics
 from writebot.tracking import Tracker, build_tracker, start_tracking
 from writebot.tracking import require as require_tracker
@@ -61,7 +61,10 @@ class Workbench:
         self._drafts: dict[tuple[int, str], str] = {}
 
     def close(self) -> None:
-        """End the session: the tracker logs the run's files, and the folder's lock is let go."""
+        """End the session: a run trained by hand is marked `closed` (notebook 02 reopens it), the tracker logs the
+        run's files, and the folder's lock is let go. A read-only session changes nothing."""
+        if not self.read_only and self.run.writable and self.run.config.get("user") == HUMAN:
+            self.run.set_status("closed", closed=now())
         self.tracker.close(self.run, "complete")
         self.run.close()
 
@@ -83,6 +86,8 @@ class Workbench:
                 run = RunStore.open(run_dir)
                 return cls(run, load_topics(run.input_path("topics.yaml")), read_only=str(why))
             start_tracking(run, track)
+            if run.config.get("user") == HUMAN and run.config.get("status") != "running":
+                run.set_status("running")  # until close(): a session that dies says so
         else:
             topics_file = Path(topics_file or bundled.starter_topics())
             pipeline_dir = pipeline_dir or bundled.starter_pipeline()

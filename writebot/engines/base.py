@@ -37,6 +37,7 @@ class Update:
     rationale: str
     details: list[dict] = field(default_factory=list)
     failed: str | None = None  # why the optimizer could not finish; then `pipeline` is the unchanged input
+    budget: str | None = None  # how STYLE.md was held to its budget (what was left out, or why it was refused)
 
 
 @dataclass
@@ -47,6 +48,7 @@ class BatchDrafts:
     drafts: dict[str, str] = field(default_factory=dict)
     refused: dict[str, Any] = field(default_factory=dict)
     failed: dict[str, Any] = field(default_factory=dict)
+    expired: list[str] = field(default_factory=list)  # batches sent earlier whose results were gone: sent again
 
 
 class GateKind(StrEnum):
@@ -77,6 +79,11 @@ class Engine(Protocol):
 
     def write(self, pipeline: Pipeline, topic: Topic) -> str:
         """awrite, from synchronous code."""
+        ...
+
+    def written_by(self, pipeline: Pipeline, topic: Topic) -> str:
+        """The model that wrote the last draft of `topic` with `pipeline` (another than `model` when a refused draft
+        went to the fallback model)."""
         ...
 
     async def abatch_write(self, pipeline: Pipeline, topics: list[Topic], submitted: dict[str, dict[str, str]],

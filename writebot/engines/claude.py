@@ -19,7 +19,7 @@ from writebot.changes import analyse
 from writebot.engines.base import BatchDrafts, Evidence, GateKind, Update
 from writebot.errors import InputError
 from writebot.lint import CONTRADICTION, EXAMPLE, lint
-from writebot.llm import LLM, BadOutput, BatchFailure, ModelStop, Refused, text_of
+from writebot.llm import LLM, BadOutput, BatchExpired, BatchFailure, ModelStop, Refused, text_of
 from writebot.metrics import word_edit_distance
 from writebot.models import spec
 from writebot.pipeline import STYLE, Pipeline, without_comments
@@ -57,11 +57,20 @@ def post_problem(response: dict) -> str | None:
     return None if clean_post(text_of(response)).strip() else "no post text in the answer"
 
 
-def describe_spans(draft: str, ground_truth: str, limit: int = 20) -> str:
+SPANS_SHOWN = 60  # edits listed one by one per pair; past that, the rest are counted by kind
+
+
+def describe_spans(draft: str, ground_truth: str, limit: int = SPANS_SHOWN) -> str:
+    """The typed edits between a draft and its ground truth, one line each, located where they stand (an inserted
+    sentence is a sentence, not a heading); past `limit`, the rest counted by kind, so nothing is left out unsaid."""
+    from collections import Counter
+
     spans = analyse(draft, ground_truth).spans
     lines = [f"- {s.op} ({s.location}): {s.old!r} -> {s.new!r}" for s in spans[:limit]]
     if len(spans) > limit:
-        lines.append(f"- ... {len(spans) - limit} more")
+        rest = Counter(f"{s.op} ({s.location})" for s in spans[limit:])
+        lines.append(f"- and {len(spans) - limit} more edits, not listed: "
+                     + ", ".join(f"{n} {kind}" for kind, n in rest.most_common()))
     return "\n".join(lines) or "(no edits)"
 
 
@@ -120,6 +129,7 @@ class ClaudeEngine:
         self.name = "replay" if llm.cassette is not None else "claude"
         self._warming: dict[tuple[int, str], asyncio.Task] = {}
         self._warmed: dict[str, float] = {}
+        self._writers: dict[tuple[str, str], str] = {}  # (version, topic id) -> the model that wrote its draft
 
     @property
     def model(self) -> str:
@@ -159,8 +169,12 @@ class ClaudeEngine:
         return pipeline, rationale
 
     # -- writing ------------------------------------------------------------------------------------------
-    def draft_request(self, pipeline: Pipeline, topic: Topic) -> dict:
-        return {"system": [{"type": "text", "text": system_prefix(pipeline), "cache_control": {"type": "ephemeral"}}],
+    def draft_request(self, pipeline: Pipeline, topic: Topic, batch: bool = False) -> dict:
+        """The request of a draft. In a batch, the cached prefix lives an hour: a batch can take longer than five
+        minutes ("consider using the 1-hour cache duration ... when processing batches with shared context",
+        https://platform.claude.com/docs/en/build-with-claude/batch-processing; priced as 1-hour writes)."""
+        control = {"type": "ephemeral", "ttl": "1h"} if batch else {"type": "ephemeral"}
+        return {"system": [{"type": "text", "text": system_prefix(pipeline), "cache_control": control}],
                 "messages": [{"role": "user", "content": brief(topic)}]}
 
     async def _warm(self, pipeline: Pipeline, topic: Topic, checking: bool = False) -> None:
@@ -179,8 +193,9 @@ class ClaudeEngine:
             return
         key = (id(asyncio.get_running_loop()), version)
         if key not in self._warming:
-            request = {**self.llm.request("draft", self.draft_request(pipeline, topic)), "max_tokens": 0}
-            self._warming[key] = (time.monotonic(), asyncio.ensure_future(self._send_warm_up(request)))
+            body = self.draft_request(pipeline, topic, batch=checking)
+            request = {**self.llm.request("draft", body), "max_tokens": 0}
+            self._warming[key] = (time.monotonic(), asyncio.ensure_future(self._send_warm_up(request, checking)))
         sent, task = self._warming[key]
         try:
             await asyncio.shield(task)
@@ -188,20 +203,33 @@ class ClaudeEngine:
             self._warming.pop(key, None)
         self._warmed[version] = max(self._warmed.get(version, sent), sent)  # an entry lives from its request's start
 
-    async def _send_warm_up(self, request: dict) -> None:
+    async def _send_warm_up(self, request: dict, checking: bool = False) -> None:
+        """The warm-up request. A server that refuses max_tokens 0 drafts without warm-ups; but before a batch the
+        request is the check that a whole batch would fail the same way: a 400 about anything else stops the run
+        with the API's message (it is asked once more with max_tokens 1 if the 400 was about max_tokens 0)."""
         import anthropic
 
         try:
             await self.llm.create("cache warm-up", request)
-        except anthropic.BadRequestError:  # a server that refuses max_tokens 0: drafts go without the warm-up
+        except anthropic.BadRequestError as exc:
             self.warm_cache = False
+            if not checking:
+                return
+            if "max_tokens" not in str(exc):
+                raise
+            await self.llm.create("cache warm-up", {**request, "max_tokens": 1})  # its own 400 stops the run
 
     async def awrite(self, pipeline: Pipeline, topic: Topic) -> str:
         await self._warm(pipeline, topic)
         sent = time.monotonic()
         response = await self.llm.complete("draft", self.draft_request(pipeline, topic), check=post_problem)
         self._warmed[pipeline.version_hash] = max(self._warmed.get(pipeline.version_hash, sent), sent)
+        self._writers[pipeline.version_hash, topic.id] = response.get("model", self.model)
         return clean_post(text_of(response))
+
+    def written_by(self, pipeline: Pipeline, topic: Topic) -> str:
+        """The model that wrote the last draft of the topic with this version (the fallback model, after a refusal)."""
+        return self._writers.get((pipeline.version_hash, topic.id), self.model)
 
     def write(self, pipeline: Pipeline, topic: Topic) -> str:
         return self.llm.run(self.awrite(pipeline, topic))
@@ -215,13 +243,18 @@ class ClaudeEngine:
         reported, for a resumed run to send again. An answer that stopped short (max_tokens, refusal, no text) is
         asked again directly, under the usual stop-reason policy."""
         by_id = {t.id: t for t in topics}
-        requests = {t.id: self.llm.request("draft", self.draft_request(pipeline, t)) for t in topics}
+        requests = {t.id: self.llm.request("draft", self.draft_request(pipeline, t, batch=True)) for t in topics}
         outcomes: dict[str, dict | BatchFailure] = {}
+        expired: list[str] = []
         for batch_id, members in submitted.items():
             mine = {c: t for c, t in members.items() if t in by_id and not isinstance(outcomes.get(t), dict)}
             if mine:
-                got = await self.llm.batch("draft", {c: requests[t] for c, t in mine.items()}, batch_id,
-                                           on_poll=on_poll, poll_seconds=self.batch_poll_seconds)
+                try:
+                    got = await self.llm.batch("draft", {c: requests[t] for c, t in mine.items()}, batch_id,
+                                               on_poll=on_poll, poll_seconds=self.batch_poll_seconds)
+                except BatchExpired:  # its topics are drafted again in the new batch below
+                    expired.append(batch_id)
+                    continue
                 outcomes.update({mine[c]: o for c, o in got.items()})
         again = [t for t in by_id if not isinstance(outcomes.get(t), dict)]
         if again:
@@ -231,7 +264,7 @@ class ClaudeEngine:
                                        on_submit=lambda batch_id: on_submit(batch_id, members), on_poll=on_poll,
                                        poll_seconds=self.batch_poll_seconds)
             outcomes.update({members[c]: o for c, o in got.items()})
-        result = BatchDrafts()
+        result = BatchDrafts(expired=expired)
         for topic_id, outcome in outcomes.items():
             if isinstance(outcome, BatchFailure):
                 result.failed[topic_id] = outcome
@@ -319,20 +352,22 @@ class ClaudeEngine:
             reason = f"Claude could not finish the update ({stopped}); its edits were discarded"
             return Update(pipeline, f"failed: {reason}", [], failed=reason)
         proposal = Pipeline(editor.files)
-        problem = self._refusal(proposal)
+        problem, over = self._refusal(proposal)
         if problem:
-            return Update(pipeline, f"refused: {problem}; the pipeline is unchanged. Claude said: {rationale}", log)
+            return Update(pipeline, f"refused: {problem}; the pipeline is unchanged. Claude said: {rationale}", log,
+                          budget=f"{problem} (--style-budget): the update was refused" if over else None)
         return Update(proposal, rationale or f"{editor.edits} edits", log)
 
-    def _refusal(self, proposal: Pipeline) -> str | None:
+    def _refusal(self, proposal: Pipeline) -> tuple[str | None, bool]:
+        """Why the edited pipeline cannot be a version (or None), and whether that is STYLE.md's budget."""
         try:
             proposal.validate("the edited pipeline")
         except InputError as exc:
-            return str(exc)
+            return str(exc), False
         size = len(without_comments(proposal.files[STYLE]))
         if size > self.style_budget:
-            return f"STYLE.md is {size} characters (comments left out), over its budget of {self.style_budget}"
-        return None
+            return f"STYLE.md is {size} characters (comments left out), over its budget of {self.style_budget}", True
+        return None, False
 
 
 def contradictions_message(files: dict[str, str]) -> str | None:

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
 from functools import lru_cache
 from importlib import resources
 
 import yaml
 
+from writebot import defaults
 from writebot.changes import analyse
 from writebot.engines.base import BatchDrafts, Evidence, GateKind, Update
 from writebot.engines.directives import parse_feedback
@@ -23,7 +25,7 @@ from writebot.engines.selection import Selector, variants
 from writebot.english import keeps_capital, lexicon, starts_clause
 from writebot.hygiene import repair
 from writebot.lint import merge_notes, repeats, same_note
-from writebot.pipeline import Pipeline, Style
+from writebot.pipeline import Pipeline, Style, without_comments
 from writebot.post import Post, is_heading, normalize
 from writebot.rule_language import (
     DropSentencesWith,
@@ -156,7 +158,8 @@ class RulesEngine:
     batches = False
     cost = 0.0
 
-    def __init__(self, learner: str = "mine", name: str = "rules", persona: Persona | None = None):
+    def __init__(self, learner: str = "mine", name: str = "rules", persona: Persona | None = None,
+                 style_budget: int = defaults.STYLE_BUDGET):
         if learner not in ("mine", "none", "append_feedback", "oracle"):
             raise ValueError(f"unknown learner {learner!r}")
         if (learner == "oracle") != (persona is not None):
@@ -164,6 +167,7 @@ class RulesEngine:
         self.learner = learner
         self.name = name
         self._persona = persona
+        self.style_budget = style_budget
 
     def write(self, pipeline: Pipeline, topic: Topic) -> str:
         """The base text (in the examples' shape) with STYLE.md's rules applied in order, then mended
@@ -173,6 +177,9 @@ class RulesEngine:
     async def awrite(self, pipeline: Pipeline, topic: Topic) -> str:
         return self.write(pipeline, topic)
 
+    def written_by(self, pipeline: Pipeline, topic: Topic) -> str:
+        return self.model
+
     async def abatch_write(self, pipeline, topics, submitted, on_submit, on_poll=None) -> BatchDrafts:
         raise NotImplementedError("the rules engine writes no batches (batches is False)")
 
@@ -181,10 +188,10 @@ class RulesEngine:
         if self.learner == "none":
             return Update(pipeline, "no learning (baseline)")
         if self.learner == "append_feedback":
-            return _append_feedback(pipeline, evidence)
+            return _append_feedback(pipeline, evidence, self.style_budget)
         if self.learner == "oracle":
-            return oracle(pipeline, self._persona)
-        return learn(pipeline, evidence)
+            return oracle(pipeline, self._persona, self.style_budget)
+        return learn(pipeline, evidence, self.style_budget)
 
     def revise(self, draft: str, feedback: str) -> str:
         """The rules the feedback states ("say X, not Y", "no exclamation marks", ...) applied to the draft."""
@@ -201,14 +208,56 @@ class RulesEngine:
         pass
 
 
-def _append_feedback(pipeline: Pipeline, evidence: list[Evidence]) -> Update:
+def _append_feedback(pipeline: Pipeline, evidence: list[Evidence], budget: int = defaults.STYLE_BUDGET) -> Update:
     style = pipeline.style
     new = [c for c in dict.fromkeys(c for e in evidence for c in e.feedback) if c not in style.rules]
-    updated = Style(style.prose, style.rules + tuple(new), style.notes, style.tail)
-    return Update(pipeline.with_style(updated), f"appended {len(new)} feedback comments to the rules (baseline)")
+    updated, left_out = within_budget(Style(style.prose, style.rules + tuple(new), style.notes, style.tail), budget,
+                                      droppable=list(style.rules + tuple(new)))
+    return Update(pipeline.with_style(updated), f"appended {len(new)} feedback comments to the rules (baseline)"
+                  + _said_left_out(left_out, budget), left_out, budget=budget_note(left_out, budget))
 
 
-def oracle(pipeline: Pipeline, persona: Persona) -> Update:
+def within_budget(style: Style, budget: int, droppable: list[str],
+                  loss: Callable[[str], int] | None = None) -> tuple[Style, list[dict]]:
+    """STYLE.md within its budget (characters, comments left out; docs/FORMATS.md §5): the oldest notes go first,
+    then, of the `droppable` rule lines, the one whose loss costs the fewest words (`loss`; without it, the
+    oldest). The prose and the lines the learner may not drop stay, so a guide whose prose alone is over its budget
+    stays over it (lint says so). Returns the guide and a detail per line left out."""
+    left_out, droppable = [], list(droppable)
+    while len(without_comments(style.render())) > budget:
+        if style.notes:
+            left_out.append({"rule": style.notes[0], "action": "left out", "words_lost": 0,
+                             "why": f"the oldest note; STYLE.md must fit in {budget} characters"})
+            style = Style(style.prose, style.rules, style.notes[1:], style.tail)
+            continue
+        if not droppable:
+            break
+        costs = [(loss(line) if loss else 0, -i if loss else i, line) for i, line in enumerate(droppable)]
+        lost, _, line = min(costs)  # a tie goes to the later rule (the older when no loss is known)
+        droppable.remove(line)
+        left_out.append({"rule": line, "action": "left out", "words_lost": lost,
+                         "why": f"the rule that saves the fewest words; STYLE.md must fit in {budget} characters"})
+        style = Style(style.prose, tuple(r for r in style.rules if r != line), style.notes, style.tail)
+    return style, left_out
+
+
+def _said_left_out(left_out: list[dict], budget: int) -> str:
+    return "".join(f"; left out for STYLE.md's budget of {budget} characters: {d['rule']}" for d in left_out)
+
+
+def budget_note(left_out: list[dict], budget: int) -> str | None:
+    """The line the run prints when the learner held STYLE.md to its budget."""
+    if not left_out:
+        return None
+    notes = sum(d["why"].startswith("the oldest note") for d in left_out)
+    rules = len(left_out) - notes
+    what = " and ".join(part for part in (f"{rules} rule{'s' * (rules != 1)}" if rules else "",
+                                          f"{notes} note{'s' * (notes != 1)}" if notes else "") if part)
+    return (f"STYLE.md held to its budget of {budget} characters (--style-budget): {what} left out, "
+            f"the ones that save the fewest words")
+
+
+def oracle(pipeline: Pipeline, persona: Persona, budget: int = defaults.STYLE_BUDGET) -> Update:
     """PRELUDE's oracle preference: the persona's edits, every one of them (its skips and one-off edits are noise),
     as rules after the pipeline's own rules that they do not contradict; the best that rules can do."""
     style = pipeline.style
@@ -216,9 +265,11 @@ def oracle(pipeline: Pipeline, persona: Persona) -> Update:
     keep = [line for line in style.rules
             if not any(contradicts(rule, other) for rule in [parse_rule(line)] if rule for other in wanted)]
     lines = tuple(dict.fromkeys([*keep, *(rule.to_line() for rule in wanted)]))
-    updated = Style(style.prose, lines, style.notes, style.tail)
+    updated, left_out = within_budget(Style(style.prose, lines, style.notes, style.tail), budget, list(lines))
     return Update(pipeline.with_style(updated), f"oracle: the {len(wanted)} edits of persona {persona.name!r} as "
-                                                f"rules (it alone reads the persona)")
+                                                f"rules (it alone reads the persona)"
+                                                + _said_left_out(left_out, budget), left_out,
+                  budget=budget_note(left_out, budget))
 
 
 def _feedback(evidence: list[Evidence], notes: list[str]) -> list[tuple[Rule, str, str]]:
@@ -360,10 +411,13 @@ def _prune(selector: Selector, log: list[dict]) -> None:
             rules = [merged if r is keep else r for r in selector.rules if r is keep or r not in drops]
             if selector.no_worse(rules):
                 selector.accept(rules)
+                log.append({"rule": merged.to_line(), "action": "replaced", "words_saved": 0,
+                            "replaces": [r.to_line() for r in drops],
+                            "why": "one rule drops the sentences of all of them"})
                 break
 
 
-def learn(pipeline: Pipeline, evidence: list[Evidence]) -> Update:
+def learn(pipeline: Pipeline, evidence: list[Evidence], budget: int = defaults.STYLE_BUDGET) -> Update:
     """The rules optimizer: mine, screen and keep rules that lower the total edit cost; record why."""
     style = pipeline.style
     parsed = [(line, parse_rule(line)) for line in style.rules]
@@ -383,12 +437,37 @@ def learn(pipeline: Pipeline, evidence: list[Evidence]) -> Update:
     notes = [n for n in notes if repeats(n, selector.rules) is None]  # a note a rule now says is done with
     updated = Style(style.prose, tuple(r.to_line() for r in selector.rules) + prose_lines,
                     tuple(notes[-MAX_NOTES:]), style.tail)
-    kept = [d for d in log if d["action"] != "rejected"]
+    by_line = {r.to_line(): r for r in selector.rules}
+    updated, left_out = within_budget(updated, budget, list(by_line), loss=lambda line: selector.full.cost_of(
+        [r for r in selector.rules if r != by_line[line]]) - selector.total)
+    selector.accept([r for r in selector.rules if r.to_line() in updated.rules])
+    log += left_out
     proposal, followed = in_line(pipeline.with_style(updated), selector.rules)
-    rationale = (f"{len(kept)} rule changes over {len(evidence)} pairs; total word edit cost "
-                 f"{start} -> {selector.total}. " + "; ".join(map(_said, kept))
-                 + (f"; the examples follow the rules ({', '.join(followed)})" if followed else ""))
-    return Update(proposal, rationale.strip(), log)
+    count, said = _net_changes(style.rules, [r.to_line() for r in selector.rules], log)
+    rationale = "; ".join([f"{count} over {len(evidence)} pairs; total word edit cost {start} -> {selector.total}",
+                           *said, *([f"the examples follow the rules ({', '.join(followed)})"] if followed else [])])
+    return Update(proposal, rationale + _said_left_out(left_out, budget), log, budget=budget_note(left_out, budget))
+
+
+def _net_changes(before: tuple[str, ...], after: list[str], log: list[dict]) -> tuple[str, list[str]]:
+    """What the update changes, as STYLE.md's diff shows it: the rules added and removed, each once, with the
+    reason the log gives. A rule tried and taken back within the update is in the details, not here."""
+    added = [line for line in after if line not in before]
+    removed = [line for line in before if line not in after]
+    said, told = [], {d["rule"] for d in log if d["action"] == "left out"}  # said apart, with the budget
+    for entry in log:
+        rule, action = entry["rule"], entry["action"]
+        if rule in added and action in ("added", "replaced") and rule not in told:
+            gone = [r for r in entry.get("replaces", ()) if r in removed and r not in told]
+            said.append(_said({**entry, "replaces": gone, "action": "replaced" if gone else "added"}))
+            told.update([rule, *gone])
+        elif rule in removed and action == "removed" and rule not in told:
+            said.append(f"removed: {rule} (no longer saves a word)")
+            told.add(rule)
+    said += [f"added: {r}" for r in added if r not in told] + [f"removed: {r}" for r in removed if r not in told]
+    count = (f"{len(added)} rule{'s' * (len(added) != 1)} added, {len(removed)} removed" if added or removed
+             else "no rule changes")
+    return count, said
 
 
 def in_line(pipeline: Pipeline, rules: list[Rule]) -> tuple[Pipeline, list[str]]:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 ALL_EFFORTS = ("low", "medium", "high", "xhigh", "max")
 
@@ -81,8 +82,55 @@ MODELS: dict[str, SimModel] = {
 }
 
 
+# The dated ids the models overview lists for the models that have one (https://platform.claude.com/docs/en/about-
+# claude/models/overview); any other dated id is a model that does not exist: 404, as the API answers.
+DATED = {"claude-haiku-4-5-20251001", "claude-sonnet-4-5-20250929", "claude-opus-4-5-20251101"}
+# Prefill was removed with Claude 4.6 (https://platform.claude.com/docs/en/about-claude/models/whats-new-claude-4-6,
+# "Prefill removal"); the 4.5 models still take an assistant turn at the end.
+TAKES_PREFILL = {"claude-opus-4-5", "claude-sonnet-4-5", "claude-haiku-4-5"}
+
+
 def model_spec(model: object) -> SimModel | None:
-    return MODELS.get(re.sub(r"-\d{8}$", "", model)) if isinstance(model, str) else None
+    """The simulated model an id names: an alias, or one of the real dated ids (a made-up dated id names none)."""
+    if not isinstance(model, str) or (re.search(r"-\d{8}$", model) and model not in DATED):
+        return None
+    return MODELS.get(re.sub(r"-\d{8}$", "", model))
+
+
+@lru_cache(maxsize=1)
+def _top_level_fields() -> frozenset[str]:
+    """The fields of a Messages request, as the installed SDK's own parameter type lists them, plus `stream` and the
+    sampling parameters the API still reads (newer SDK types drop them; the API answers them per model)."""
+    from anthropic.types.message_create_params import MessageCreateParamsBase
+
+    return frozenset(MessageCreateParamsBase.__annotations__) | {"stream", "temperature", "top_p", "top_k"}
+
+
+@lru_cache(maxsize=1)
+def _tool_names() -> dict[str, str | None]:
+    """type -> the name the API requires for it, from the SDK's tool parameter types (None: any name)."""
+    import typing
+
+    from anthropic.types import ToolUnionParam
+
+    out: dict[str, str | None] = {}
+    for param in typing.get_args(ToolUnionParam):
+        hints = typing.get_type_hints(param)
+        kinds = [a for a in typing.get_args(_unwrap(hints.get("type"))) if isinstance(a, str)]
+        names = [a for a in typing.get_args(_unwrap(hints.get("name"))) if isinstance(a, str)]
+        for kind in kinds:
+            out[kind] = names[0] if names else None
+    return out
+
+
+def _unwrap(hint: object) -> object:
+    """Literal[...] out of Required[...] / Optional[...] / NotRequired[...]."""
+    import typing
+
+    while typing.get_origin(hint) is not None and typing.get_origin(hint) is not typing.Literal:
+        args = [a for a in typing.get_args(hint) if a is not type(None)]
+        hint = args[0] if args else None
+    return hint
 
 
 class Invalid(Exception):
@@ -95,6 +143,11 @@ def _blocks(content: object) -> list:
 
 def check_request(body: dict, spec: SimModel) -> None:
     """Raise Invalid with the API's message for a request the real API refuses with 400."""
+    for key in body:
+        if key not in _top_level_fields():
+            raise Invalid(f"{key}: Extra inputs are not permitted")
+    _check_tools(body.get("tools") or [])
+    _check_ttls(body)
     max_tokens = body.get("max_tokens")
     if not isinstance(max_tokens, int) or isinstance(max_tokens, bool) or max_tokens < 0:
         raise Invalid("max_tokens: Input should be a valid integer, greater than or equal to 0")
@@ -117,9 +170,52 @@ def check_request(body: dict, spec: SimModel) -> None:
     messages = body.get("messages") or []
     if not messages:
         raise Invalid("messages: at least one message is required")
-    if messages[-1].get("role") == "assistant":
+    if messages[-1].get("role") == "assistant" and re.sub(r"-\d{8}$", "", body["model"]) not in TAKES_PREFILL:
         raise Invalid("This model does not support assistant message prefill. The conversation must end with a "
                       "user message.")
+
+
+def _check_tools(tools: list) -> None:
+    """A tool is a custom one (a name and an input_schema) or one of the API's own, by its versioned type, with the
+    name that type requires (the SDK's tool types)."""
+    names = _tool_names()
+    for i, tool in enumerate(tools):
+        kind = tool.get("type")
+        if kind in (None, "custom"):
+            if not tool.get("name") or "input_schema" not in tool:
+                raise Invalid(f"tools.{i}: a custom tool needs 'name' and 'input_schema'")
+        elif kind not in names:
+            raise Invalid(f"tools.{i}: Input tag '{kind}' found using 'type' does not match any of the expected tags")
+        elif names[kind] is not None and tool.get("name") != names[kind]:
+            raise Invalid(f"tools.{i}.name: Input should be '{names[kind]}'")
+
+
+def _controls(body: dict) -> list[tuple[str, dict]]:
+    """Every cache_control of the request, in prefix order (tools, system, messages), with where it stands."""
+    out = [(f"tools.{i}", t["cache_control"]) for i, t in enumerate(body.get("tools") or []) if "cache_control" in t]
+    system = body.get("system")
+    if isinstance(system, list):
+        out += [(f"system.{j}", b["cache_control"]) for j, b in enumerate(system) if "cache_control" in b]
+    for i, message in enumerate(body.get("messages") or []):
+        if isinstance(message.get("content"), list):
+            out += [(f"messages.{i}.content.{j}", b["cache_control"]) for j, b in enumerate(message["content"])
+                    if "cache_control" in b]
+    if "cache_control" in body:
+        out.append(("cache_control", body["cache_control"]))
+    return out
+
+
+def _check_ttls(body: dict) -> None:
+    """cache_control.ttl is "5m" or "1h", and a 1-hour entry comes before every 5-minute one
+    (https://platform.claude.com/docs/en/build-with-claude/prompt-caching, "Mixing different TTLs")."""
+    seen_short = False
+    for where, control in _controls(body):
+        ttl = (control or {}).get("ttl", "5m")
+        if ttl not in ("5m", "1h"):
+            raise Invalid(f"{where}.cache_control.ttl: Input should be '5m' or '1h'")
+        if ttl == "1h" and seen_short:
+            raise Invalid(f"{where}.cache_control: a cache_control with ttl '1h' must come before any with ttl '5m'")
+        seen_short = seen_short or ttl == "5m"
 
 
 # JSON outputs (https://platform.claude.com/docs/en/build-with-claude/structured-outputs, "JSON Schema limitations"):

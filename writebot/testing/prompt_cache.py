@@ -87,6 +87,7 @@ def positions(body: dict, thinking_tokens: dict[str, int] | None = None) -> list
             out.append(position)
         previous_kind = kind
     top = body.get("cache_control")
+    top_added = False
     if top and out:
         last = next((p for p in reversed(out) if p.cacheable), None)
         if last is not None and last.breakpoint is None:
@@ -94,7 +95,9 @@ def positions(body: dict, thinking_tokens: dict[str, int] | None = None) -> list
                 raise Invalid("A maximum of 4 blocks with cache_control may be provided (automatic caching needs "
                               "one of them).")
             last.breakpoint = top.get("ttl", "5m")
-    found = sum(p.breakpoint is not None for p in out)
+            top_added = True
+    # the API counts blocks, not lookback positions: a run of tool_result blocks with two breakpoints is two
+    found = sum("cache_control" in block for _, block in items) + bool(top and out and top_added)
     if found > MAX_BREAKPOINTS:
         raise Invalid(f"A maximum of {MAX_BREAKPOINTS} blocks with cache_control may be provided. Found {found}.")
     return out

@@ -36,8 +36,10 @@
 - GET /v1/models lists the simulated models.
 
 Switch behaviours per test: `responder`, `faults` (a queue of one-shot outcomes for the next Messages calls: an
-HTTP status, or "max_tokens", "refusal", "refusal_partial" (text, then a refusal), "empty"), `fault_for` (a function
-of the request), `thinking_tokens`, `latency`, `api_key`, `batch_outcomes`, `batch_polls`. `check_contract`
+HTTP status, or "max_tokens", "refusal", "refusal_partial" (text, then a refusal), "empty", "spend_cap" (a 429 with
+`error.details.error_code` "enforced_spend_limit_reached" and no retry-after)), `fault_for` (a function of the
+request), `thinking_tokens`, `latency`, `api_key`, `batch_outcomes`, `batch_polls`, `expired` (batch ids whose results
+are gone: no results_url, and a 404 for them). `check_contract`
 validates every body against the SDK's own types (contract.py) and keeps the findings in `contract_violations`.
 """
 
@@ -69,9 +71,14 @@ ERROR_MESSAGES = {401: "invalid x-api-key", 429: "Number of request tokens has e
 
 
 class APIError(Exception):
-    def __init__(self, status: int, message: str, kind: str | None = None):
+    def __init__(self, status: int, message: str, kind: str | None = None, code: str | None = None):
         super().__init__(message)
         self.status, self.message, self.kind = status, message, kind or ERROR_TYPES.get(status, "api_error")
+        self.code = code  # error.details.error_code, when the API names the cause
+
+
+SPEND_CAP = APIError(429, "Your organization has reached the monthly spend cap of its usage tier; API access resumes "
+                          "at 00:00 UTC on the first day of next month.", code="enforced_spend_limit_reached")
 
 
 class Simulator:
@@ -109,6 +116,7 @@ class Simulator:
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
         self._batches: dict[str, dict] = {}
+        self.expired: set[str] = set()  # batches whose results are gone ("available for 29 days after creation")
         self._server: ThreadingHTTPServer | None = None
 
     # -- lifecycle ----------------------------------------------------------------------------------------
@@ -154,6 +162,8 @@ class Simulator:
             fault = fault or (self.fault_for(body) if self.fault_for else None)
             if isinstance(fault, int):
                 raise APIError(fault, ERROR_MESSAGES.get(fault, f"simulated {fault}"))
+            if fault == "spend_cap":
+                raise SPEND_CAP
             started = self.clock()
             response, writes = self.answer(body, fault, started)
             warm = body.get("max_tokens") == 0
@@ -336,7 +346,8 @@ class Simulator:
                 "expires_at": "2026-11-27T00:00:00Z", "ended_at": "2026-11-26T00:01:00Z" if ended else None,
                 "archived_at": None, "cancel_initiated_at": None,
                 "processing_status": "ended" if ended else "in_progress", "request_counts": counts,
-                "results_url": f"/v1/messages/batches/{batch_id}/results" if ended else None}
+                "results_url": f"/v1/messages/batches/{batch_id}/results" if ended and batch_id not in self.expired
+                else None}
 
     def _results(self, batch_id: str) -> list[dict]:
         """The batch's results, worked out once when it ends, in another order than the requests."""
@@ -407,10 +418,11 @@ def _handler(sim: Simulator):
         def log_message(self, *args) -> None:  # quiet
             pass
 
-        def _send(self, status: int, payload: Any, content_type: str = "application/json") -> None:
+        def _send(self, status: int, payload: Any, content_type: str = "application/json",
+                  retry_after: bool = True) -> None:
             data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
             self.send_response(status)
-            if status in (408, 409, 429) or status >= 500:
+            if retry_after and (status in (408, 409, 429) or status >= 500):
                 self.send_header("retry-after", str(sim.retry_after))
             self.send_header("content-type", content_type)
             self.send_header("content-length", str(len(data)))
@@ -421,8 +433,11 @@ def _handler(sim: Simulator):
         def _error(self, exc: APIError) -> None:
             with sim._lock:
                 sim.errors.append({"status": exc.status, "type": exc.kind, "message": exc.message})
-            self._send(exc.status, {"type": "error", "error": {"type": exc.kind, "message": exc.message},
-                                    "request_id": f"req_sim_{next(sim._ids):05d}"})
+            error = {"type": exc.kind, "message": exc.message, **({"details": {"error_code": exc.code}} if exc.code
+                                                                    else {})}
+            # a spend cap comes with no retry-after: waiting will not help (https://platform.claude.com/docs/en/api/errors)
+            self._send(exc.status, {"type": "error", "error": error, "request_id": f"req_sim_{next(sim._ids):05d}"},
+                       retry_after=exc.code != "enforced_spend_limit_reached")
 
         def _authorize(self) -> None:
             bearer = (self.headers.get("authorization") or "").removeprefix("Bearer ").strip()
@@ -456,6 +471,8 @@ def _handler(sim: Simulator):
             m = re.match(r"^/v1/messages/batches/([^/?]+)(/results)?", self.path)
             if not m or m[1] not in sim._batches:
                 self._error(APIError(404, f"{self.path}: not found"))
+            elif m[2] and m[1] in sim.expired:
+                self._error(APIError(404, f"results of {m[1]} are no longer available (29 days after creation)"))
             elif m[2]:
                 self._send(200, sim.batch_results(m[1]), "application/binary")
             else:
