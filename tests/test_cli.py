@@ -146,7 +146,7 @@ def test_existing_run_is_never_overwritten(cli, tmp_path, topics_file, persona_f
     assert cli("simulate", "--topics", topics_file, "--persona", persona_file, "--epochs", "0", "--out", out)[0] == 0
     before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
     code, _, err = cli("simulate", "--topics", topics_file, "--persona", persona_file, "--out", out)
-    assert code == 2 and "writebot resume" in err
+    assert code == 2 and f"complete: read it with 'writebot report {out}'" in err and "resume" not in err
     assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
 
 
@@ -243,3 +243,34 @@ def test_an_interrupt_while_the_report_is_written_says_how_to_finish_it(cli, tmp
     assert not (tmp_path / "run" / "learning_curve.png").exists()
     monkeypatch.undo()
     assert cli("report", tmp_path / "run")[0] == 0 and (tmp_path / "run" / "learning_curve.png").exists()
+
+
+def test_a_missing_key_suggests_what_the_command_at_hand_can_do_offline(cli, tmp_path, monkeypatch):
+    demo_run = tmp_path / "demo"
+    assert cli("demo", "--out", demo_run)[0] == 0
+    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
+    draft = tmp_path / "d.md"
+    draft.write_text("# T\n\nA post.\n", encoding="utf-8")
+    code, _, err = cli("judge", draft, "--topics", bundled.starter_topics(), "--topic-id", "bike-chain",
+                       "--judge", "claude")
+    assert code == 2 and err.strip().endswith("export it to use Claude, or judge offline with --judge rules")
+    code, _, err = cli("write", demo_run, "--title", "T", "--point", "A point.", "--engine", "claude")
+    assert code == 2 and err.strip().endswith("export it to use Claude, or write offline with --engine rules")
+    code, _, err = cli("models")
+    assert code == 2 and err.strip().endswith("ANTHROPIC_API_KEY is not set; export it to use Claude")
+
+
+@pytest.mark.parametrize("command", [["simulate", "--topics", "t.yaml", "--persona", "p.yaml"], ["lint", "."],
+                                     ["export", ".", "--format", "skill", "--out", "x"],
+                                     ["init", "--description", "d", "--examples", ".", "--out", "x"]])
+def test_every_style_budget_below_a_guide_is_refused_alike(cli, command):
+    code, _, err = cli(*command, "--style-budget", "150")
+    assert code == 2 and "--style-budget: 150 is too small for a style guide; use 200 or more" in err
+    assert err.count("\n") == 1
+
+
+def test_a_folder_that_is_not_there_is_named_as_either_kind(cli, tmp_path):
+    for command in (["write", tmp_path / "nope", "--title", "T", "--point", "P"],
+                    ["export", tmp_path / "nope", "--format", "skill", "--out", tmp_path / "x"]):
+        code, _, err = cli(*command)
+        assert code == 2 and "no such folder; pass a pipeline folder" in err and "or a run folder" in err

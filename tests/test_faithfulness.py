@@ -105,7 +105,7 @@ def test_every_draft_is_recorded_with_what_it_keeps_and_history_has_the_columns(
     assert record["faithfulness"]["judge"] == "rules" and record["faithfulness"]["added"] is None
     assert len(record["faithfulness"]["points"]) == len(record["topic"]["points"]) and record["points_lost"] == 0
     header = (tmp_path / "demo" / "history.csv").read_text().splitlines()[0].split(",")
-    assert header[-3:] == ["points_kept", "claims_added", "points_lost"]
+    assert header[-5:-2] == ["points_kept", "claims_added", "points_lost"]
     assert all(r["points_kept"] == 1.0 for r in run.records)  # the demo's guide drops no point
 
 
@@ -268,7 +268,7 @@ def test_notebook_02s_editor_shows_the_brief_and_its_review_the_content(tmp_path
     bench = Workbench.open(tmp_path / "run", engine="rules")
     topic = bench.topics[0]
     draft = bench.draft(topic)
-    editor = FeedbackEditor(topic.title, draft, lambda f, g: "ok", None, topic.points,
+    editor = FeedbackEditor(topic.title, draft, lambda f, g, e: "ok", None, topic.points,
                             bench.judge.judge(topic, draft).points)
     assert all(p.split()[0] in editor.brief.value for p in topic.points) and "kept" in editor.brief.value
     bench.submit(topic, draft, 'Say "use", not "utilize".', draft.replace("Utilize", "Use").replace("utilize", "use"))

@@ -334,7 +334,20 @@ def test_the_style_budget_holds_offline_and_the_run_says_so(tmp_path, cli, learn
     assert [d for d in first["details"] if d["action"] == "left out"]
     assert not [f for v in store.versions() for f in lint(store.load_version(v), None, budget)
                 if f.kind == "over budget"]
+    from writebot.report import updates_section_html
+
+    assert "Held to the style budget:</b> STYLE.md held to its budget of 450" in updates_section_html(store)
     if learner == "mine":  # it still learns what fits
         val = [sum(r["word_edit_distance"] for r in store.records if r["epoch"] == e and r["split"] == "val")
                for e in (0, 2)]
         assert val[1] < val[0], val
+
+
+def test_a_note_the_update_adds_is_in_its_rationale():
+    engine, user = build_engine("rules"), persona({"replace": {"old": "utilize", "new": "use"}})
+    evidence = collect(engine, EMPTY, user, make_topics(2))
+    evidence = [dataclasses.replace(e, feedback=("Make it sound more like me.",)) for e in evidence]
+    update = engine.update(EMPTY, evidence)
+    assert update.pipeline.style.notes == ("Make it sound more like me.",)
+    assert "1 note added, 0 removed over 2 pairs" in update.rationale
+    assert "note added: Make it sound more like me." in update.rationale

@@ -68,9 +68,14 @@ print("rules now:", *bench.pipeline.style.rules, sep="\\n  - ")
 def test_notebook_02_trains_when_a_person_uses_its_widgets(tmp_path):
     """The test plays the person (the notebook itself carries no test driver): feedback, a suggested revision,
     Submit, Train, Apply; then the next epoch has begun and the feedback became rules."""
-    said = execute("02_train_with_feedback.ipynb", tmp_path, {"WRITEBOT_NB_RUN": str(tmp_path / "run")}, [PERSON])
+    said = execute("02_train_with_feedback.ipynb", tmp_path, {"WRITEBOT_NB_RUN": str(tmp_path / "run")},
+                   ["print('proposed:', app.topic.value, app.suggested.value)", PERSON,
+                    "print('then proposed:', app.topic.value, app.suggested.value)"])
     assert "epoch 1: 0 drafts reviewed" in said
     assert 'Replace "utilize" with "use".' in said and 'Replace "!" with ".", even inside words.' in said
+    first, then = (line for line in said.splitlines() if "proposed:" in line)
+    assert "<b>Next:</b>" in first and "pick another below if you like" in first
+    assert first.split()[1] != then.split()[2]  # a corrected topic is not proposed again
 
 
 def test_notebook_04_shows_the_last_update(tmp_path):

@@ -102,7 +102,7 @@ def test_online_drafts_one_train_topic_per_round_and_val_with_the_first_and_last
 def test_an_online_run_resumes_where_it_stopped(tmp_path, topics_file):
     from writebot.headless import RunOptions, continue_run, start_run
     from writebot.topics import load_topics
-    from writebot.trainer import Callbacks, schedule
+    from writebot.trainer import Callbacks, Online, schedule
 
     class StopAfter(Callbacks):
         def __init__(self, n):
@@ -121,7 +121,7 @@ def test_an_online_run_resumes_where_it_stopped(tmp_path, topics_file):
         topics = load_topics(topics_file)
         try:
             train(run, build_engine("rules"), PersonaUser(load_persona(persona)), topics, run.load_version(0), 1,
-                  StopAfter(3), online=True)
+                  StopAfter(3), online=Online())
         except KeyboardInterrupt:
             pass
         assert run.versions() == [0, 1, 2, 3]
@@ -129,5 +129,5 @@ def test_an_online_run_resumes_where_it_stopped(tmp_path, topics_file):
         continue_run(run)
     a, b = load_history(tmp_path / "a"), load_history(tmp_path / "b")
     pd.testing.assert_frame_equal(a, b)
-    assert len(schedule(load_topics(topics_file), 1, online=True)) == len(set(a["epoch"]))
+    assert len(schedule(load_topics(topics_file), 1, online=Online())) == len(set(a["epoch"]))
 

@@ -133,10 +133,30 @@ def test_diff_html_marks_insertions_and_deletions():
 
 def test_feedback_editor_alone(tmp_path):
     got = {}
-    editor = FeedbackEditor("A title", "# T\n\nHello!\n", lambda f, g: got.update(f=f, g=g) or "done")
+    editor = FeedbackEditor("A title", "# T\n\nHello!\n", lambda f, g, e: got.update(f=f, g=g, e=e) or "done")
     editor.feedback.value = "fine"
     editor.submit.click()
-    assert got == {"f": "fine", "g": "# T\n\nHello!\n"} and editor.message.value == "done"
+    assert {k: got[k] for k in "fg"} == {"f": "fine", "g": "# T\n\nHello!\n"} and editor.message.value == "done"
+    assert got["e"].words == 1 and got["e"].seconds >= 0  # the feedback's one word
+
+
+def test_the_editor_counts_the_words_a_person_types_not_the_machine(tmp_path):
+    from writebot.effort import EffortMeter
+
+    ticks = iter([100.0, 163.4])
+    got = {}
+    editor = FeedbackEditor("A title", "# T\n\nWe utilize it daily.\n", lambda f, g, e: got.update(e=e) or "ok",
+                            lambda d, f: "# T\n\nWe use it daily. Thanks!\n")
+    editor.meter = EffortMeter(editor.draft.value, clock=lambda: next(ticks))
+    for state in ("# T\n\nWe utiliz it daily.\n", "# T\n\nWe u it daily.\n", "# T\n\nWe it daily.\n",
+                  "# T\n\nWe l it daily.\n", "# T\n\nWe lov it daily.\n", "# T\n\nWe love it daily.\n"):
+        editor.ground_truth.value = state  # "utilize" backspaced away, "love" typed letter by letter
+    editor.feedback.value = "Plain"
+    editor.feedback.value = "Plain words"
+    editor.suggest.click()  # the machine's revision: not typed
+    editor.submit.click()
+    assert got["e"].seconds == 63.4
+    assert got["e"].words == 2 + 2  # a word deleted, a word typed; two words of feedback
 
 
 def test_resume_points_a_hand_trained_run_to_the_notebook(tmp_path, cli):

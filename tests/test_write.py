@@ -184,3 +184,12 @@ def test_the_writer_follows_the_examples_shape():
         flat = flat.with_file(path, "\n\n".join(b for b in text.split("\n\n") if not b.startswith("## ")))
     assert any(is_heading(b) for b in Post.parse(RulesEngine().write(starter, topic)).body)
     assert not any(is_heading(b) for b in Post.parse(RulesEngine().write(flat, topic)).body)
+
+
+def test_a_title_that_starts_with_about_is_not_about_about():
+    from writebot.engines.rules import skeleton
+    from writebot.topics import Topic
+
+    for i in range(12):  # every intro and outro template the id can pick
+        text = skeleton(Topic(f"t{i}", "About Plain Water", ("Drink water.",), None, "train"))
+        assert "about about" not in text.lower() and "plain water" in text

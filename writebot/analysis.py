@@ -49,13 +49,15 @@ def updates_table(run: RunStore):
 def epoch_summary(history) -> Any:
     """Per epoch: mean similarity and word edit cost per split; and over every draft of the epoch, the mean share of
     the brief's points kept (`kept`), the points lost (`lost`, summed) and the claims added per draft (`claims`,
-    NaN where the judge cannot tell) (docs/FORMATS.md §10; NaN in a run from before the judge)."""
+    NaN where the judge cannot tell) (docs/FORMATS.md §10; NaN in a run from before the judge); and a person's
+    effort per draft, `seconds` and words `typed` (NaN for simulated users, writebot.effort)."""
     import pandas as pd
 
     table = history.pivot_table(index="epoch", columns="split", values=["similarity", "word_edit_distance"],
                                 aggfunc="mean")
     table.columns = [f"{split}_{'sim' if metric == 'similarity' else 'words'}" for metric, split in table.columns]
-    for column, name in (("points_kept", "kept"), ("points_lost", "lost"), ("claims_added", "claims")):
+    for column, name in (("points_kept", "kept"), ("points_lost", "lost"), ("claims_added", "claims"),
+                         ("effort_seconds", "seconds"), ("effort_words", "typed")):
         values = (pd.to_numeric(history[column], errors="coerce") if column in history
                   else pd.Series(float("nan"), index=history.index))
         grouped = values.groupby(history["epoch"])

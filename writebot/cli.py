@@ -23,8 +23,9 @@ from writebot.headless import (
     start_run,
     track_finished_run,
 )
-from writebot.llm import BudgetReached
-from writebot.pipeline import Pipeline
+from writebot.llm import WRITE_OFFLINE, BudgetReached
+from writebot.next_topic import SELECTIONS
+from writebot.pipeline import Pipeline, without_comments
 from writebot.registry import ENGINES, HUMAN, JUDGES, LEARNERS, USERS, build_engine, engine_kind
 from writebot.report import before_after, summary_table, write_plots
 from writebot.run_folder import RunStore, refuse_output_inside, version_dir
@@ -41,6 +42,14 @@ def _progress():
     from tqdm import tqdm
 
     return lambda **kw: tqdm(file=sys.stderr, leave=False, disable=None, **kw)
+
+
+def _style_budget(text: str) -> int:
+    value = _count(text)
+    if value < defaults.MIN_STYLE_BUDGET:
+        raise argparse.ArgumentTypeError(f"{value} is too small for a style guide; use "
+                                         f"{defaults.MIN_STYLE_BUDGET} or more (default {defaults.STYLE_BUDGET})")
+    return value
 
 
 def _count(text: str) -> int:
@@ -187,7 +196,8 @@ def options_from(args: argparse.Namespace, engine: str) -> RunOptions:
                       cassette=str(args.cassette) if args.cassette else None, style_budget=args.style_budget,
                       batch_api=args.batch_api, effort=args.effort, price_in=args.price_in, price_out=args.price_out,
                       cache_warmup=not args.no_cache_warmup, online=args.online, track=args.track, judge=args.judge,
-                      judge_model=args.judge_model, fallback_model=args.fallback_model)
+                      judge_model=args.judge_model, fallback_model=args.fallback_model, select=args.select,
+                      val_every=args.val_every)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -283,6 +293,11 @@ def cmd_init(args: argparse.Namespace) -> int:
     def init() -> int:
         summary = init_pipeline(args.description, args.examples, args.out, engine)
         print(f"wrote {args.out} ({summary}). Train it with: writebot simulate --pipeline {args.out} ...")
+        size = len(without_comments(Pipeline.load(args.out).files["STYLE.md"]))
+        if size > args.style_budget:
+            print(f"writebot: warning: {args.out}/STYLE.md is {size} characters, over --style-budget "
+                  f"{args.style_budget}: shorten the description (training keeps to the budget by leaving rules out)",
+                  file=sys.stderr)
         return 0
 
     return api_call(init)
@@ -291,7 +306,7 @@ def cmd_init(args: argparse.Namespace) -> int:
 def cmd_models(args: argparse.Namespace) -> int:
     from writebot.llm import LLM, resolve_model
 
-    llm = LLM(resolve_model(None))
+    llm = LLM(resolve_model(None), offline="")
 
     def show() -> int:
         for model in llm.run(llm.list_models()):
@@ -393,7 +408,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     from writebot.export import export
-    from writebot.lint import lint
+    from writebot.lint import DEAD, OVER_BUDGET, lint
     from writebot.writing import load_source
 
     pipeline, source = load_source(args.pipeline, args.out)
@@ -403,9 +418,10 @@ def cmd_export(args: argparse.Namespace) -> int:
     if findings and not args.allow_lint:
         for finding in findings:
             print(finding)
+        why = {OVER_BUDGET: "STYLE.md is longer than its budget", DEAD: "a rule changes nothing"}
+        said = sorted({why.get(f.kind, "the exported bot would be told two things") for f in findings})
         raise InputError(f"{source}: {len(findings)} lint finding{'s' * (len(findings) > 1)} (above; docs/FORMATS.md "
-                         "§5): the exported bot would be told two things. Fix the pipeline, or export anyway with "
-                         "--allow-lint")
+                         f"§5): {'; '.join(said)}. Fix the pipeline, or export anyway with --allow-lint")
     written = export(pipeline, args.format, args.out)
     files = f"{len(written)} file{'s' * (len(written) != 1)}"
     print(f"{args.out}: {args.format} export of {source} ({files})", file=sys.stderr)
@@ -457,7 +473,7 @@ def cmd_write(args: argparse.Namespace) -> int:
                          fallback_model=args.fallback_model or os.environ.get("WRITEBOT_FALLBACK_MODEL") or None)
     check_options(options)
     usage = UsageLog(None)
-    llm = build_llm(options, usage)
+    llm = build_llm(options, usage, offline=WRITE_OFFLINE)
     judge, judge_llm = build_run_judge(options, usage)
     engine = build_engine(engine_name, llm, defaults.STYLE_BUDGET)
     bar = _progress()(total=len(topics), desc="writing", unit="post") if len(topics) > 1 else None
@@ -560,10 +576,16 @@ def _simulate_args(sim: argparse.ArgumentParser) -> None:
                      help="rules engine optimizer: mine (default); none, append-feedback and oracle are baselines "
                           "(oracle alone reads the persona file)")
     sim.add_argument("--epochs", type=_count, default=defaults.EPOCHS,
-                     help="epochs; with --online, passes over the train topics")
+                     help=f"epochs (default {defaults.EPOCHS}); with --online, passes over the train topics")
     sim.add_argument("--online", action="store_true",
                      help="PRELUDE's protocol: one train topic per round, an update after each; val drafted with "
                           "the first and the last version")
+    sim.add_argument("--select", choices=SELECTIONS, default="order",
+                     help="online: each round's train topic: order (the topics file's, default), random (seeded by "
+                          "--seed) or active (the one whose correction tests the most rules not yet settled)")
+    sim.add_argument("--val-every", type=_positive, metavar="N",
+                     help="online: also draft and score the val topics every N rounds (the curve of val cost "
+                          "against posts corrected)")
     sim.add_argument("--out", type=Path, help="run folder to create (default: results/simulate-TIMESTAMP)")
     _track_arg(sim)
     sim.add_argument("--seed", type=int, default=defaults.SEED,
@@ -574,8 +596,9 @@ def _simulate_args(sim: argparse.ArgumentParser) -> None:
     sim.add_argument("--max-cost-usd", type=_money, help="stop cleanly once the run has cost this much")
     sim.add_argument("--record", type=Path, help="write every Claude request and response to this cassette")
     sim.add_argument("--cassette", type=Path, help="the cassette --engine replay serves responses from")
-    sim.add_argument("--style-budget", type=_count, default=defaults.STYLE_BUDGET,
-                     help="STYLE.md size limit in characters")
+    sim.add_argument("--style-budget", type=_style_budget, default=defaults.STYLE_BUDGET,
+                     help=f"STYLE.md's size limit in characters, comments left out (default {defaults.STYLE_BUDGET}); "
+                          "every learner keeps to it")
     sim.add_argument("--batch-api", action="store_true",
                      help="send each epoch's drafts through the Message Batches API (half price, slower)")
     _claude_args(sim)
@@ -594,12 +617,12 @@ def _judge_args(parser: argparse.ArgumentParser) -> None:
                                               f"{defaults.JUDGE_MODEL})")
 
 
-def _claude_args(parser: argparse.ArgumentParser) -> None:
+def _claude_args(parser: argparse.ArgumentParser, purposes: str = "draft=low,update=high",
+                 defaults_are: str = "drafts and reviews low, updates high") -> None:
     parser.add_argument("--fallback-model", help="a refused request goes once to this model (default: "
                         "$WRITEBOT_FALLBACK_MODEL; without one, a refused request is not sent again)")
     parser.add_argument("--effort", help="Claude's effort: one of low, medium, high, xhigh, max for every call, or per "
-                        "call purpose, e.g. draft=low,update=high (default: drafts and reviews low, updates high; "
-                        "or $WRITEBOT_EFFORT)")
+                        f"call purpose, e.g. {purposes} (default: {defaults_are}; or $WRITEBOT_EFFORT)")
 
 
 def build_parser() -> Parser:
@@ -618,9 +641,10 @@ def build_parser() -> Parser:
     sim.set_defaults(func=cmd_simulate)
 
     edit = sub.add_parser("edit", help="print the ground truth a persona makes of a draft")
-    edit.add_argument("--persona", type=Path, required=True)
+    edit.add_argument("--persona", type=Path, required=True, help="persona YAML file (docs/FORMATS.md §3)")
     edit.add_argument("--topic-id", default="draft",
-                      help="the topic id that picks a noisy persona's skipped and one-off edits (default: draft)")
+                      help="a noisy persona (docs/FORMATS.md §3b) skips edits and makes one-off ones per topic: the "
+                           "id that decides which (default: draft)")
     edit.add_argument("draft", help="Markdown draft file, or - for stdin")
     edit.set_defaults(func=cmd_edit)
 
@@ -638,9 +662,9 @@ def build_parser() -> Parser:
                       default=defaults.ENGINE,
                       help="rules: prose + rules mined from the examples (offline); claude: Claude writes it")
     init.add_argument("--model", help="Claude model (default: $WRITEBOT_MODEL or the built-in default)")
-    init.add_argument("--style-budget", type=_count, default=defaults.STYLE_BUDGET,
-                     help="STYLE.md size limit in characters")
-    _claude_args(init)
+    init.add_argument("--style-budget", type=_style_budget, default=defaults.STYLE_BUDGET,
+                      help=f"STYLE.md's size limit in characters (default {defaults.STYLE_BUDGET})")
+    _claude_args(init, "init=high", "high")
     init.set_defaults(func=cmd_init)
 
     models = sub.add_parser("models", help="list the Claude models your API key can use (GET /v1/models)")
@@ -654,8 +678,8 @@ def build_parser() -> Parser:
     lint_.add_argument("pipeline", type=Path, help="pipeline folder (inside a run's versions/: judged on its drafts), "
                                                    "or a run folder (its last kept version, judged on its drafts)")
     lint_.add_argument("--run", type=Path, help="judge dead rules on this run folder's recorded drafts")
-    lint_.add_argument("--style-budget", type=_count, help=f"STYLE.md's budget in characters (default: the run's, "
-                                                           f"else {defaults.STYLE_BUDGET})")
+    lint_.add_argument("--style-budget", type=_style_budget,
+                       help=f"STYLE.md's budget in characters (default: the run's, else {defaults.STYLE_BUDGET})")
     lint_.set_defaults(func=cmd_lint)
 
     wri = sub.add_parser("write", help="write posts with a trained bot (a pipeline, or a run's last kept version)")
@@ -679,7 +703,7 @@ def build_parser() -> Parser:
     wri.add_argument("--price-in", type=_price, help="USD per million input tokens, for a model without a price")
     wri.add_argument("--price-out", type=_price, help="USD per million output tokens, for a model without a price")
     _judge_args(wri)
-    _claude_args(wri)
+    _claude_args(wri, "draft=medium,judge=low", "drafts and the judge low")
     wri.set_defaults(func=cmd_write)
 
     shr = sub.add_parser("share", help="one self-contained HTML page of a run (notebook 04, executed)")
@@ -688,12 +712,12 @@ def build_parser() -> Parser:
     shr.set_defaults(func=cmd_share)
 
     exp = sub.add_parser("export", help="write a pipeline as a Claude Code folder, an Agent Skill or a system prompt")
-    exp.add_argument("pipeline", type=Path, help="pipeline folder, or a run folder (its last version)")
+    exp.add_argument("pipeline", type=Path, help="pipeline folder, or a run folder (its last kept version)")
     exp.add_argument("--format", required=True, choices=EXPORT_FORMATS)
     exp.add_argument("--out", type=Path, required=True, help="a new folder (a skill's folder name is its name)")
     exp.add_argument("--allow-lint", action="store_true",
                      help="export even if lint finds something (contradicting rules, examples that break a rule)")
-    exp.add_argument("--style-budget", type=_count, help=f"STYLE.md's budget for the lint (default "
+    exp.add_argument("--style-budget", type=_style_budget, help=f"STYLE.md's budget for the lint (default "
                                                          f"{defaults.STYLE_BUDGET})")
     exp.set_defaults(func=cmd_export)
 
@@ -702,7 +726,7 @@ def build_parser() -> Parser:
     jud.add_argument("--topics", type=Path, required=True, help="the topics file holding the brief")
     jud.add_argument("--topic-id", required=True, help="the brief's id in the topics file")
     _judge_args(jud)
-    _claude_args(jud)
+    _claude_args(jud, "judge=medium", "low")
     jud.add_argument("--json", action="store_true", help='print {"points": [{"point", "verdict"}], "added": [...]}')
     jud.set_defaults(func=cmd_judge)
 

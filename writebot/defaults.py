@@ -3,6 +3,7 @@
 EPOCHS = 3  # updates per run (epochs 0..EPOCHS are drafted)
 CONCURRENCY = 4  # drafts in flight at once
 STYLE_BUDGET = 4000  # characters of STYLE.md (comments left out) the optimizer may use
+MIN_STYLE_BUDGET = 200  # a smaller budget holds no style guide
 EDITOR_TURNS = 12  # turns of the Claude optimizer's editor loop
 BATCH_POLL_SECONDS = 5.0  # between two looks at a Message Batch
 SEED = 0

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING
 
+from writebot.effort import Effort
 from writebot.engines.base import Engine
 from writebot.faithfulness import Judge, faithfulness_fields
 from writebot.llm import BudgetReached, Refused
@@ -122,12 +123,13 @@ async def judged(judge: Judge, topic: Topic, draft: str, ground_truth: str, kept
 
 
 def review_record(review: Review, topic: Topic, draft: str, epoch: int, pipeline: Pipeline,
-                  faithfulness: dict | None = None) -> dict:
-    """A feedback.jsonl record (docs/FORMATS.md §4, §10)."""
+                  faithfulness: dict | None = None, effort: Effort | None = None) -> dict:
+    """A feedback.jsonl record (docs/FORMATS.md §4, §10); `effort`: what the review cost a person (None: simulated)."""
     return {"epoch": epoch, "topic_id": topic.id, "split": topic.split, "version": pipeline.version_hash,
             "topic": topic.to_dict(), "draft": draft, "feedback": review.feedback,
             "ground_truth": review.ground_truth, "by": review.by, **scores(draft, review.ground_truth),
-            **(faithfulness or {}), "time": now()}
+            **(faithfulness or {}), "effort_seconds": effort.seconds if effort else None,
+            "effort_words": effort.words if effort else None, "time": now()}
 
 
 def refusal_record(refusal: Refused, topic: Topic, epoch: int, pipeline: Pipeline) -> dict:

@@ -13,8 +13,9 @@ from writebot import defaults
 from writebot.errors import InputError
 from writebot.faithfulness import Judge
 from writebot.files import read_text
-from writebot.llm import LLM, BudgetReached, UsageLog, resolve_model
+from writebot.llm import JUDGE_OFFLINE, LLM, TRAIN_OFFLINE, BudgetReached, UsageLog, resolve_model
 from writebot.models import check_effort, resolve_effort
+from writebot.next_topic import SELECTIONS, Chooser
 from writebot.pipeline import Pipeline
 from writebot.pricing import Price, price_of
 from writebot.registry import JUDGES, REPLAY, USERS, build_engine, build_judge, build_user, engine_kind, needs_llm
@@ -22,7 +23,7 @@ from writebot.run_folder import RunStore
 from writebot.topics import Topic, load_topics
 from writebot.tracking import Tracker, build_tracker, start_tracking
 from writebot.tracking import require as require_tracker
-from writebot.trainer import Callbacks, train
+from writebot.trainer import Callbacks, Online, train
 from writebot.users import load_persona
 
 
@@ -48,6 +49,12 @@ class RunOptions:
     judge: str = defaults.JUDGE  # a name in registry.JUDGES: who says what of each brief a draft keeps
     fallback_model: str | None = None  # a refused request goes once to this model (else $WRITEBOT_FALLBACK_MODEL)
     judge_model: str | None = None  # --judge claude: the model, else $WRITEBOT_JUDGE_MODEL, else defaults.JUDGE_MODEL
+    select: str = "order"  # online: which train topic each round drafts (next_topic.SELECTIONS)
+    val_every: int | None = None  # online: val drafted every N rounds too (else with the first and last version)
+
+    def protocol(self) -> Online | None:
+        """The online protocol these options ask for, or None (epochs)."""
+        return Online(self.select, self.val_every, self.seed) if self.online else None
 
     def uses_llm(self) -> bool:
         """Does the run call Claude at all (engine, user or judge)?"""
@@ -76,10 +83,16 @@ def check_options(options: RunOptions) -> None:
     if options.batch_api and not kind.needs_llm:
         raise InputError("--batch-api sends Claude drafts as a Message Batch; use it with --engine claude")
     require_tracker(options.track)
-    if options.style_budget < 200:
-        raise InputError(f"--style-budget {options.style_budget}: too small for a style guide; use 200 or more")
+    if options.style_budget < defaults.MIN_STYLE_BUDGET:
+        raise InputError(f"--style-budget {options.style_budget}: too small for a style guide; use "
+                         f"{defaults.MIN_STYLE_BUDGET} or more")
     if (options.price_in is None) != (options.price_out is None):
         raise InputError("--price-in and --price-out go together: give both (USD per million tokens)")
+    if not options.online and (options.select != "order" or options.val_every):
+        raise InputError(f"--{'select' if options.select != 'order' else 'val-every'} belongs to an online run "
+                         "(one train topic per round); add --online")
+    if options.select not in SELECTIONS:
+        raise InputError(f"--select {options.select}: use one of {', '.join(SELECTIONS)}")
     if options.judge not in JUDGES:
         raise InputError(f"--judge {options.judge}: not a judge; use one of {', '.join(JUDGES)}")
     if options.judge_model and not JUDGES[options.judge].needs_llm:
@@ -99,16 +112,19 @@ def price_for(options: RunOptions) -> Price | None:
     return Price.custom(options.price_in, options.price_out) if options.price_in is not None else None
 
 
-def build_llm(options: RunOptions, usage: UsageLog, model: str | None = None) -> LLM | None:
+def build_llm(options: RunOptions, usage: UsageLog, model: str | None = None,
+              offline: str = TRAIN_OFFLINE) -> LLM | None:
     """The LLM the engine and the user call (None when neither calls Claude); with `model`, one for that model
-    (the judge's), sharing the run's usage log, cassettes and budget."""
+    (the judge's), sharing the run's usage log, cassettes and budget. `offline`: what a missing key's message
+    suggests instead."""
     if model is None and not options.writer_uses_llm():
         return None
     price = price_for(options) if model is None else None
     return LLM(model or resolve_model(options.model), usage, record=options.record,
                replay=options.cassette if engine_kind(options.engine).replays else None,
                max_cost_usd=options.max_cost_usd, effort=resolve_effort(options.effort), price=price,
-               fallback_model=options.fallback_model if model is None else None)
+               fallback_model=options.fallback_model if model is None else None,
+               offline=JUDGE_OFFLINE if model is not None else offline)
 
 
 def build_run_judge(options: RunOptions, usage: UsageLog) -> tuple[Judge, LLM | None]:
@@ -228,8 +244,10 @@ def continue_run(run: RunStore, progress=None, max_cost_usd: float | None = None
     callbacks = RunCallbacks(llms, progress, options.max_cost_usd, run, tracker)
     status = "failed"
     try:
+        kind = engine_kind(options.engine)
+        chooser = Chooser(options.select, options.seed, kind.base_text, None if kind.needs_llm else engine.write)
         train(run, engine, user, topics, pipeline, options.epochs, callbacks, options.concurrency, options.batch_api,
-              options.online, judge)
+              options.protocol(), judge, chooser)
         status = "complete"
     except BudgetReached:
         status = "stopped"

@@ -23,7 +23,7 @@ from writebot.pipeline import Pipeline
 from writebot.registry import build_engine
 from writebot.run_folder import RunStore
 from writebot.topics import Topic, load_topics
-from writebot.trainer import train
+from writebot.trainer import Online, train
 from writebot.users import Persona, PersonaUser, load_persona
 
 COMPARED = {"no learning": "rules-frozen", "append feedback": "rules-append-feedback", "rules learner": "rules",
@@ -45,7 +45,7 @@ def run_one(engine_name: str, persona: Persona, topics: list[Topic], epochs: int
     path = workdir / f"{engine_name}-{persona.name}-{'online' if online else 'epochs'}"
     with RunStore.create(path, {"engine": engine_name, "online": online}, {}) as run:
         pipeline = train(run, build_engine(engine_name, persona=persona), PersonaUser(persona), topics,
-                         Pipeline.load(bundled.starter_pipeline()), epochs, online=online)
+                         Pipeline.load(bundled.starter_pipeline()), epochs, online=Online() if online else None)
         last = max(r["epoch"] for r in run.records if r["split"] == "val")
         drafts = [r["draft"] for r in run.records if r["epoch"] == last and r["split"] == "val"]
     return RunResult(load_history(path), pipeline, drafts)

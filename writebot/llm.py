@@ -136,10 +136,15 @@ def resolve_model(cli_model: str | None = None) -> str:
     return cli_model or os.environ.get("WRITEBOT_MODEL") or DEFAULT_MODEL
 
 
-def require_api_key() -> None:
+TRAIN_OFFLINE = "or train offline with --engine rules (or --engine replay --cassette FILE)"
+WRITE_OFFLINE = "or write offline with --engine rules"
+JUDGE_OFFLINE = "or judge offline with --judge rules"
+
+
+def require_api_key(offline: str = TRAIN_OFFLINE) -> None:
+    """`offline`: what to do instead, for the command at hand ("" when there is nothing)."""
     if not os.environ.get("ANTHROPIC_API_KEY"):
-        raise InputError("ANTHROPIC_API_KEY is not set; export it to use Claude, or train offline with "
-                         "--engine rules (or --engine replay --cassette FILE)")
+        raise InputError("ANTHROPIC_API_KEY is not set; export it to use Claude" + (f", {offline}" if offline else ""))
 
 
 def request_key(request: dict) -> str:
@@ -203,7 +208,7 @@ class LLM:
     def __init__(self, model: str, usage: UsageLog | None = None, *, record: Path | str | None = None,
                  replay: Path | str | None = None, max_retries: int = 4, max_cost_usd: float | None = None,
                  http_client: Any = None, effort: dict[str, str] | None = None, price: Price | None = None,
-                 fallback_model: str | None = None):
+                 fallback_model: str | None = None, offline: str = TRAIN_OFFLINE):
         self.model = model
         self.fallback_model = fallback_model  # a refused request goes once to this model (and never twice as it was)
         self.usage = usage or UsageLog(None)
@@ -226,7 +231,7 @@ class LLM:
                                  "record it again with --record FILE")
             self.cassette = {r["key"]: r["response"] for r in scan.records}
         else:
-            require_api_key()
+            require_api_key(offline)
         self._clients: dict[int, Any] = {}
         self.epoch: int | None = None  # the trainer sets it, so usage rows say which epoch they belong to
 

@@ -157,6 +157,36 @@ def cumulative_cost(costs, title: str = "Cumulative word edit cost", xlabel: str
     return fig
 
 
+def val_by_posts(curves: dict, floor: float | None = None, title: str = "Val words to edit per posts corrected",
+                 note: str = "") -> Figure:
+    """How fast the bot learns for the person: val words to edit (summed over the val topics) against the posts
+    corrected so far, one line per label (a selection, say). `curves`: label -> Series indexed by posts corrected
+    (selection_comparison.val_by_posts); several Series under one label (random's seeds) are drawn as their mean
+    with their range shaded. `floor`: the oracle's val, drawn as a line."""
+    import pandas as pd
+
+    fig, ax = plt.subplots(figsize=(8, 4.5), constrained_layout=True)
+    for label, curve in curves.items():
+        if isinstance(curve, list):  # several runs: their mean, and the band they span
+            frame = pd.concat(curve, axis=1)
+            line = ax.plot(frame.index, frame.mean(axis=1), marker="o", markersize=3, label=f"{label} (mean of "
+                           f"{frame.shape[1]})")
+            ax.fill_between(frame.index, frame.min(axis=1), frame.max(axis=1), alpha=0.15, color=line[0].get_color())
+        else:
+            ax.plot(curve.index, curve.values, marker="o", markersize=3, label=label)
+    if floor is not None:
+        ax.axhline(floor, color="black", linewidth=1, linestyle="--", label="oracle (the floor for rules)")
+    ax.set(title=title, xlabel="posts corrected", ylabel="val words to edit (summed)")
+    ax.set_ylim(bottom=0)
+    ax.xaxis.get_major_locator().set_params(integer=True)
+    ax.grid(alpha=0.3)
+    ax.legend(loc="upper right")
+    if note:
+        ax.annotate(note, xy=(0, 0), xycoords="axes fraction", xytext=(0, -34), textcoords="offset points",
+                    va="top", fontsize=8.5, color="#555")
+    return fig
+
+
 def oracle_share(table, column: str = "val % of oracle", title: str = "") -> Figure:
     """Each learner's reduction over no learning as a share of the oracle's, per persona (bars); `table`: the
     outcome table of learner_comparison.run_all (index persona, learner)."""

@@ -23,13 +23,16 @@ def summary_table(run: RunStore) -> str:
     table = epoch_summary(load_history(run))
     rules = {e: len(run.load_version(e).style.rules) for e in run.versions()}
     has_val = "val_sim" in table.columns
+    has_effort = table["seconds"].notna().any()  # a person trained it (notebook 02)
     head = f"{_unit(run):>5}  {'train sim':>9}  {'train words':>11}"
+    head += f"  {'seconds':>7}  {'typed':>5}" if has_effort else ""
     head += f"  {'val sim':>7}  {'val words':>9}" if has_val else ""
     head += f"  {'kept':>5}  {'lost':>4}  {'claims':>6}  {'rules':>5}  update"
     lines = [head, "-" * len(head)]
     for epoch, row in table.iterrows():
         status = update_cell(run, epoch)
         line = f"{epoch:>5}  {_cell(row['train_sim'], 9, 3)}  {_cell(row['train_words'], 11, 1)}"
+        line += f"  {_cell(row['seconds'], 7, 0)}  {_cell(row['typed'], 5, 1)}" if has_effort else ""
         line += f"  {_cell(row['val_sim'], 7, 3)}  {_cell(row['val_words'], 9, 1)}" if has_val else ""
         kept = f"{'-':>5}" if row["kept"] != row["kept"] else f"{row['kept']:>5.0%}"
         line += f"  {kept}  {_cell(row['lost'], 4, 0)}  {_cell(row['claims'], 6, 1)}"
@@ -38,15 +41,21 @@ def summary_table(run: RunStore) -> str:
         shown = ", ".join(f"{r['topic_id']}@{r['epoch']}" for r in run.refused[:5])
         lines.append(f"\n{len(run.refused)} refused by Claude and left out of the scores (refusals.jsonl): {shown}"
                      + (", ..." if len(run.refused) > 5 else ""))
-    cost = run.usage_cost()
-    if cost:
-        lines.append(f"\nLLM calls: {len(run.usage_rows())}, cost ${cost:.4f}")
+    if run.usage_rows():
+        lines.append(f"\n{cost_line(run)[0].upper()}{cost_line(run)[1:]}")
     lines.append("\nkept: the share of the briefs' points the drafts keep; lost: points dropped that the user keeps;\n"
                  "claims: claims added per draft (-: the offline judge cannot tell; --judge claude counts them). "
                  "docs/FORMATS.md §10")
+    lines.append(f"rules: the rule lines of the guide that wrote the {_unit(run)}'s drafts.")
+    if has_effort:
+        lines.append("seconds, typed: per draft, the person's time from the draft shown to Submit and the words they "
+                     "typed or deleted\n(at least 'train words', the edit the post needed).")
     lines.append(update_footnote(run))
     if run.config.get("online"):
-        lines.append("Online: a round drafts one train topic (val only in the first and last rounds).")
+        rounds = max(run.versions())
+        lines.append(f"\nOnline: a round drafts one train topic (val only in the first and last rounds, or every "
+                     f"--val-every rounds);\nround {rounds}, the last row, is the val topics drafted with the last "
+                     "version.")
     return "\n".join(lines)
 
 
@@ -176,7 +185,24 @@ def run_figures(run: RunStore) -> dict:
     usage = load_usage(run)
     if not usage.empty:
         figures["cost_per_epoch.png"] = cost_figure(run, usage)
+    figures["val_by_posts.png"] = val_by_posts_figure(run, history)
     return {name: figure for name, figure in figures.items() if figure is not None}
+
+
+def val_by_posts_figure(run: RunStore, history=None):
+    """An online run with val drafted every --val-every rounds: val words to edit against posts corrected (None
+    for a run with val at fewer than three rounds: two points are no curve)."""
+    from writebot import plots
+    from writebot.selection_comparison import val_by_posts
+
+    if not run.config.get("online"):
+        return None
+    curve = val_by_posts(load_history(run) if history is None else history)
+    if len(curve) < 3:
+        return None
+    select = run.config.get("select") or "order"
+    return plots.val_by_posts({f"--select {select}": curve}, title=f"Val words to edit per posts corrected: "
+                              f"{run.path.name}")
 
 
 def save_figures(run: RunStore, folder: Path) -> list[Path]:
@@ -202,7 +228,8 @@ _ENGINES = {
     "rules-append-feedback": "offline by the rules engine, appending the user's feedback to the guide (a baseline)",
     "rules-oracle": "offline by the rules engine, handed the simulated user's own edits as rules (the oracle baseline)",
     "claude": "by Claude ({model}), which writes the drafts and edits the guide's files",
-    "replay": "by Claude ({model}), replayed from a recorded cassette (no API call was made)",
+    "replay": "by the claude engine replaying the cassette `{cassette}`: its answers were recorded earlier (the "
+              "shipped demo cassette's come from an offline stand-in, not from Claude), and no API call was made",
 }
 
 
@@ -236,7 +263,27 @@ def _status(run: RunStore) -> str:
             "stopped": f"stopped ({run.config.get('reason') or 'its cost budget was reached'}): this page shows what "
                        "was recorded",
             "failed": f"failed ({run.config.get('error') or 'no error recorded'}): this page shows what was recorded",
+            "closed": "trained by hand; its notebook session is closed (notebook 02 reopens it)",
             }.get(status, status)
+
+
+def _replayed(run: RunStore) -> bool:
+    """Were the run's LLM answers served from a cassette (no call sent)?"""
+    from writebot.registry import ENGINES
+
+    kind = ENGINES.get(run.config.get("engine", ""))
+    return kind is not None and kind.replays
+
+
+def cost_line(run: RunStore) -> str:
+    """What the run's LLM calls cost, in words: nothing was spent on calls a cassette replayed."""
+    calls = run.usage_rows()
+    if not calls:
+        return "no LLM calls: it cost nothing"
+    if _replayed(run):
+        return (f"{len(calls)} LLM calls replayed from a cassette: nothing was sent and nothing spent (as recorded, "
+                f"they would cost ${run.usage_cost():.4f})")
+    return f"{len(calls)} LLM calls, ${run.usage_cost():.4f}"
 
 
 def _steps(values) -> str:
@@ -249,7 +296,7 @@ def run_header(run: RunStore) -> str:
     passes and rounds), the judge, the cost. Reads only."""
     config, unit = run.config, _unit(run)
     engine = _ENGINES.get(config.get("engine"), f"by the {config.get('engine')} engine").format(
-        model=config.get("model"))
+        model=config.get("model"), cassette=Path(config.get("cassette") or "").name)
     pipeline = Path(config.get("pipeline_dir") or "the starting guide").name
     train_steps = sorted({r["epoch"] for r in run.records if r["split"] == "train"})
     val_steps = sorted({r["epoch"] for r in run.records if r["split"] == "val"})
@@ -261,12 +308,16 @@ def run_header(run: RunStore) -> str:
     elif config.get("online"):
         planned = (epochs or 0) * n_train
         rounds = f"{len(train_steps)} rounds" + (f" of {planned}" if len(train_steps) < planned else "")
+        select = {"active": "the one whose correction would test the most rules not yet settled (--select active)",
+                  "random": "drawn at random (--select random)"}.get(config.get("select"), "in the topics file's order")
         how = (f"**Online** (PRELUDE's protocol): {epochs} passes over the {n_train} train topics, {rounds}. Each "
-               "round the bot drafted one topic, the user edited the draft into the post they wanted, and the guide "
-               "was updated from every edit so far.")
+               f"round the bot drafted one topic, {select}; the user edited the draft into the post they wanted, and "
+               "the guide was updated from every edit so far.")
         if val_steps:
-            how += (f" The {n_val} val topics, never learned from, were drafted only with the starting guide and "
-                    f"with the last one ({unit}s {_steps(val_steps)}), and scored.")
+            when = (f"every {config['val_every']} rounds" if config.get("val_every") else
+                    "only with the starting guide and with the last one")
+            how += (f" The {n_val} val topics, never learned from, were drafted {when} ({unit}s "
+                    f"{_steps(val_steps)}), and scored.")
     else:
         how = (f"**{epochs} epochs**: each epoch the bot drafted all {n_train} train topics, the user edited every "
                "draft into the post they wanted, and the guide was updated from those edits"
@@ -275,8 +326,7 @@ def run_header(run: RunStore) -> str:
             how += f" The {n_val} val topics were drafted every epoch and scored, never learned from."
     judge = ("judged offline, by the content words of each point (it cannot count invented claims)"
              if config.get("judge", "rules") == "rules" else f"judged by Claude ({config.get('judge_model')})")
-    calls = run.usage_rows()
-    cost = (f"{len(calls)} LLM calls, ${run.usage_cost():.4f}" if calls else "no LLM calls: it cost nothing")
+    cost = cost_line(run)
     started = str(config.get("started") or "")[:10]
     lines = [f"**Run `{run.path.resolve().name}`**: {_status(run)}" + (f", started {started}." if started else "."),
              "",
@@ -445,8 +495,10 @@ def updates_section_html(run: RunStore) -> str:
 
     unit, versions, entries = _unit(run), set(run.versions()), run.update_history()
     groups: list[list[dict]] = []
+    quiet = {e["epoch"] for e in entries if e["status"] == "unchanged" and not (run.update_for(e["epoch"]) or {})
+             .get("budget")}  # an update that left rules out for the budget did find something: it is shown
     for entry in entries:
-        if groups and entry["status"] == "unchanged" and groups[-1][-1]["status"] == "unchanged":
+        if groups and entry["epoch"] in quiet and groups[-1][-1]["epoch"] in quiet:
             groups[-1].append(entry)
         else:
             groups.append([entry])
@@ -468,6 +520,9 @@ def updates_section_html(run: RunStore) -> str:
         if verdict.get("why"):
             parts.append(f"<p style='margin:2px 0 6px'><b>Not kept:</b> {html.escape(str(verdict['why']))}</p>")
         record = run.update_for(epoch) or {}
+        if record.get("budget"):
+            parts.append(f"<p style='margin:2px 0 6px'><b>Held to the style budget:</b> "
+                         f"{html.escape(str(record['budget']))}</p>")
         if {epoch, epoch + 1} <= versions:
             old, new = (run.load_version(e).files.get(STYLE, "") for e in (epoch, epoch + 1))
             if old != new:
@@ -512,6 +567,8 @@ def cost_summary(run: RunStore, usage) -> str:
     """The run's LLM calls and cost in a line (Markdown); `usage`: load_usage(run)."""
     if usage.empty:
         return "This run made **no LLM calls**: it cost nothing."
+    if _replayed(run):
+        return cost_line(run)[0].upper() + cost_line(run)[1:] + "."
     tokens = int(usage["input_tokens"].sum() + usage["output_tokens"].sum())
     priced = usage["cost_usd"].notna().all() if "cost_usd" in usage else False
     return (f"**{len(usage)} LLM calls**, {tokens:,} input and output tokens, **${run.usage_cost():.4f}**"

@@ -21,7 +21,8 @@ from writebot.pipeline import Pipeline
 from writebot.runlock import LOCK_FILE, RunLock
 
 HISTORY_COLUMNS = ["epoch", "topic_id", "split", "similarity", "word_edit_distance", "char_edit_distance",
-                   "version", "feedback_count", "points_kept", "claims_added", "points_lost"]
+                   "version", "feedback_count", "points_kept", "claims_added", "points_lost", "effort_seconds",
+                   "effort_words"]
 
 
 def now() -> str:
@@ -155,8 +156,10 @@ class RunStore:
         if path.exists() and not path.is_dir():
             raise InputError(f"{path}: --out exists and is a file; choose a folder path")
         if (path / "run.json").exists():
-            raise InputError(f"{path}: already holds a writebot run; continue it with 'writebot resume {path}' "
-                             "or choose a new --out folder")
+            finished = read_config(path).get("status") == "complete"
+            raise InputError(f"{path}: already holds a writebot run" + (
+                f" (complete: read it with 'writebot report {path}'); choose a new --out folder" if finished else
+                f"; continue it with 'writebot resume {path}' or choose a new --out folder"))
         # a creation cut short by a crash leaves at most the lock and inputs/, nothing recorded: it may be used again
         if path.is_dir() and any(p.name not in (LOCK_FILE, "inputs") for p in path.iterdir()):
             raise InputError(f"{path}: --out exists and is not a writebot run (it holds other files); "

@@ -7,6 +7,8 @@ Every step is recorded before the next one starts, so a killed run resumes where
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from writebot import defaults, gate
 from writebot.aio import run_sync
 from writebot.drafting import batch_all, draft_all
@@ -14,6 +16,7 @@ from writebot.engines.base import Engine, Evidence, GateKind, Update
 from writebot.faithfulness import Judge, OfflineJudge
 from writebot.gate import Verdict
 from writebot.llm import BudgetReached
+from writebot.next_topic import Chooser
 from writebot.pipeline import Pipeline, diff
 from writebot.run_folder import RunStore, now, version_dir
 from writebot.topics import Topic
@@ -50,33 +53,75 @@ class Callbacks:
         return False
 
 
-def schedule(topics: list[Topic], epochs: int, online: bool = False) -> list[list[Topic]]:
-    """What each epoch drafts. Epochs: every topic, epochs + 1 times. Online (PRELUDE, docs/FORMATS.md §1): one
-    train topic per round, in file order, `epochs` passes; val with the first version and with the last."""
-    if not online:
-        return [topics] * (epochs + 1)
+@dataclass(frozen=True)
+class Online:
+    """PRELUDE's online protocol (docs/FORMATS.md §1): rounds of one train topic each, `epochs` passes over the
+    train topics, each pass's next topic chosen by `select` (next_topic.SELECTIONS; random seeded by `seed`); val
+    drafted with the first version, with the last, and, given `val_every` N, every N rounds."""
+
+    select: str = "order"
+    val_every: int | None = None
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class Step:
+    """What an epoch (or round) drafts: `topics`, and, online, one train topic of pass `pass_no`, picked from what
+    the pass has not drafted yet when the round comes."""
+
+    topics: tuple[Topic, ...]
+    pass_no: int | None = None
+
+
+def schedule(topics: list[Topic], epochs: int, online: Online | None = None) -> list[Step]:
+    """What each epoch drafts. Epochs: every topic, epochs + 1 times. Online: one train topic per round, `epochs`
+    passes; val as Online says."""
+    if online is None:
+        return [Step(tuple(topics))] * (epochs + 1)
     train_topics = [t for t in topics if t.split == "train"]
-    val = [t for t in topics if t.split == "val"]
-    rounds = [[train_topics[r % len(train_topics)]] for r in range(epochs * len(train_topics))]
-    return [rounds[0] + val, *rounds[1:], val] if rounds else [topics]
+    val = tuple(t for t in topics if t.split == "val")
+    rounds = epochs * len(train_topics)
+    if not rounds:
+        return [Step(tuple(topics))]
+    every = online.val_every or rounds
+    return [*(Step(val if r % every == 0 else (), r // len(train_topics)) for r in range(rounds)), Step(val)]
+
+
+def pick_train(run: RunStore, step: Step, epoch: int, topics: list[Topic], pipeline: Pipeline,
+               chooser: Chooser) -> list[Topic]:
+    """The round's train topic: the one recorded for it (resuming), else the chooser's pick from the pass's
+    backlog (the train topics no earlier round of the pass drafted)."""
+    if step.pass_no is None:
+        return []
+    train_topics = [t for t in topics if t.split == "train"]
+    first = step.pass_no * len(train_topics)
+    by_round = {e: tid for e, tid in run.done() if first <= e <= epoch and tid in {t.id for t in train_topics}}
+    if epoch in by_round:
+        return [t for t in train_topics if t.id == by_round[epoch]]
+    backlog = [t for t in train_topics if t.id not in set(by_round.values())]
+    return [chooser.pick(backlog, run.records, pipeline, step.pass_no, train_topics).topic]
 
 
 def train(run: RunStore, engine: Engine, user: User, topics: list[Topic], pipeline: Pipeline, epochs: int,
           callbacks: Callbacks | None = None, concurrency: int = defaults.CONCURRENCY,
-          batch: bool = False, online: bool = False, judge: Judge | None = None) -> Pipeline:
+          batch: bool = False, online: Online | None = None, judge: Judge | None = None,
+          chooser: Chooser | None = None) -> Pipeline:
     """Run (or continue) training; return the last version. batch: each epoch's drafts as one Message Batch.
-    online: rounds of one train topic each (schedule). judge: who says what of each brief a draft keeps (the
-    offline judge by default)."""
+    online: rounds of one train topic each (schedule), picked by `chooser` (else as online.select says). judge: who
+    says what of each brief a draft keeps (the offline judge by default)."""
     callbacks = callbacks or Callbacks()
     judge = judge or OfflineJudge()
     plan = schedule(topics, epochs, online)
-    for epoch, drafted in enumerate(plan):
+    chooser = chooser or Chooser(online.select if online else "order", online.seed if online else 0)
+    for epoch, step in enumerate(plan):
         # 1. this epoch's version: the one on disk (resuming), or the one the last update left
         if run.has_version(epoch):
             pipeline = run.load_version(epoch)
         else:
             run.save_version(epoch, pipeline)
-        # 2. draft every topic not done yet; the user reviews each; each is recorded at once
+        # 2. draft every topic not done yet (online: the round's pick first); the user reviews each; each is
+        # recorded at once
+        drafted = [*pick_train(run, step, epoch, topics, pipeline, chooser), *step.topics]
         done = run.done()
         todo = [t for t in drafted if (epoch, t.id) not in done]
         callbacks.on_epoch(epoch, len(todo))

@@ -14,6 +14,7 @@ from collections.abc import Callable
 import ipywidgets as w
 from IPython.display import clear_output, display
 
+from writebot.effort import EffortMeter
 from writebot.errors import InputError
 from writebot.pipeline import STYLE
 
@@ -71,10 +72,14 @@ class FeedbackEditor(w.VBox):
     """Read the draft beside its brief, say what is wrong, edit the ground truth (prefilled with the draft), watch the
     diff, Submit."""
 
-    def __init__(self, title: str, draft: str, on_submit: Callable[[str, str], str],
+    def __init__(self, title: str, draft: str, on_submit: Callable[..., str],
                  on_suggest: Callable[[str, str], str] | None = None, points: tuple[str, ...] = (),
                  verdicts: tuple[str, ...] | None = None):
+        """on_submit(feedback, ground_truth, effort): `effort` is what the review cost (writebot.effort), measured
+        from this editor's first showing to Submit."""
         self.on_submit, self.on_suggest = on_submit, on_suggest
+        self.meter = EffortMeter(draft)
+        self._suggesting = False
         self.draft = w.Textarea(value=draft, disabled=True, layout=w.Layout(width="100%", height="200px"))
         self.draft.add_class("wb-draft")
         self.feedback = w.Textarea(placeholder='What would you change? e.g.  Say "use", not "utilize".  One comment '
@@ -92,6 +97,7 @@ class FeedbackEditor(w.VBox):
         self.submit.add_class("wb-submit")
         self.message = w.HTML(layout=w.Layout(margin="0 0 0 12px"))
         self.ground_truth.observe(self._refresh, names="value")
+        self.feedback.observe(lambda change: self.meter.typed(change["new"], feedback=True), names="value")
         self.submit.on_click(self._submit)
         self.suggest.on_click(self._suggest)
         self.brief = w.HTML(brief_html(points, verdicts) if points else "")
@@ -108,15 +114,21 @@ class FeedbackEditor(w.VBox):
 
     def _refresh(self, change=None) -> None:
         self.diff.value = diff_html(self.draft.value, self.ground_truth.value)
+        self.meter.typed(self.ground_truth.value, machine=self._suggesting)
 
     def _suggest(self, _=None) -> None:
         revised = self.on_suggest(self.draft.value, self.feedback.value) if self.on_suggest else None
         if revised is not None:  # None: the suggestion failed, and the app's status line says why
-            self.ground_truth.value = revised
+            self._suggesting = True  # the machine's words, not the person's typing
+            try:
+                self.ground_truth.value = revised
+            finally:
+                self._suggesting = False
 
     def _submit(self, _=None) -> None:
         try:
-            self.message.value = html.escape(self.on_submit(self.feedback.value, self.ground_truth.value))
+            effort = self.meter.done(self.draft.value, self.ground_truth.value)
+            self.message.value = html.escape(self.on_submit(self.feedback.value, self.ground_truth.value, effort))
             self.submit.disabled = True
         except InputError as exc:
             self.message.value = f"<span style='color:#a00'>{html.escape(str(exc))}</span>"
@@ -265,6 +277,8 @@ class TrainingApp(w.VBox):
         self.bench = bench
         self.topic = w.Dropdown(options=[(t.title, t.id) for t in bench.topics], description="topic",
                                 layout=w.Layout(width="520px"))
+        self.suggested = w.HTML()  # the topic to correct next, and why
+        self.suggested.add_class("wb-next")
         self.own_title = w.Text(placeholder="...or type a title", layout=w.Layout(width="520px"))
         self.own_points = w.Textarea(placeholder="and its points, one per line", layout=w.Layout(width="520px"))
         self.draft_button = w.Button(description="Draft", icon="pencil", tooltip="Write a draft for this topic")
@@ -275,9 +289,10 @@ class TrainingApp(w.VBox):
         self.dashboard = RunDashboard(bench.run, bench.status)
         self.draft_button.on_click(self._draft)
         self.train.on_click(self._train)
+        self._suggest_next()
         super().__init__([
             w.HTML("<h2 style='margin:4px 0'>Train the bot with your feedback</h2>"),
-            self.dashboard, self.topic, self.own_title, self.own_points, self.draft_button,
+            self.dashboard, self.suggested, self.topic, self.own_title, self.own_points, self.draft_button,
             self.editor_area, self.train, self.review_area,
         ], layout=w.Layout(width="100%", max_width="920px"))
         self._draft()
@@ -289,6 +304,17 @@ class TrainingApp(w.VBox):
     @property
     def review(self) -> UpdateReview | None:
         return self.review_area.children[0] if self.review_area.children else None
+
+    def _suggest_next(self) -> None:
+        """Preselect the topic whose correction would teach the bot most, and say why; any other can be picked."""
+        pick = None if self.bench.read_only else self._attempt(self.bench.next_topic)
+        if pick is None:
+            self.suggested.value = ""
+            return
+        self.topic.value = pick.topic.id
+        self.suggested.value = (f"<div style='margin:4px 0'><b>Next:</b> {html.escape(pick.topic.title)} "
+                                f"<span style='color:#555'>({html.escape(pick.why)}; pick another below if you "
+                                "like)</span></div>")
 
     def _current_topic(self):
         from writebot.topics import topic_from_text
@@ -307,10 +333,11 @@ class TrainingApp(w.VBox):
         if draft is None:
             return
 
-        def submit(feedback: str, ground_truth: str) -> str:
-            record = self.bench.submit(topic, draft, feedback, ground_truth)
+        def submit(feedback: str, ground_truth: str, effort=None) -> str:
+            record = self.bench.submit(topic, draft, feedback, ground_truth, effort)
             self.dashboard.refresh(f"saved: {topic.title} ({record['word_edit_distance']} words edited). "
                                    + self.bench.status())
+            self._suggest_next()
             return "saved to the run folder"
 
         def suggest(draft: str, feedback: str) -> str | None:
@@ -328,6 +355,7 @@ class TrainingApp(w.VBox):
             self.bench.apply(proposal, accepted)
             self.dashboard.refresh(f"epoch {self.bench.epoch}: new pipeline version saved "
                                    f"({len(accepted)} of {len(proposal.hunks)} hunks accepted)")
+            self._suggest_next()
             self._draft()
             return "applied"
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from writebot import bundled
 from writebot.drafting import review_record
+from writebot.effort import Effort
 from writebot.engines import Update
 from writebot.engines.base import GateKind
 from writebot.errors import InputError
@@ -18,9 +19,10 @@ from writebot.faithfulness import ContentCheck, judge_review
 from writebot.files import read_text
 from writebot.gate import Verdict, judge_by_hand, lint_findings, record_update, replay
 from writebot.headless import RunOptions, build_llm, build_run_judge, run_config
+from writebot.next_topic import Chooser, Pick
 from writebot.pipeline import Hunk, Pipeline, apply_hunks, hunks
 from writebot.post import normalize
-from writebot.registry import HUMAN, build_engine, interactive_engine
+from writebot.registry import HUMAN, build_engine, engine_kind, interactive_engine
 from writebot.run_folder import RunStore, now
 from writebot.topics import Topic, load_topics
 from writebot.tracking import Tracker, build_tracker, start_tracking
@@ -58,6 +60,9 @@ class Workbench:
         self.engine = None if read_only else build_engine(options.engine, self.llm, options.style_budget,
                                                          options.cache_warmup, persona)
         self.judge = None if read_only else build_run_judge(options, run.usage)[0]
+        kind = engine_kind(options.engine)
+        self.chooser = Chooser("active", options.seed, kind.base_text,
+                               None if kind.needs_llm or self.engine is None else self.engine.write)
         self._drafts: dict[tuple[int, str], str] = {}
 
     def close(self) -> None:
@@ -121,6 +126,15 @@ class Workbench:
                 + (f", {sum(r['word_edit_distance'] for r in done)} words edited" if done else "")
                 + (f"; LLM cost so far ${self.run.usage_cost():.4f}" if self.llm else ""))
 
+    def next_topic(self) -> Pick | None:
+        """The topic to correct next, and why in one line: of the topics never corrected (else of those not corrected
+        this epoch), the one whose correction would teach the learner most (writebot.next_topic). None when every
+        topic was corrected this epoch."""
+        ever = {r["topic_id"] for r in self.run.records}
+        now = {r["topic_id"] for r in self.submitted()}
+        backlog = [t for t in self.topics if t.id not in ever] or [t for t in self.topics if t.id not in now]
+        return self.chooser.rank(backlog, self.run.records, self.pipeline)[0] if backlog else None
+
     # -- one draft ----------------------------------------------------------------------------------------
     def draft(self, topic: Topic) -> str:
         self._writable()
@@ -134,8 +148,9 @@ class Workbench:
         self._writable()
         return self.engine.revise(draft, feedback)
 
-    def submit(self, topic: Topic, draft: str, feedback: str, ground_truth: str) -> dict:
-        """Record one reviewed draft at once (fsynced): nothing typed is lost if the kernel dies next."""
+    def submit(self, topic: Topic, draft: str, feedback: str, ground_truth: str, effort: Effort | None = None) -> dict:
+        """Record one reviewed draft at once (fsynced): nothing typed is lost if the kernel dies next. `effort`: what
+        it cost the person (writebot.effort; the notebook's editor measures it)."""
         self._writable()
         comments = [line.strip() for line in feedback.splitlines() if line.strip()]
         truth = normalize(ground_truth)
@@ -144,7 +159,7 @@ class Workbench:
         found = judge_review(self.judge, topic, draft, truth, self.run.kept_earlier(topic.id, self.epoch))
         # whatever its split in the topics file, a draft a person reviews is training: the person is the user
         record = review_record(Review(truth, comments, HUMAN), replace(topic, split="train"), draft,
-                               self.epoch, self.pipeline, found)
+                               self.epoch, self.pipeline, found, effort)
         self.run.record_draft(record)
         self.run.write_history()
         return record
@@ -177,6 +192,7 @@ class Workbench:
         cost = sum(r["word_edit_distance"] for r in self.submitted(epoch))
         record_update(self.run, epoch, proposal.base, new, new, verdict, proposal.update, cost, None,
                       accepted_hunks=[h.id for h in proposal.hunks if h.id in accepted],
-                      rejected_hunks=[h.id for h in proposal.hunks if h.id not in accepted])
+                      rejected_hunks=[h.id for h in proposal.hunks if h.id not in accepted],
+                      hunks_reviewed=len(proposal.hunks))
         self.tracker.epoch(self.run, epoch)  # the epoch is done: its drafts, its version, its update
         return new

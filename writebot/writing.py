@@ -24,6 +24,9 @@ def load_source(source: Path | str, out: Path | None = None, version: int | None
     """A pipeline folder, or a run folder's version (its last kept one unless `version`), read only; `out` may not
     lie inside the run. Returns the pipeline and how to name it."""
     source = Path(source)
+    if not source.is_dir():
+        raise InputError(f"{source}: no such folder; pass a pipeline folder (STYLE.md, steps/, examples/) or a run "
+                         "folder (its last kept version)")
     if (source / "run.json").is_file():
         run = RunStore.open(source)
         chosen = run.last_kept_version() if version is None else version

@@ -108,8 +108,12 @@ def heading_for(point: str) -> str:
 
 
 def _subject(title: str) -> str:
-    """The title as it reads inside a sentence: lower case, but for names and words with capitals inside."""
-    return " ".join(w if keeps_capital(w) else w.lower() for w in title.split())
+    """The title as it reads inside a sentence ("about {subject}"): lower case, but for names and words with
+    capitals inside, and without a leading "About" ("About Sourdough" is about sourdough, not "about about")."""
+    words = title.split()
+    if len(words) > 1 and words[0].lower() == "about":
+        words = words[1:]
+    return " ".join(w if keeps_capital(w) else w.lower() for w in words)
 
 
 @lru_cache(maxsize=20_000)
@@ -232,11 +236,15 @@ def within_budget(style: Style, budget: int, droppable: list[str],
             continue
         if not droppable:
             break
-        costs = [(loss(line) if loss else 0, -i if loss else i, line) for i, line in enumerate(droppable)]
-        lost, _, line = min(costs)  # a tie goes to the later rule (the older when no loss is known)
+        # the fewest words saved per character of the guide it takes (a tie: the later rule; the older when no loss
+        # is known)
+        costs = [((loss(line) if loss else 0) / len(line), -i if loss else i, line) for i, line in enumerate(droppable)]
+        _, _, line = min(costs)
+        lost = loss(line) if loss else 0
         droppable.remove(line)
         left_out.append({"rule": line, "action": "left out", "words_lost": lost,
-                         "why": f"the rule that saves the fewest words; STYLE.md must fit in {budget} characters"})
+                         "why": f"the rule that saves the fewest words for its length; STYLE.md must fit in {budget} "
+                                f"characters"})
         style = Style(style.prose, tuple(r for r in style.rules if r != line), style.notes, style.tail)
     return style, left_out
 
@@ -254,7 +262,7 @@ def budget_note(left_out: list[dict], budget: int) -> str | None:
     what = " and ".join(part for part in (f"{rules} rule{'s' * (rules != 1)}" if rules else "",
                                           f"{notes} note{'s' * (notes != 1)}" if notes else "") if part)
     return (f"STYLE.md held to its budget of {budget} characters (--style-budget): {what} left out, "
-            f"the ones that save the fewest words")
+            f"the ones that save the fewest words for their length")
 
 
 def oracle(pipeline: Pipeline, persona: Persona, budget: int = defaults.STYLE_BUDGET) -> Update:
@@ -444,7 +452,13 @@ def learn(pipeline: Pipeline, evidence: list[Evidence], budget: int = defaults.S
     log += left_out
     proposal, followed = in_line(pipeline.with_style(updated), selector.rules)
     count, said = _net_changes(style.rules, [r.to_line() for r in selector.rules], log)
-    rationale = "; ".join([f"{count} over {len(evidence)} pairs; total word edit cost {start} -> {selector.total}",
+    new_notes = [n for n in updated.notes if n not in style.notes]
+    gone_notes = [n for n in style.notes if n not in updated.notes]
+    said += [f"note added: {n}" for n in new_notes] + [f"note merged or done with: {n}" for n in gone_notes]
+    if new_notes or gone_notes:
+        count += f"; {len(new_notes)} note{'s' * (len(new_notes) != 1)} added, {len(gone_notes)} removed"
+    pairs = f"{len(evidence)} pair{'s' * (len(evidence) != 1)}"
+    rationale = "; ".join([f"{count} over {pairs}; total word edit cost {start} -> {selector.total}",
                            *said, *([f"the examples follow the rules ({', '.join(followed)})"] if followed else [])])
     return Update(proposal, rationale + _said_left_out(left_out, budget), log, budget=budget_note(left_out, budget))
 
