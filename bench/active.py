@@ -22,13 +22,13 @@ import pandas as pd
 
 from writebot import bundled
 from writebot.engines.rules import skeleton
-from writebot.next_topic import Chooser
-from writebot.pipeline import Pipeline
-from writebot.registry import build_engine
-from writebot.selection_comparison import compare, run_selection
+from writebot.loop.next_topic import Chooser
+from writebot.loop.registry import build_engine
+from writebot.report.selection_comparison import compare, run_selection
 from writebot.testing.personas import generate_personas
 from writebot.testing.topics import generate_topics
-from writebot.topics import load_topics
+from writebot.text.pipeline import Pipeline
+from writebot.text.topics import load_topics
 from writebot.users import PersonaUser, load_persona
 
 FEWER, RANK_SECONDS, SLOWER = 25.0, 0.5, 10.0  # issue 19's targets

@@ -23,18 +23,18 @@ import pandas as pd
 import yaml
 
 from writebot import bundled
+from writebot.compare.faithfulness import judge_offline
 from writebot.engines.rules import skeleton
-from writebot.faithfulness import judge_offline
-from writebot.hygiene import damage, violations
-from writebot.learner_comparison import run_all
-from writebot.pipeline import Pipeline
-from writebot.post import Post, sentences
-from writebot.registry import build_engine
-from writebot.run_folder import RunStore
+from writebot.loop.registry import build_engine
+from writebot.loop.trainer import train
+from writebot.report.learner_comparison import run_all
+from writebot.store.run_folder import RunStore
 from writebot.testing.personas import generate_personas
 from writebot.testing.rewriter import RewritingReader
-from writebot.topics import Topic, load_topics
-from writebot.trainer import train
+from writebot.text.hygiene import damage, violations
+from writebot.text.pipeline import Pipeline
+from writebot.text.post import Post, sentences
+from writebot.text.topics import Topic, load_topics
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -18,7 +18,7 @@ import time
 import pandas as pd
 
 from writebot import bundled
-from writebot.learner_comparison import run_all
+from writebot.report.learner_comparison import run_all
 from writebot.testing.personas import generate_personas
 
 LEARNER = "rules learner"

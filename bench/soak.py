@@ -19,9 +19,9 @@ import time
 from pathlib import Path
 
 from writebot import bundled
-from writebot.pipeline import Pipeline
-from writebot.run_folder import RunStore
+from writebot.store.run_folder import RunStore
 from writebot.testing.topics import generate_topics, to_yaml
+from writebot.text.pipeline import Pipeline
 
 WRITEBOT = [sys.executable, "-m", "writebot"]
 

@@ -19,13 +19,13 @@ from pathlib import Path
 
 def one(n: int) -> dict:
     from writebot import bundled
-    from writebot.drafting import review_record
-    from writebot.faithfulness import OfflineJudge, judge_review
-    from writebot.pipeline import Pipeline
-    from writebot.registry import build_engine
-    from writebot.run_folder import RunStore
+    from writebot.compare.faithfulness import OfflineJudge, judge_review
+    from writebot.loop.drafting import review_record
+    from writebot.loop.registry import build_engine
+    from writebot.loop.trainer import update
+    from writebot.store.run_folder import RunStore
     from writebot.testing.topics import generate_topics
-    from writebot.trainer import update
+    from writebot.text.pipeline import Pipeline
     from writebot.users import PersonaUser, load_persona
 
     topics = generate_topics(n, seed=1)

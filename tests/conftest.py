@@ -9,7 +9,7 @@ from hypothesis import settings
 
 from writebot import bundled
 from writebot.cli import main
-from writebot.topics import Topic
+from writebot.text.topics import Topic
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -1,6 +1,6 @@
 """Diff analysis: typed, located edit spans from a draft and its ground truth."""
 
-from writebot.changes import analyse
+from writebot.compare.changes import analyse
 
 from .conftest import dedent
 

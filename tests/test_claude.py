@@ -8,14 +8,14 @@ import warnings
 import pytest
 
 from writebot import bundled
+from writebot.claude.llm import DEFAULT_MODEL, LLM, ReplayMiss, UsageLog
+from writebot.claude.text_editor_tool import PipelineEditor
 from writebot.engines import Evidence
 from writebot.errors import InputError
-from writebot.llm import DEFAULT_MODEL, LLM, ReplayMiss, UsageLog
-from writebot.pipeline import Pipeline
-from writebot.registry import build_engine
+from writebot.loop.registry import build_engine
 from writebot.testing.replies import last_user_text, scripted, text_reply, tool_reply
-from writebot.text_editor_tool import PipelineEditor
-from writebot.topics import Topic
+from writebot.text.pipeline import Pipeline
+from writebot.text.topics import Topic
 from writebot.users import ClaudeUser, load_persona
 
 from .conftest import make_topics
@@ -64,8 +64,8 @@ def test_without_the_warm_up_concurrent_drafts_each_pay_the_cache_write(sim, tmp
     sim.latency = 0.1
     engine = build_engine("claude", llm=LLM(DEFAULT_MODEL))
     engine.warm_cache = False
-    from writebot.drafting import draft_all
-    from writebot.trainer import Callbacks
+    from writebot.loop.drafting import draft_all
+    from writebot.loop.trainer import Callbacks
 
     class Store:  # only what draft_all touches
         def record_draft(self, record):
@@ -75,7 +75,7 @@ def test_without_the_warm_up_concurrent_drafts_each_pay_the_cache_write(sim, tmp
             return set()
 
     from writebot.aio import run_sync
-    from writebot.faithfulness import OfflineJudge
+    from writebot.compare.faithfulness import OfflineJudge
     from writebot.users import PersonaUser
 
     user = PersonaUser(load_persona(bundled.persona("warm-casual")))
@@ -179,7 +179,7 @@ def test_default_model_is_current_and_not_deprecated():
 
 def test_model_from_flag_then_environment(monkeypatch):
     monkeypatch.setenv("WRITEBOT_MODEL", "claude-haiku-5-5")
-    from writebot.llm import resolve_model
+    from writebot.claude.llm import resolve_model
 
     assert resolve_model(None) == "claude-haiku-5-5"
     assert resolve_model("claude-opus-5-5") == "claude-opus-5-5"
@@ -304,7 +304,7 @@ def test_malformed_tool_input_is_a_tool_error_and_the_loop_goes_on(sim, call, me
 
 
 def test_style_budget_refuses_an_edit_that_grows_the_guide_too_much():
-    from writebot.pipeline import without_comments
+    from writebot.text.pipeline import without_comments
 
     editor = PipelineEditor(starter().files, style_budget=len(without_comments(starter().files["STYLE.md"])) + 10)
     output, is_error = editor.run({"command": "insert", "path": "/pipeline/STYLE.md", "insert_line": 1,
@@ -499,8 +499,8 @@ def test_shipped_cassette_replays_offline_and_shows_learning(cli, tmp_path, monk
 
 
 def test_the_demo_replays_from_its_recipe_the_way_notebook_04_does(tmp_path, monkeypatch):
-    from writebot.headless import replay_demo
-    from writebot.run_folder import RunStore
+    from writebot.loop.headless import replay_demo
+    from writebot.store.run_folder import RunStore
 
     monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
     monkeypatch.setenv("ANTHROPIC_BASE_URL", "http://127.0.0.1:9")
@@ -553,7 +553,7 @@ def test_the_update_column_says_what_its_figures_are(sim, cli, tmp_path, topics_
     """Online with Claude (a deferred gate), each round drafts another topic: no topic is in both rounds, and the
     table says so instead of "accepted (0 -> 0 words)" beside a round that edited words."""
     from writebot.report import summary_table
-    from writebot.run_folder import RunStore
+    from writebot.store.run_folder import RunStore
     from writebot.testing.stand_in import respond
 
     sim.responder = respond  # writes with the rules writer and edits STYLE.md as the rules learner would
@@ -571,7 +571,7 @@ def test_the_update_column_says_what_its_figures_are(sim, cli, tmp_path, topics_
 
 def test_the_update_column_of_an_offline_run_is_a_replay(cli, tmp_path, topics_file):
     from writebot.report import summary_table
-    from writebot.run_folder import RunStore
+    from writebot.store.run_folder import RunStore
 
     assert cli("simulate", "--topics", topics_file, "--persona", bundled.persona("warm-casual"), "--epochs", "1",
                "--out", tmp_path / "r")[0] == 0

@@ -5,11 +5,11 @@ import pytest
 import yaml
 
 from writebot import bundled
-from writebot.llm import LLM, UsageLog
-from writebot.models import _table as model_table
-from writebot.pipeline import Pipeline
-from writebot.pricing import Price, _table, cost_usd, price_of
-from writebot.registry import build_engine
+from writebot.claude.llm import LLM, UsageLog
+from writebot.claude.models import _table as model_table
+from writebot.claude.pricing import Price, _table, cost_usd, price_of
+from writebot.loop.registry import build_engine
+from writebot.text.pipeline import Pipeline
 
 from .conftest import ROOT, make_topics
 
@@ -44,7 +44,7 @@ def test_a_dated_id_takes_its_alias_price_and_every_known_model_is_priced():
 
 
 def test_prices_yaml_names_its_source_and_date():
-    head = (ROOT / "writebot" / "prices.yaml").read_text()
+    head = (ROOT / "writebot" / "claude" / "prices.yaml").read_text()
     assert "https://platform.claude.com/docs/en/about-claude/pricing" in head and "2026-11-26" in head
     assert yaml.safe_load(head)["batch_discount"] == 0.5
 

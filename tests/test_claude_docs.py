@@ -5,8 +5,8 @@ apart and not retried; a batch whose results expired is drafted again."""
 import json
 
 from writebot import bundled
-from writebot.llm import UsageLog
-from writebot.run_folder import RunStore
+from writebot.claude.llm import UsageLog
+from writebot.store.run_folder import RunStore
 
 from .conftest import make_topics
 
@@ -60,7 +60,7 @@ def test_batches_cache_for_an_hour_and_pay_the_hour_rate(sim, cli, tmp_path, top
     assert controls and all(c == {"type": "ephemeral", "ttl": "1h"} for c in controls)  # warm-up and batch items
     warm = next(r for r in UsageLog(out / "usage.csv").rows if r["purpose"] == "cache warm-up")
     written = int(warm["cache_creation_input_tokens"])
-    from writebot.pricing import price_of
+    from writebot.claude.pricing import price_of
 
     price = price_of("claude-sonnet-5-5")
     expected = (int(warm["input_tokens"]) * price.input + written * price.cache_write_1h) / 1e6

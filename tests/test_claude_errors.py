@@ -76,8 +76,8 @@ def test_models_lists_what_the_api_serves_and_explains_a_bad_key(sim, cli):
 
 @pytest.mark.parametrize("status, says, code", ERRORS)
 def test_the_notebook_status_line(sim, tmp_path, status, says, code):
-    from writebot.widgets import TrainingApp
-    from writebot.workbench import Workbench
+    from writebot.notebook.widgets import TrainingApp
+    from writebot.notebook.workbench import Workbench
 
     sim.expect_400 = True
     bench = Workbench.open(tmp_path / "wb", engine="claude")

@@ -7,11 +7,11 @@ import re
 import tomllib
 
 from writebot import bundled
+from writebot.claude.prompts import render
 from writebot.engines.claude import past_updates
-from writebot.pipeline import Pipeline
-from writebot.prompts import render
-from writebot.rule_language import parse_rule
 from writebot.testing.replies import echo_writer, scripted, text_reply, tool_reply
+from writebot.text.pipeline import Pipeline
+from writebot.text.rule_language import parse_rule
 
 from .conftest import ROOT
 
@@ -107,8 +107,8 @@ def test_the_sdk_floor_is_the_version_the_code_needs():
 
 
 def test_the_writer_does_not_see_style_comments_and_they_do_not_count_against_the_budget():
+    from writebot.claude.text_editor_tool import PipelineEditor
     from writebot.engines.claude import system_prefix
-    from writebot.text_editor_tool import PipelineEditor
 
     pipeline = Pipeline.load(bundled.starter_pipeline())
     prompt = system_prefix(pipeline)
@@ -128,17 +128,17 @@ def test_the_prompt_and_the_tool_give_one_count_of_style_md(sim):
     """The optimizer once read "734 of 4000 characters" in its prompt and "saved (1806 characters)" from the tool."""
     import re as regex
 
+    from writebot.claude.llm import LLM
     from writebot.engines.base import Evidence
     from writebot.engines.claude import ClaudeEngine
-    from writebot.llm import LLM
-    from writebot.topics import Topic
+    from writebot.text.topics import Topic
 
     pipeline = Pipeline.load(bundled.starter_pipeline())
     engine = ClaudeEngine(LLM("claude-sonnet-5-5"), style_budget=4000)
     topic = Topic("t", "T", ("A point.",))
     prompt = engine._update_prompt(pipeline, [Evidence(topic, 0, "# T\n\nA.\n", (), "# T\n\nB.\n")], [])
     counted = regex.search(r"Current STYLE.md \((\d+) of 4000 characters", prompt)[1]
-    from writebot.text_editor_tool import PipelineEditor
+    from writebot.claude.text_editor_tool import PipelineEditor
 
     said = PipelineEditor(pipeline.files, 4000).run({"command": "create", "path": "/pipeline/STYLE.md",
                                                      "file_text": pipeline.files["STYLE.md"]})[0]

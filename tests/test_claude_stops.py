@@ -7,12 +7,12 @@ import json
 import pytest
 
 from writebot import bundled
-from writebot.llm import DEFAULT_MODEL, LLM, OutputCut, Refused
-from writebot.pipeline import Pipeline
-from writebot.registry import build_engine
-from writebot.run_folder import RunStore
+from writebot.claude.llm import DEFAULT_MODEL, LLM, OutputCut, Refused
+from writebot.loop.registry import build_engine
+from writebot.store.run_folder import RunStore
 from writebot.testing.replies import echo_writer, last_user_text, scripted, text_reply, tool_reply
-from writebot.topics import Topic
+from writebot.text.pipeline import Pipeline
+from writebot.text.topics import Topic
 from writebot.users import ClaudeUser, load_persona
 
 from .conftest import make_topics
@@ -194,8 +194,8 @@ def test_init_cut_twice_is_one_line_and_writes_nothing(sim, cli, tmp_path):
 
 
 def test_a_refused_revision_shows_one_line_in_the_notebook_status(sim, tmp_path):
-    from writebot.widgets import TrainingApp
-    from writebot.workbench import Workbench
+    from writebot.notebook.widgets import TrainingApp
+    from writebot.notebook.workbench import Workbench
 
     bench = Workbench.open(tmp_path / "wb", engine="claude")
     app = TrainingApp(bench)

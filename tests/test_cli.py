@@ -204,7 +204,7 @@ def test_a_topics_file_without_a_val_topic_is_said(cli, write_yaml, persona_file
 
 
 def test_report_on_a_hand_run_with_no_drafts_points_to_notebook_02(cli, tmp_path):
-    from writebot.workbench import Workbench
+    from writebot.notebook.workbench import Workbench
 
     Workbench.open(tmp_path / "hand", engine="rules").close()
     code, _, err = cli("report", tmp_path / "hand")
@@ -212,8 +212,8 @@ def test_report_on_a_hand_run_with_no_drafts_points_to_notebook_02(cli, tmp_path
 
 
 def test_a_notebook_session_says_in_run_json_whether_it_is_open(tmp_path):
-    from writebot.run_folder import RunStore
-    from writebot.workbench import Workbench
+    from writebot.notebook.workbench import Workbench
+    from writebot.store.run_folder import RunStore
 
     bench = Workbench.open(tmp_path / "hand", engine="rules")
     assert RunStore.open(tmp_path / "hand").config["status"] == "running"

@@ -25,7 +25,7 @@ def reader_and_editor():
 
 
 def test_every_request_writebot_builds_matches_the_sdk_types(sim, cli, tmp_path, topics_file):
-    from writebot.workbench import Workbench
+    from writebot.notebook.workbench import Workbench
 
     sim.thinking_tokens = 120
     sim.responder = reader_and_editor()
@@ -81,10 +81,10 @@ def test_the_contract_check_fails_on_a_broken_request(breaks, what):
 
 
 def test_a_broken_request_in_writebot_is_caught(sim, monkeypatch):
+    from writebot.claude.llm import DEFAULT_MODEL, LLM
     from writebot.engines import claude as claude_engine
-    from writebot.llm import DEFAULT_MODEL, LLM
-    from writebot.pipeline import Pipeline
-    from writebot.registry import build_engine
+    from writebot.loop.registry import build_engine
+    from writebot.text.pipeline import Pipeline
 
     monkeypatch.setattr(claude_engine, "TOOL", {"type": "text_editor_2025", "name": "str_replace_based_edit_tool"})
     sim.responder = scripted(text_reply("ok"))
@@ -93,7 +93,7 @@ def test_a_broken_request_in_writebot_is_caught(sim, monkeypatch):
     import anthropic
 
     from writebot.engines.base import Evidence
-    from writebot.topics import Topic
+    from writebot.text.topics import Topic
 
     topic = Topic("t", "T", ("A point.",))
     sim.expect_400 = True  # the API refuses a tool type it does not know, and so does the simulator

@@ -9,10 +9,10 @@ import pytest
 import yaml
 
 from writebot import bundled
-from writebot.llm import DEFAULT_MODEL, LLM
-from writebot.pipeline import Pipeline, without_comments
-from writebot.registry import build_engine
-from writebot.topics import Topic
+from writebot.claude.llm import DEFAULT_MODEL, LLM
+from writebot.loop.registry import build_engine
+from writebot.text.pipeline import Pipeline, without_comments
+from writebot.text.topics import Topic
 
 TRAINED = Pipeline.load(bundled.starter_pipeline())
 
@@ -101,7 +101,7 @@ def test_system_prompt_is_exactly_what_the_claude_engine_sends(tmp_path, monkeyp
     run = trained(tmp_path)
     out = tmp_path / "sp"
     assert writebot("export", run, "--format", "system-prompt", "--out", out).returncode == 0
-    from writebot.run_folder import RunStore
+    from writebot.store.run_folder import RunStore
 
     store = RunStore.open(run)
     last = store.load_version(max(store.versions()))

@@ -9,8 +9,8 @@ import pytest
 import yaml
 
 from writebot import bundled
-from writebot.engines.rules import RulesEngine, skeleton
-from writebot.faithfulness import (
+from writebot.claude.llm import LLM, BadOutput
+from writebot.compare.faithfulness import (
     ContentCheck,
     Judgement,
     OfflineJudge,
@@ -19,15 +19,15 @@ from writebot.faithfulness import (
     parse_answer,
     points_lost,
 )
-from writebot.gate import Verdict, judge_immediate
-from writebot.headless import RunOptions, continue_run, start_run
-from writebot.llm import LLM, BadOutput
-from writebot.pipeline import Pipeline
-from writebot.registry import build_judge
-from writebot.run_folder import RunStore
+from writebot.engines.rules import RulesEngine, skeleton
+from writebot.loop.gate import Verdict, judge_immediate
+from writebot.loop.headless import RunOptions, continue_run, start_run
+from writebot.loop.registry import build_judge
+from writebot.store.run_folder import RunStore
 from writebot.testing.replies import judge_points, judge_reply, scripted, text_reply, tool_reply
 from writebot.testing.topics import generate_topics
-from writebot.topics import Topic, load_topics
+from writebot.text.pipeline import Pipeline
+from writebot.text.topics import Topic, load_topics
 
 from .conftest import ROOT
 
@@ -113,8 +113,8 @@ def test_the_gate_keeps_no_update_that_loses_points_the_user_keeps_whatever_its_
     """A proposal that saves words (contractions) but drops a point the user keeps is rolled back."""
     topic = Topic("t", "Feeding A Starter", ("Do not feed it cold water.", "It is ready when it doubles."), None,
                   "train")
-    from writebot.faithfulness import judge_review
-    from writebot.metrics import word_edit_distance
+    from writebot.compare.faithfulness import judge_review
+    from writebot.compare.metrics import word_edit_distance
 
     start = Pipeline({"STYLE.md": "# S\n\n## Rules\n\n", "steps/01.md": "Draft.\n"})
     saves = start.with_file("STYLE.md", "# S\n\n## Rules\n\n- Use contractions (don't, it's, we're, can't, ...).\n")
@@ -262,8 +262,8 @@ def test_the_claude_played_reader_sees_the_brief_as_the_authors_own(sim, tmp_pat
 
 
 def test_notebook_02s_editor_shows_the_brief_and_its_review_the_content(tmp_path):
-    from writebot.widgets import FeedbackEditor, UpdateReview
-    from writebot.workbench import Workbench
+    from writebot.notebook.widgets import FeedbackEditor, UpdateReview
+    from writebot.notebook.workbench import Workbench
 
     bench = Workbench.open(tmp_path / "run", engine="rules")
     topic = bench.topics[0]
@@ -279,7 +279,7 @@ def test_notebook_02s_editor_shows_the_brief_and_its_review_the_content(tmp_path
 
 
 def test_the_judge_files_are_shipped_and_documented():
-    assert (ROOT / "writebot" / "prompts" / "judge_system.md").is_file()
+    assert (ROOT / "writebot" / "claude" / "prompts" / "judge_system.md").is_file()
     formats = (ROOT / "docs" / "FORMATS.md").read_text()
     assert "## 10. Faithfulness" in formats and "mistakes heavy paraphrase" in formats
     assert Path(ROOT / "data" / "faithfulness" / "cases.yaml").is_file()

@@ -9,11 +9,15 @@ from writebot import bundled
 from writebot.engines import Evidence
 from writebot.engines.firings import MIN_CONFIRMED, confirmed_share, crosses_sentences, edge_punctuation, firings
 from writebot.engines.rules import RulesEngine, learn, skeleton
-from writebot.hygiene import _plainly_well_formed, damage, full_repair, repair, violations
-from writebot.pipeline import Pipeline
-from writebot.post import Post, sentences
-from writebot.registry import build_engine
-from writebot.rule_language import (
+from writebot.loop.registry import build_engine
+from writebot.loop.trainer import train
+from writebot.store.run_folder import RunStore
+from writebot.testing.rewriter import RewritingReader
+from writebot.testing.topics import generate_topics
+from writebot.text.hygiene import _plainly_well_formed, damage, full_repair, repair, violations
+from writebot.text.pipeline import Pipeline
+from writebot.text.post import Post, sentences
+from writebot.text.rule_language import (
     CloseWith,
     Contractions,
     DropSentencesWith,
@@ -23,11 +27,7 @@ from writebot.rule_language import (
     Replace,
     apply_rules,
 )
-from writebot.run_folder import RunStore
-from writebot.testing.rewriter import RewritingReader
-from writebot.testing.topics import generate_topics
-from writebot.topics import Topic, load_topics
-from writebot.trainer import train
+from writebot.text.topics import Topic, load_topics
 
 WORDS = ["we", "you", "it", "is", "do", "not", "will", "use", "utilize", "beans", "if", "this", "the", "in", "my",
          "opinion", "honest", "to", "be", "grind", "coffee", "water", "every", "day", "a", "lot", "of", "I", "am",

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from writebot import bundled, files
-from writebot.analysis import epoch_summary, load_history, load_usage, style_sizes, updates_table
 from writebot.report import before_after, summary_table
-from writebot.run_folder import RunStore
+from writebot.report.analysis import epoch_summary, load_history, load_usage, style_sizes, updates_table
+from writebot.store.run_folder import RunStore
 
 from .conftest import ROOT
 
@@ -158,7 +158,8 @@ def test_a_second_writer_is_refused_and_nothing_is_doubled(cli, tmp_path, write_
 
 
 def test_the_lock_dies_with_its_process(cli, sound):
-    holder = subprocess.Popen([sys.executable, "-c", "import sys, time; from writebot.run_folder import RunStore; "
+    holder = subprocess.Popen([sys.executable, "-c", "import sys, time; "
+                               "from writebot.store.run_folder import RunStore; "
                                "held = RunStore.open_for_writing(sys.argv[1], 'resume'); print('locked', flush=True);"
                                " time.sleep(60)", str(sound)], stdout=subprocess.PIPE, text=True)
     assert holder.stdout.readline().strip() == "locked"
@@ -293,7 +294,7 @@ def test_a_failing_usage_row_stops_the_claude_run_and_resume_finishes(cli, sim, 
 
 
 def test_a_disk_error_before_training_is_one_line_too(cli, tmp_path, topics_file, monkeypatch):
-    from writebot import run_folder
+    from writebot.store import run_folder
 
     def full(path, content):
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))

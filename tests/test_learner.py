@@ -6,13 +6,13 @@ import inspect
 
 import pytest
 
+from writebot.compare.metrics import word_edit_distance
 from writebot.engines import Evidence
-from writebot.engines.directives import parse_feedback
-from writebot.metrics import word_edit_distance
-from writebot.pipeline import Pipeline
-from writebot.registry import build_engine
-from writebot.rule_language import CloseWith, Contractions, HeadingCase, MaxSentenceWords, OpenWith, Replace
-from writebot.topics import Topic
+from writebot.loop.registry import build_engine
+from writebot.text.directives import parse_feedback
+from writebot.text.pipeline import Pipeline
+from writebot.text.rule_language import CloseWith, Contractions, HeadingCase, MaxSentenceWords, OpenWith, Replace
+from writebot.text.topics import Topic
 from writebot.users import PersonaUser, parse_persona
 
 from .conftest import make_topics
@@ -145,8 +145,8 @@ def test_the_learner_sees_only_drafts_feedback_and_ground_truths(tmp_path):
     fields = {f.name for f in dataclasses.fields(Evidence)}
     assert fields == {"topic", "epoch", "draft", "feedback", "ground_truth"}
     assert list(inspect.signature(build_engine("rules").update).parameters) == ["pipeline", "evidence", "history"]
-    from writebot.run_folder import RunStore
-    from writebot.trainer import train as run_training
+    from writebot.loop.trainer import train as run_training
+    from writebot.store.run_folder import RunStore
 
     with RunStore.create(tmp_path / "r", {}, {}) as run:
         run_training(run, build_engine("rules"), persona({"contractions": "contract"}), make_topics(8), EMPTY, epochs=2)
@@ -215,7 +215,7 @@ def test_a_reverse_replacement_takes_the_place_of_the_rule_it_would_undo():
 
 def test_only_the_oracle_reads_the_persona_and_it_writes_every_edit_as_a_rule():
     from writebot import bundled
-    from writebot.registry import ENGINES
+    from writebot.loop.registry import ENGINES
     from writebot.users import load_persona
 
     noisy = load_persona(bundled.persona("noisy-casual"))
@@ -249,7 +249,7 @@ def test_a_gain_is_general_only_when_it_holds_out_of_the_topic_it_was_mined_from
 def test_on_noisy_users_the_learner_nears_the_oracle_without_rules_from_one_off_edits(seed):
     """Generated noisy personas (writebot.testing.personas, never seen while the learner was built): skipped
     edits and one-off capitalisations in the ground truths; the learned guides stay clean and near the oracle."""
-    from writebot.learner_comparison import run_all
+    from writebot.report.learner_comparison import run_all
     from writebot.testing.personas import generate_personas
 
     personas = generate_personas(2, seed)
@@ -264,7 +264,7 @@ def test_on_noisy_users_the_learner_nears_the_oracle_without_rules_from_one_off_
 def test_a_swap_that_writes_back_a_kept_rule_in_one_context_is_rejected():
     """The user replaced "utilize" on most posts and skipped it on some; one aside that skipped posts share
     ("you can utilize what you have") must not become a rule that writes "utilize" back there."""
-    from writebot.rule_language import undoes
+    from writebot.text.rule_language import undoes
 
     assert undoes(Replace("can use", "can utilize"), Replace("utilize", "use"))
     assert not undoes(Replace("utilize", "use"), Replace("can use", "can utilize"))  # the wider rule is no undo
@@ -273,9 +273,9 @@ def test_a_swap_that_writes_back_a_kept_rule_in_one_context_is_rejected():
     from pathlib import Path
 
     from writebot import bundled
-    from writebot.learner_comparison import run_one
+    from writebot.report.learner_comparison import run_one
     from writebot.testing.personas import generate_personas
-    from writebot.topics import load_topics
+    from writebot.text.topics import load_topics
 
     persona = generate_personas(8, 2)[0]  # skips "utilize" -> "use" on 5 of its 16 train posts
     assert any(rule == Replace("utilize", "use") for rule, _ in persona.edits) and persona.consistency < 1
@@ -290,7 +290,7 @@ def test_the_rationale_tells_the_net_change_the_diff_shows(tmp_path, cli):
     """The cheerful coach's first update adds drop rules, merges them and prunes some: the rationale names each
     rule the diff adds or removes once, never "added: X ... removed: X", and counts exactly the diff's rule lines."""
     from writebot import bundled
-    from writebot.run_folder import RunStore
+    from writebot.store.run_folder import RunStore
 
     run = tmp_path / "run"
     code, _, err = cli("simulate", "--topics", bundled.starter_topics(), "--persona",
@@ -316,9 +316,9 @@ def test_the_style_budget_holds_offline_and_the_run_says_so(tmp_path, cli, learn
     """--style-budget binds the offline learners as it binds Claude's editor: no version's STYLE.md is over it
     (comments left out), what was left out is recorded and printed, and the lint finds nothing over budget."""
     from writebot import bundled
-    from writebot.lint import lint
-    from writebot.pipeline import without_comments
-    from writebot.run_folder import RunStore
+    from writebot.store.run_folder import RunStore
+    from writebot.text.lint import lint
+    from writebot.text.pipeline import without_comments
 
     run, budget = tmp_path / "run", 450  # the starter guide is 395 characters: room for two or three rules
     code, _, err = cli("simulate", "--topics", bundled.starter_topics(), "--persona",

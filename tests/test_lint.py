@@ -8,14 +8,18 @@ import random
 import pytest
 
 from writebot import bundled
+from writebot.claude.llm import DEFAULT_MODEL, LLM
 from writebot.engines import Evidence
 from writebot.engines.rules import skeleton
 from writebot.engines.selection import variants
-from writebot.lint import CONTRADICTION, DEAD, DUPLICATE_NOTE, EXAMPLE, OVER_BUDGET, REPEATED_NOTE, Source, lint
-from writebot.llm import DEFAULT_MODEL, LLM
-from writebot.pipeline import Pipeline
-from writebot.registry import build_engine
-from writebot.rule_language import (
+from writebot.loop.registry import build_engine
+from writebot.notebook.widgets import UpdateReview
+from writebot.notebook.workbench import Workbench
+from writebot.store.run_folder import RunStore
+from writebot.testing.replies import scripted, text_reply, tool_reply
+from writebot.text.lint import CONTRADICTION, DEAD, DUPLICATE_NOTE, EXAMPLE, OVER_BUDGET, REPEATED_NOTE, Source, lint
+from writebot.text.pipeline import Pipeline
+from writebot.text.rule_language import (
     CloseWith,
     Contractions,
     DropSentencesWith,
@@ -25,10 +29,6 @@ from writebot.rule_language import (
     Replace,
     contradicts,
 )
-from writebot.run_folder import RunStore
-from writebot.testing.replies import scripted, text_reply, tool_reply
-from writebot.widgets import UpdateReview
-from writebot.workbench import Workbench
 
 from .conftest import make_topics
 
@@ -227,5 +227,5 @@ def test_lint_takes_a_run_folder_and_names_the_rules_only_claude_follows(tmp_pat
     code, out, err = cli("lint", folder)
     assert code == 0 and "clean" in err
     assert out.splitlines() == [f"{folder}/STYLE.md:8: followed by Claude only (the offline engine acts on the "
-                                "phrasings of writebot/prompts/rule_phrasings.md): "
+                                "phrasings of writebot/claude/prompts/rule_phrasings.md): "
                                 "'Write like a pirate who loves gardening.'"]

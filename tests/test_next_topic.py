@@ -8,13 +8,13 @@ import pytest
 
 from writebot import bundled
 from writebot.engines.rules import skeleton
-from writebot.headless import RunOptions, continue_run, start_run
-from writebot.next_topic import Chooser
-from writebot.pipeline import Pipeline
-from writebot.registry import build_engine
-from writebot.run_folder import RunStore
-from writebot.topics import Topic, load_topics
-from writebot.trainer import Callbacks
+from writebot.loop.headless import RunOptions, continue_run, start_run
+from writebot.loop.next_topic import Chooser
+from writebot.loop.registry import build_engine
+from writebot.loop.trainer import Callbacks
+from writebot.store.run_folder import RunStore
+from writebot.text.pipeline import Pipeline
+from writebot.text.topics import Topic, load_topics
 
 START = Pipeline.load(bundled.starter_pipeline())
 
@@ -133,8 +133,8 @@ def test_active_selection_resumes_as_it_would_have_gone_on(tmp_path, topics_file
 
 
 def _train_until(run, callbacks):
-    from writebot.next_topic import Chooser
-    from writebot.trainer import Online, train
+    from writebot.loop.next_topic import Chooser
+    from writebot.loop.trainer import Online, train
     from writebot.users import PersonaUser, load_persona
 
     engine = build_engine("rules")
@@ -151,8 +151,8 @@ def test_selection_belongs_to_an_online_run(cli, tmp_path, topics_file, args, fl
 
 
 def test_a_person_s_effort_is_recorded_and_reported_and_the_next_topic_proposed(tmp_path, cli):
-    from writebot.effort import Effort
-    from writebot.workbench import Workbench
+    from writebot.notebook.workbench import Workbench
+    from writebot.users.effort import Effort
 
     bench = Workbench.open(tmp_path / "hand", engine="rules")
     pick = bench.next_topic()

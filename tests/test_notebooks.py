@@ -79,7 +79,7 @@ def test_notebook_02_trains_when_a_person_uses_its_widgets(tmp_path):
 
 
 def test_notebook_04_shows_the_last_update(tmp_path):
-    from writebot.headless import replay_demo
+    from writebot.loop.headless import replay_demo
 
     run = replay_demo(tmp_path / "demo")
     said = execute("04_inspect_run.ipynb", tmp_path, {"WRITEBOT_NB_INSPECT": str(run)})
@@ -87,7 +87,7 @@ def test_notebook_04_shows_the_last_update(tmp_path):
 
 
 def test_last_update_is_the_newest_update_not_a_gate_verdict():
-    from writebot.analysis import last_update
+    from writebot.report.analysis import last_update
 
     class Run:
         update_records = [{"epoch": 0, "status": "pending"}, {"epoch": 1, "status": "pending"},

@@ -5,9 +5,11 @@ import pytest
 from writebot import bundled
 from writebot.engines.rules import skeleton
 from writebot.errors import InputError
-from writebot.hygiene import damage
-from writebot.post import sentences
-from writebot.rule_language import (
+from writebot.testing.personas import generate_personas
+from writebot.testing.topics import generate_topics
+from writebot.text.hygiene import damage
+from writebot.text.post import sentences
+from writebot.text.rule_language import (
     CloseWith,
     Contractions,
     DropSentencesWith,
@@ -16,9 +18,7 @@ from writebot.rule_language import (
     OpenWith,
     Replace,
 )
-from writebot.testing.personas import generate_personas
-from writebot.testing.topics import generate_topics
-from writebot.topics import load_topics
+from writebot.text.topics import load_topics
 from writebot.users import load_persona, parse_persona, persona_edit
 
 from .conftest import dedent
@@ -182,7 +182,7 @@ def test_a_swap_is_not_made_where_it_would_break_the_sentence():
 
 def test_no_bundled_or_generated_persona_writes_a_broken_sentence():
     """A simulated person never writes a broken sentence: every persona's ground truth of the offline writer's
-    draft of every bundled and generated topic is free of the damage writebot.hygiene.damage finds."""
+    draft of every bundled and generated topic is free of the damage writebot.text.hygiene.damage finds."""
     topics = load_topics(bundled.starter_topics()) + generate_topics(40, seed=3)
     personas = [load_persona(p) for p in bundled.personas()] + generate_personas(12, seed=1)
     broken = [(p.name, t.id, found) for p in personas for t in topics
@@ -224,7 +224,7 @@ def test_edits_apply_in_order():
 
 def test_bundled_personas_load_and_together_use_every_edit():
     from writebot import bundled
-    from writebot.rule_language import RULE_KINDS
+    from writebot.text.rule_language import RULE_KINDS
 
     kinds = {rule.kind for path in bundled.personas() for rule, _ in load_persona(path).edits}
     assert len(bundled.personas()) >= 4

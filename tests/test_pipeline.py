@@ -3,10 +3,10 @@
 import pytest
 
 from writebot import bundled
+from writebot.compare.metrics import char_edit_distance, similarity, word_edit_distance
 from writebot.errors import InputError
-from writebot.metrics import char_edit_distance, similarity, word_edit_distance
-from writebot.pipeline import Pipeline, Style, diff
-from writebot.rule_language import Replace
+from writebot.text.pipeline import Pipeline, Style, diff
+from writebot.text.rule_language import Replace
 
 STYLE = """# Style
 

@@ -3,7 +3,8 @@
 import pandas as pd
 from matplotlib.figure import Figure
 
-from writebot import bundled, plots
+from writebot import bundled
+from writebot.report import plots
 
 
 def test_cumulative_cost_sums_rounds_per_learner():
@@ -74,11 +75,11 @@ def test_an_offline_runs_cumulative_cost_has_the_starting_guide_replayed_beside_
     """The no-learning baseline of a rules-engine run: each recorded train topic drafted by version 0 and scored
     against the recorded ground truth; epoch 0 was drafted by version 0, so there the two agree exactly. Computing it
     writes nothing into the run."""
+    from writebot.compare.metrics import word_edit_distance
     from writebot.engines.rules import RulesEngine
-    from writebot.metrics import word_edit_distance
     from writebot.report import NO_LEARNING_LABEL, cumulative_cost_figure, cumulative_summary
-    from writebot.run_folder import RunStore
-    from writebot.topics import Topic
+    from writebot.store.run_folder import RunStore
+    from writebot.text.topics import Topic
 
     assert cli("demo", "--out", tmp_path / "demo")[0] == 0
     before = checksums(tmp_path / "demo")
@@ -101,10 +102,10 @@ def test_an_offline_runs_cumulative_cost_has_the_starting_guide_replayed_beside_
 
 
 def test_a_claude_runs_figure_says_the_baseline_is_only_computed_offline_and_makes_no_call(tmp_path):
-    from writebot.analysis import no_learning_costs
-    from writebot.headless import replay_demo
+    from writebot.loop.headless import replay_demo
     from writebot.report import cumulative_cost_figure, cumulative_summary
-    from writebot.run_folder import RunStore
+    from writebot.report.analysis import no_learning_costs
+    from writebot.store.run_folder import RunStore
 
     folder = replay_demo(tmp_path / "replay")
     before = checksums(folder)
@@ -130,7 +131,7 @@ def online_run(cli, write_yaml, folder):
 
 def test_an_online_run_is_shown_in_rounds_and_passes_with_val_where_it_was_measured(cli, write_yaml, tmp_path):
     from writebot import report
-    from writebot.run_folder import RunStore
+    from writebot.store.run_folder import RunStore
 
     run = RunStore.open(online_run(cli, write_yaml, tmp_path / "online"))
     curve = report.learning_curve_figure(run)

@@ -10,11 +10,11 @@ import pytest
 
 from writebot import bundled
 from writebot.files import JsonlLog, write_atomic, write_tree_atomic
-from writebot.pipeline import Pipeline
-from writebot.registry import build_engine
-from writebot.run_folder import RunStore
+from writebot.loop.registry import build_engine
+from writebot.loop.trainer import train
+from writebot.store.run_folder import RunStore
 from writebot.testing.topics import generate_topics, to_yaml
-from writebot.trainer import train
+from writebot.text.pipeline import Pipeline
 from writebot.users import PersonaUser, load_persona
 
 from .conftest import make_topics

@@ -7,10 +7,10 @@ import re
 import pytest
 
 from writebot import bundled
+from writebot.claude.llm import LLM
+from writebot.compare.faithfulness import Judge
 from writebot.engines.base import Engine, GateKind
-from writebot.faithfulness import Judge
-from writebot.llm import LLM
-from writebot.registry import ENGINES, JUDGES, USERS, build_engine, build_judge, build_user
+from writebot.loop.registry import ENGINES, JUDGES, USERS, build_engine, build_judge, build_user
 from writebot.users import User, load_persona
 
 from .conftest import ROOT
@@ -49,7 +49,7 @@ def test_every_judge_keeps_the_whole_judge_contract(name, monkeypatch):
     assert 0 <= judge.point_noise < 1 and judge.claims_noise >= 0
 
 
-SEAMS = ["trainer.py", "drafting.py", "workbench.py", "headless.py", "gate.py", "cli.py"]
+SEAMS = ["loop/trainer.py", "loop/drafting.py", "notebook/workbench.py", "loop/headless.py", "loop/gate.py", "cli.py"]
 
 
 @pytest.mark.parametrize("module", SEAMS)
@@ -57,4 +57,4 @@ def test_no_probing_and_no_engine_names_outside_the_registry(module):
     source = (ROOT / "writebot" / module).read_text()
     assert not re.search(r"\b(getattr|hasattr)\(|inspect\.", source), "declare it in the contract instead"
     names = "|".join(re.escape(n) for n in [*ENGINES, *USERS])
-    assert not re.findall(rf"""["']({names})["']""", source), "engine and user names belong to writebot/registry.py"
+    assert not re.findall(rf"""["']({names})["']""", source), "engine and user names belong in loop/registry.py"

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from writebot.share import local_only, secrets_in
+from writebot.report.share import local_only, secrets_in
 
 from .test_browser import CHROMIUM, FLAGS
 
@@ -182,7 +182,7 @@ def test_an_online_runs_page_speaks_of_passes_and_rounds(shared_online):
 def test_share_does_not_load_a_grammar_no_notebook_needs():
     """jsonschema loads rfc3987_syntax (39 Lark grammars, about 0.9 s) for formats the notebook schema never uses;
     share imports its converters without it."""
-    probe = ("import sys; from writebot import share; share._import_converters(); import nbformat, papermill; "
+    probe = ("import sys; from writebot.report import share; share._import_converters(); import nbformat, papermill; "
              "print('rfc3987_syntax' in sys.modules)")
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
     assert done.returncode == 0 and done.stdout.strip() == "False", done.stderr

@@ -11,8 +11,8 @@ import pytest
 
 from writebot import bundled
 from writebot.cli import main
-from writebot.headless import RunOptions, continue_run, start_run
-from writebot.mlflow_worker import prompt_name
+from writebot.loop.headless import RunOptions, continue_run, start_run
+from writebot.tracking.mlflow_worker import prompt_name
 
 
 @pytest.fixture
@@ -117,7 +117,7 @@ def test_without_mlflow_installed_track_is_a_clear_error_and_nothing_is_written(
 
 
 def test_the_notebook_workbench_logs_each_epoch_a_person_trains(store, tmp_path):
-    from writebot.workbench import Workbench
+    from writebot.notebook.workbench import Workbench
 
     bench = Workbench.open(tmp_path / "wb", engine="rules", track="mlflow")
     topic = bench.topics[0]

@@ -3,14 +3,14 @@
 import pandas as pd
 
 from writebot import bundled
-from writebot.analysis import load_history
 from writebot.engines import Update
 from writebot.engines.rules import RulesEngine
-from writebot.pipeline import Pipeline
-from writebot.registry import build_engine
-from writebot.rule_language import Replace
-from writebot.run_folder import RunStore
-from writebot.trainer import train
+from writebot.loop.registry import build_engine
+from writebot.loop.trainer import train
+from writebot.report.analysis import load_history
+from writebot.store.run_folder import RunStore
+from writebot.text.pipeline import Pipeline
+from writebot.text.rule_language import Replace
 from writebot.users import PersonaUser, load_persona
 
 from .conftest import make_topics
@@ -74,7 +74,7 @@ def test_gate_rolls_back_an_update_that_raises_train_cost(tmp_path):
 # -- the online protocol (PRELUDE; docs/FORMATS.md §1) ----------------------------------------------------------
 def test_online_drafts_one_train_topic_per_round_and_val_with_the_first_and_last_versions(cli, tmp_path,
                                                                                           topics_file):
-    from writebot.topics import load_topics
+    from writebot.text.topics import load_topics
 
     topics = load_topics(topics_file)
     train_ids = [t.id for t in topics if t.split == "train"]
@@ -100,9 +100,9 @@ def test_online_drafts_one_train_topic_per_round_and_val_with_the_first_and_last
 
 
 def test_an_online_run_resumes_where_it_stopped(tmp_path, topics_file):
-    from writebot.headless import RunOptions, continue_run, start_run
-    from writebot.topics import load_topics
-    from writebot.trainer import Callbacks, Online, schedule
+    from writebot.loop.headless import RunOptions, continue_run, start_run
+    from writebot.loop.trainer import Callbacks, Online, schedule
+    from writebot.text.topics import load_topics
 
     class StopAfter(Callbacks):
         def __init__(self, n):

@@ -2,10 +2,10 @@
 
 import json
 
-from writebot.run_folder import RunStore
-from writebot.topics import topic_from_text
-from writebot.widgets import FeedbackEditor, RunDashboard, TrainingApp, UpdateReview, VersionBrowser, diff_html
-from writebot.workbench import Workbench
+from writebot.notebook.widgets import FeedbackEditor, RunDashboard, TrainingApp, UpdateReview, VersionBrowser, diff_html
+from writebot.notebook.workbench import Workbench
+from writebot.store.run_folder import RunStore
+from writebot.text.topics import topic_from_text
 
 
 def records(path):
@@ -92,7 +92,8 @@ def test_a_run_another_process_writes_opens_read_only_and_says_why(tmp_path):
     import sys
 
     Workbench.open(tmp_path / "run", engine="rules").close()
-    holder = subprocess.Popen([sys.executable, "-c", "import sys, time; from writebot.run_folder import RunStore; "
+    holder = subprocess.Popen([sys.executable, "-c", "import sys, time; "
+                               "from writebot.store.run_folder import RunStore; "
                                "held = RunStore.open_for_writing(sys.argv[1], 'resume'); print('locked', flush=True); "
                                "time.sleep(60)", str(tmp_path / "run")], stdout=subprocess.PIPE, text=True)
     try:
@@ -141,7 +142,7 @@ def test_feedback_editor_alone(tmp_path):
 
 
 def test_the_editor_counts_the_words_a_person_types_not_the_machine(tmp_path):
-    from writebot.effort import EffortMeter
+    from writebot.users.effort import EffortMeter
 
     ticks = iter([100.0, 163.4])
     got = {}

@@ -5,17 +5,17 @@ is meant for writing; offline posts whose headings come from their points."""
 import pytest
 
 from writebot import bundled
+from writebot.compare.faithfulness import OfflineJudge
 from writebot.engines.claude import system_prefix
 from writebot.engines.rules import RulesEngine, heading_for, skeleton
-from writebot.faithfulness import OfflineJudge
-from writebot.hygiene import damage, violations
-from writebot.lint import EXAMPLE, lint
-from writebot.pipeline import Pipeline
-from writebot.post import Post, is_heading, sentences
-from writebot.run_folder import RunStore
+from writebot.store.run_folder import RunStore
 from writebot.testing.replies import judge_reply, text_reply
 from writebot.testing.topics import generate_topics
-from writebot.topics import load_topics
+from writebot.text.hygiene import damage, violations
+from writebot.text.lint import EXAMPLE, lint
+from writebot.text.pipeline import Pipeline
+from writebot.text.post import Post, is_heading, sentences
+from writebot.text.topics import load_topics
 
 
 @pytest.fixture(scope="module")
@@ -109,8 +109,8 @@ def test_a_budget_stops_new_posts_and_keeps_the_written_ones(cli, sim, tmp_path,
 def test_the_writer_sees_no_note_to_the_trainer(sim):
     """The Claude writer's system prompt (the request body) holds nothing addressed to whoever trains the guide;
     the optimizer still sees it."""
+    from writebot.claude.llm import LLM
     from writebot.engines.claude import ClaudeEngine
-    from writebot.llm import LLM
 
     pipeline = Pipeline.load(bundled.starter_pipeline())
     assert "For whoever trains this file" in pipeline.files["STYLE.md"]
@@ -188,7 +188,7 @@ def test_the_writer_follows_the_examples_shape():
 
 def test_a_title_that_starts_with_about_is_not_about_about():
     from writebot.engines.rules import skeleton
-    from writebot.topics import Topic
+    from writebot.text.topics import Topic
 
     for i in range(12):  # every intro and outro template the id can pick
         text = skeleton(Topic(f"t{i}", "About Plain Water", ("Drink water.",), None, "train"))

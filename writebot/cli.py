@@ -11,11 +11,11 @@ from dataclasses import replace
 from pathlib import Path
 
 from writebot import __version__, bundled, defaults
-from writebot.drafting import BatchIncomplete
+from writebot.claude.llm import WRITE_OFFLINE, BudgetReached
 from writebot.errors import InputError
-from writebot.export import FORMATS as EXPORT_FORMATS
 from writebot.files import read_text
-from writebot.headless import (
+from writebot.loop.drafting import BatchIncomplete
+from writebot.loop.headless import (
     RunOptions,
     build_llm,
     check_options,
@@ -23,12 +23,12 @@ from writebot.headless import (
     start_run,
     track_finished_run,
 )
-from writebot.llm import WRITE_OFFLINE, BudgetReached
-from writebot.next_topic import SELECTIONS
-from writebot.pipeline import Pipeline, without_comments
-from writebot.registry import ENGINES, HUMAN, JUDGES, LEARNERS, USERS, build_engine, engine_kind
+from writebot.loop.next_topic import SELECTIONS
+from writebot.loop.registry import ENGINES, HUMAN, JUDGES, LEARNERS, USERS, build_engine, engine_kind
 from writebot.report import before_after, summary_table, write_plots
-from writebot.run_folder import RunStore, refuse_output_inside, version_dir
+from writebot.report.export import FORMATS as EXPORT_FORMATS
+from writebot.store.run_folder import RunStore, refuse_output_inside, version_dir
+from writebot.text.pipeline import Pipeline, without_comments
 from writebot.tracking import TRACKERS, build_tracker, prestart
 from writebot.users import load_persona, persona_edit
 
@@ -103,8 +103,8 @@ def drive(run: RunStore, max_cost_usd: float | None = None, track: str | None = 
     (--track) is closed last, with the plots the report wrote."""
     import anthropic
 
-    from writebot.api_errors import explain
-    from writebot.llm import ModelStop
+    from writebot.claude.api_errors import explain
+    from writebot.claude.llm import ModelStop
 
     tracker = build_tracker(track or run.config.get("track"))
     try:
@@ -242,7 +242,7 @@ def cmd_resume(args: argparse.Namespace) -> int:
     run.refuse_damage()
     if run.config.get("user") == HUMAN:
         raise InputError(f"{run.path}: a run trained by hand; continue it in notebook 02 (RUN_DIR = '{run.path}') "
-                         "or with writebot.workbench.Workbench.open")
+                         "or with writebot.notebook.workbench.Workbench.open")
     options = RunOptions.from_config(run.config)
     check_options(replace(options, max_cost_usd=args.max_cost_usd or options.max_cost_usd,
                           track=args.track or options.track))
@@ -267,8 +267,8 @@ def api_call(call, uses_api: bool = True):
         return call()
     import anthropic
 
-    from writebot.api_errors import explain
-    from writebot.llm import ModelStop
+    from writebot.claude.api_errors import explain
+    from writebot.claude.llm import ModelStop
 
     try:
         return call()
@@ -279,12 +279,12 @@ def api_call(call, uses_api: bool = True):
 
 
 def cmd_init(args: argparse.Namespace) -> int:
-    from writebot.new_pipeline import init_pipeline
+    from writebot.engines.new_pipeline import init_pipeline
 
     llm = None
     if engine_kind(args.engine).needs_llm:
-        from writebot.llm import LLM, resolve_model
-        from writebot.models import resolve_effort
+        from writebot.claude.llm import LLM, resolve_model
+        from writebot.claude.models import resolve_effort
 
         llm = LLM(resolve_model(args.model), effort=resolve_effort(args.effort),
                   fallback_model=args.fallback_model or os.environ.get("WRITEBOT_FALLBACK_MODEL") or None)
@@ -304,7 +304,7 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 
 def cmd_models(args: argparse.Namespace) -> int:
-    from writebot.llm import LLM, resolve_model
+    from writebot.claude.llm import LLM, resolve_model
 
     llm = LLM(resolve_model(None), offline="")
 
@@ -320,9 +320,9 @@ def cmd_judge(args: argparse.Namespace) -> int:
     """`writebot judge`: one post against its brief (docs/FORMATS.md §10)."""
     import json
 
-    from writebot.headless import build_run_judge
-    from writebot.llm import UsageLog
-    from writebot.topics import load_topics
+    from writebot.claude.llm import UsageLog
+    from writebot.loop.headless import build_run_judge
+    from writebot.text.topics import load_topics
 
     topics = {t.id: t for t in load_topics(args.topics)}
     if args.topic_id not in topics:
@@ -384,7 +384,7 @@ def say_skipped(run: RunStore) -> None:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from writebot.check import problems, repair
+    from writebot.store.check import problems, repair
 
     if args.repair:
         moved = repair(args.dir)
@@ -407,9 +407,9 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from writebot.export import export
-    from writebot.lint import DEAD, OVER_BUDGET, lint
-    from writebot.writing import load_source
+    from writebot.loop.writing import load_source
+    from writebot.report.export import export
+    from writebot.text.lint import DEAD, OVER_BUDGET, lint
 
     pipeline, source = load_source(args.pipeline, args.out)
     if args.out.exists() and (not args.out.is_dir() or any(args.out.iterdir())):
@@ -431,11 +431,11 @@ def cmd_export(args: argparse.Namespace) -> int:
 def cmd_write(args: argparse.Namespace) -> int:
     """`writebot write`: posts with a trained bot, each judged against its brief (docs/FORMATS.md §1, §10)."""
     from writebot.aio import run_sync
+    from writebot.claude.llm import UsageLog
     from writebot.files import write_atomic
-    from writebot.headless import build_run_judge
-    from writebot.llm import UsageLog
-    from writebot.topics import load_topics, topic_from_text
-    from writebot.writing import awrite_posts, engine_for, load_source
+    from writebot.loop.headless import build_run_judge
+    from writebot.loop.writing import awrite_posts, engine_for, load_source
+    from writebot.text.topics import load_topics, topic_from_text
 
     if args.topics and (args.title or args.point):
         raise InputError("--topics and --title/--point together: write the posts of a topics file, or one post")
@@ -519,7 +519,7 @@ def cmd_write(args: argparse.Namespace) -> int:
 
 
 def cmd_share(args: argparse.Namespace) -> int:
-    from writebot.share import share, shareable
+    from writebot.report.share import share, shareable
 
     started = time.perf_counter()
     refuse_output_inside(shareable(args.run).path, args.out)  # one line, before any work
@@ -531,9 +531,9 @@ def cmd_share(args: argparse.Namespace) -> int:
 
 
 def cmd_lint(args: argparse.Namespace) -> int:
-    from writebot.gate import lint_findings
-    from writebot.lint import claude_only, lint
-    from writebot.writing import load_source
+    from writebot.loop.gate import lint_findings
+    from writebot.loop.writing import load_source
+    from writebot.text.lint import claude_only, lint
 
     run_dir = args.run
     if (args.pipeline / "run.json").is_file():  # a run folder: its last kept version, judged on its own drafts

@@ -1,5 +1,5 @@
 """Engines write drafts with a pipeline and update the pipeline from evidence: the contract is engines/base.Engine;
-writebot.registry builds them by name."""
+writebot.loop.registry builds them by name."""
 
 from writebot.engines.base import BatchDrafts, Engine, Evidence, GateKind, Update
 

@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol
 
-from writebot.pipeline import Pipeline
-from writebot.topics import Topic
+from writebot.text.pipeline import Pipeline
+from writebot.text.topics import Topic
 
 
 @dataclass(frozen=True)
@@ -42,8 +42,8 @@ class Update:
 
 @dataclass
 class BatchDrafts:
-    """What a batch of drafts gave, by topic id: drafts, refusals (writebot.llm.Refused) and failures
-    (writebot.llm.BatchFailure)."""
+    """What a batch of drafts gave, by topic id: drafts, refusals (writebot.claude.llm.Refused) and failures
+    (writebot.claude.llm.BatchFailure)."""
 
     drafts: dict[str, str] = field(default_factory=dict)
     refused: dict[str, Any] = field(default_factory=dict)
@@ -52,7 +52,7 @@ class BatchDrafts:
 
 
 class GateKind(StrEnum):
-    """How an engine's updates are judged (writebot.gate)."""
+    """How an engine's updates are judged (writebot.loop.gate)."""
 
     IMMEDIATE = "immediate"  # re-draft the train topics with the proposal now: free offline
     DEFERRED = "deferred"  # judge on the next epoch's drafts: re-drafting would double an API engine's calls
@@ -68,7 +68,7 @@ class Engine(Protocol):
     raise, and leave nothing half done.
     """
 
-    name: str  # the registry name (writebot.registry)
+    name: str  # the registry name (writebot.loop.registry)
     model: str  # what writes: a Claude model id, or "rules-v1"
     gate: GateKind
     batches: bool  # True: abatch_write can write an epoch's drafts as one Message Batch
@@ -96,7 +96,7 @@ class Engine(Protocol):
 
     def update(self, pipeline: Pipeline, evidence: list[Evidence], history: list[dict]) -> Update:
         """A new pipeline version learned from the evidence so far; `history` is the earlier updates with their
-        final verdicts (writebot.run_folder.RunStore.update_history), for engines that learn from it."""
+        final verdicts (writebot.store.run_folder.RunStore.update_history), for engines that learn from it."""
         ...
 
     def revise(self, draft: str, feedback: str) -> str:

@@ -15,18 +15,18 @@ import time
 from collections.abc import Callable
 
 from writebot import defaults
-from writebot.changes import analyse
+from writebot.claude.llm import LLM, BadOutput, BatchExpired, BatchFailure, ModelStop, Refused, text_of
+from writebot.claude.models import spec
+from writebot.claude.prompts import render
+from writebot.claude.text_editor_tool import ROOT, TOOL, PipelineEditor
+from writebot.compare.changes import analyse
+from writebot.compare.metrics import word_edit_distance
 from writebot.engines.base import BatchDrafts, Evidence, GateKind, Update
 from writebot.errors import InputError
-from writebot.lint import CONTRADICTION, EXAMPLE, lint
-from writebot.llm import LLM, BadOutput, BatchExpired, BatchFailure, ModelStop, Refused, text_of
-from writebot.metrics import word_edit_distance
-from writebot.models import spec
-from writebot.pipeline import STYLE, Pipeline, without_comments
-from writebot.post import normalize
-from writebot.prompts import render
-from writebot.text_editor_tool import ROOT, TOOL, PipelineEditor
-from writebot.topics import Topic
+from writebot.text.lint import CONTRADICTION, EXAMPLE, lint
+from writebot.text.pipeline import STYLE, Pipeline, without_comments
+from writebot.text.post import normalize
+from writebot.text.topics import Topic
 
 PAIRS_SHOWN = 6
 WARM_FOR_SECONDS = 240  # re-warm a version's cached prefix after 4 idle minutes (entries live 5 minutes)
@@ -151,7 +151,7 @@ class ClaudeEngine:
 
     def new_pipeline(self, description: str, examples: dict[str, str]) -> tuple[Pipeline, str]:
         """Claude writes STYLE.md and the step prompts with the text editor tool, next to the examples."""
-        from writebot.new_pipeline import starter_steps
+        from writebot.engines.new_pipeline import starter_steps
 
         files = {"STYLE.md": f"# Style guide\n\n{description.strip()}\n\n## Rules\n\n## Notes\n", **examples}
         system = render("init_system", budget=self.style_budget)

@@ -11,9 +11,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from writebot.changes import analyse
-from writebot.post import Post, is_heading, sentences
-from writebot.rule_language import DropSentencesWith, Replace, Rule
+from writebot.compare.changes import analyse
+from writebot.text.post import Post, is_heading, sentences
+from writebot.text.rule_language import DropSentencesWith, Replace, Rule
 
 MIN_CONFIRMED = 0.5  # the share of a rule's firings the ground truths must confirm
 _MARKS = re.compile(r"[.!?]")

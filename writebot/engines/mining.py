@@ -10,10 +10,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from writebot.changes import Analysis
+from writebot.compare.changes import Analysis
 from writebot.engines.firings import crosses_sentences, edge_punctuation
-from writebot.post import Post
-from writebot.rule_language import (
+from writebot.text.post import Post
+from writebot.text.rule_language import (
     CONTRACTIONS,
     HEADING_CASES,
     CloseWith,

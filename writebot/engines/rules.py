@@ -16,18 +16,18 @@ from importlib import resources
 import yaml
 
 from writebot import defaults
-from writebot.changes import analyse
+from writebot.compare.changes import analyse
 from writebot.engines.base import BatchDrafts, Evidence, GateKind, Update
-from writebot.engines.directives import parse_feedback
 from writebot.engines.firings import MIN_CONFIRMED, Firings, firings
 from writebot.engines.mining import Pool, mine, split_candidates
 from writebot.engines.selection import Selector, variants
-from writebot.english import keeps_capital, lexicon, starts_clause
-from writebot.hygiene import repair
-from writebot.lint import merge_notes, repeats, same_note
-from writebot.pipeline import Pipeline, Style, without_comments
-from writebot.post import Post, is_heading, normalize
-from writebot.rule_language import (
+from writebot.text.directives import parse_feedback
+from writebot.text.english import keeps_capital, lexicon, starts_clause
+from writebot.text.hygiene import repair
+from writebot.text.lint import merge_notes, repeats, same_note
+from writebot.text.pipeline import Pipeline, Style, without_comments
+from writebot.text.post import Post, is_heading, normalize
+from writebot.text.rule_language import (
     DropSentencesWith,
     Replace,
     Rule,
@@ -39,7 +39,7 @@ from writebot.rule_language import (
     subsumes,
     undoes,
 )
-from writebot.topics import Topic
+from writebot.text.topics import Topic
 from writebot.users import Persona
 
 MAX_ROUNDS = 4
@@ -175,7 +175,7 @@ class RulesEngine:
 
     def write(self, pipeline: Pipeline, topic: Topic) -> str:
         """The base text (in the examples' shape) with STYLE.md's rules applied in order, then mended
-        (writebot.hygiene): any rule set leaves a well-formed post."""
+        (writebot.text.hygiene): any rule set leaves a well-formed post."""
         return repair(apply_rules(skeleton(topic, sections_of(pipeline)), style_rules(pipeline)))
 
     async def awrite(self, pipeline: Pipeline, topic: Topic) -> str:
@@ -204,7 +204,7 @@ class RulesEngine:
 
     def new_pipeline(self, description: str, examples: dict[str, str]) -> tuple[Pipeline, str]:
         """The description becomes STYLE.md's prose; rules are mined from what the examples agree on."""
-        from writebot.new_pipeline import init_rules
+        from writebot.engines.new_pipeline import init_rules
 
         return init_rules(description, examples)
 

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 from rapidfuzz.distance import Levenshtein
 
-from writebot.hygiene import repair
-from writebot.rule_language import Rule, contradicts, subsumes
+from writebot.text.hygiene import repair
+from writebot.text.rule_language import Rule, contradicts, subsumes
 
 SCREEN_SIZE = 48
 

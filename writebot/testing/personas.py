@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import random
 
-from writebot.rule_language import (
+from writebot.text.rule_language import (
     CloseWith,
     Contractions,
     DropSentencesWith,

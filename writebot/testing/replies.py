@@ -53,7 +53,7 @@ def judge_points(body: dict) -> list[str]:
 
 
 def judge_reply(verdicts: list[str], added: list[str] | None = None) -> dict:
-    """A judge's structured answer (writebot.faithfulness.judge_schema)."""
+    """A judge's structured answer (writebot.compare.faithfulness.judge_schema)."""
     import json
 
     points = [{"point": n, "verdict": v, "evidence": ""} for n, v in enumerate(verdicts, 1)]

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import re
 
-from writebot.post import Post, is_heading, sentences
-from writebot.topics import Topic
+from writebot.text.post import Post, is_heading, sentences
+from writebot.text.topics import Topic
 from writebot.users import Review
 
 # (pattern over one sentence, replacement): each rewrites the sentence as a whole.

@@ -12,9 +12,9 @@ import re
 
 from writebot.engines.base import Evidence
 from writebot.engines.rules import RulesEngine, in_line, learn
-from writebot.pipeline import Pipeline
 from writebot.testing.replies import last_user_text, parse_brief, text_reply, tool_reply
-from writebot.topics import Topic, topic_from_text
+from writebot.text.pipeline import Pipeline
+from writebot.text.topics import Topic, topic_from_text
 
 _STYLE_IN_SYSTEM = re.compile(r'<style_guide path="STYLE.md">\n(.*?)\n</style_guide>', re.S)
 _STYLE_IN_PROMPT = re.compile(r'<file path="/pipeline/STYLE.md">\n(.*?)\n</file>', re.S)

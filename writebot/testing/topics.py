@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from writebot.topics import Topic
+from writebot.text.topics import Topic
 
 _SUBJECTS = ["a vegetable patch", "a home office", "a bread starter", "a road bike", "a reading habit",
              "a savings plan", "a family dinner", "a garden pond", "a morning routine", "a photo archive",

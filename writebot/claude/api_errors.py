@@ -1,0 +1,98 @@
+"""Every API or model failure as one line that says what to do, and the exit status that goes with it.
+
+Exit 2 when the user must change something (the key, the model, the request, the billing); exit 1 when waiting and
+resuming is the fix (429, 529, 5xx and connection errors once the SDK's own retries ran out; an answer cut or refused
+twice). Error types and what they mean: https://platform.claude.com/docs/en/api/errors.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from writebot.claude.llm import ModelStop, spend_capped
+
+
+@dataclass(frozen=True)
+class Explained:
+    message: str
+    exit_code: int
+
+
+def api_message(exc) -> str:
+    """The API's own `error.message` (from the response body, so it works with every SDK since the floor)."""
+    body = getattr(exc, "body", None)
+    error = body.get("error") if isinstance(body, dict) else None
+    if isinstance(error, dict) and error.get("message"):
+        return str(error["message"])
+    return getattr(exc, "message", "") or str(exc)
+
+
+def _status(exc) -> str:
+    body = getattr(exc, "body", None)
+    error = body.get("error") if isinstance(body, dict) else None
+    kind = error.get("type", "") if isinstance(error, dict) else ""
+    return f"{exc.status_code} {kind}".strip()
+
+
+def _path(exc) -> str:
+    request = getattr(exc, "request", None)
+    return str(request.url.path) if request is not None else ""
+
+
+def _requested_model(exc) -> str | None:
+    """The model a 404 from POST /v1/messages was about: named in the API's message, else read off the request."""
+    import json
+
+    message = api_message(exc)
+    if message.startswith("model:"):
+        return message.split(":", 1)[1].strip()
+    try:
+        return json.loads(exc.request.content)["model"]
+    except (AttributeError, ValueError, KeyError, TypeError):
+        return None
+
+
+def explain(exc: BaseException, run_dir: str | None = None) -> Explained | None:
+    """One line for an API error or a ModelStop (None for anything else). With `run_dir`, the line ends with how to
+    continue the run. Decided on the HTTP status, not the SDK's exception classes, which vary between releases."""
+    import anthropic
+
+    resume = f"writebot resume {run_dir}" if run_dir else None
+    if isinstance(exc, ModelStop):
+        return Explained(f"{exc}" + (f"; nothing partial was recorded. Continue with: {resume}" if resume else ""), 1)
+    if not isinstance(exc, anthropic.APIError):
+        return None
+    after_fix = f"; then continue with: {resume}" if resume else ""
+    if isinstance(exc, anthropic.APIConnectionError):
+        what = "timed out" if isinstance(exc, anthropic.APITimeoutError) else "could not be reached"
+        return Explained(f"the Claude API {what} after the SDK's retries ({type(exc).__name__}); check your network "
+                         f"and ANTHROPIC_BASE_URL; nothing recorded is lost"
+                         + (f". Continue with: {resume}" if resume else ""), 1)
+    status = getattr(exc, "status_code", None)
+    message = api_message(exc)
+    if spend_capped(exc):
+        return Explained(f"the organization reached the monthly spend cap of its usage tier ({_status(exc)} "
+                         f"enforced_spend_limit_reached: {message}); the API takes no more requests until 00:00 UTC "
+                         "on the first day of next month, or until you move to a higher usage tier "
+                         f"(https://platform.claude.com/docs/en/api/errors); nothing recorded is lost{after_fix}", 2)
+    if status == 400 and "usage limit" in message.lower():
+        return Explained(f"a spend limit you set was reached ({_status(exc)}: {message}); raise or remove it on the "
+                         f"Claude Console's Billing page{after_fix}", 2)
+    if status == 401:
+        return Explained(f"the Claude API rejected the API key ({_status(exc)}: {message}); check "
+                         f"ANTHROPIC_API_KEY (and ANTHROPIC_BASE_URL if you set it){after_fix}", 2)
+    if status == 403:
+        return Explained(f"the API key may not do this ({_status(exc)}: {message}); check the key's workspace "
+                         f"and model access{after_fix}", 2)
+    if status == 404:
+        model = _requested_model(exc) if message.startswith("model:") or _path(exc).endswith("/v1/messages") else None
+        if model:
+            return Explained(f"model '{model}' does not exist for this API ({_status(exc)}); list the models you can "
+                             "use with 'writebot models' and start again with --model ID (or WRITEBOT_MODEL)", 2)
+        return Explained(f"not found ({_status(exc)}: {message}); check ANTHROPIC_BASE_URL{after_fix}", 2)
+    if status == 402:
+        return Explained(f"billing problem ({_status(exc)}: {message}); check your plan and credits{after_fix}", 2)
+    if isinstance(status, int) and status < 500 and status not in (408, 409, 429):
+        return Explained(f"the Claude API refused the request ({_status(exc)}): {message}", 2)
+    return Explained(f"the Claude API kept failing after the SDK's retries ({_status(exc)}: {message}); nothing "
+                     "recorded is lost" + (f". Continue with: {resume}" if resume else "; try again later"), 1)

@@ -1,0 +1,138 @@
+"""Phase 2 of an epoch: draft every topic not done yet, have the user review each draft, record each the moment it is
+done (or record it refused). Concurrent drafts, or one Message Batch."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING
+
+from writebot.claude.llm import BudgetReached, Refused
+from writebot.compare.faithfulness import Judge, faithfulness_fields
+from writebot.compare.metrics import scores
+from writebot.engines.base import Engine
+from writebot.store.run_folder import RunStore, now
+from writebot.text.pipeline import Pipeline
+from writebot.text.post import normalize
+from writebot.text.topics import Topic
+from writebot.users import Review, User
+from writebot.users.effort import Effort
+
+if TYPE_CHECKING:
+    from writebot.loop.trainer import Callbacks
+
+
+class BatchIncomplete(Exception):
+    """Some batched drafts failed; the ones that succeeded are recorded and resume sends the rest again.
+    exit_code 2 when the API rejected a request (the user must fix something first), else 1."""
+
+    def __init__(self, message: str, exit_code: int):
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+async def draft_all(run: RunStore, engine: Engine, user: User, judge: Judge, pipeline: Pipeline, todo: list[Topic],
+                    epoch: int, concurrency: int, callbacks: Callbacks) -> None:
+    """Draft and review `todo` with at most `concurrency` in flight; record each the moment it is done."""
+    slots = asyncio.Semaphore(max(1, concurrency))
+    stopped, failed = [], []
+
+    async def one(topic: Topic) -> None:
+        async with slots:
+            if failed or callbacks.should_stop():  # after a failure or at the budget: start nothing new
+                stopped.append(topic.id)
+                return
+            try:
+                draft = await engine.awrite(pipeline, topic)
+                review = await user.areview(topic, draft)
+                found = await judged(judge, topic, draft, review.ground_truth, run.kept_earlier(topic.id, epoch))
+                record = {**review_record(review, topic, draft, epoch, pipeline, found),
+                          "written_by": engine.written_by(pipeline, topic)}
+                run.record_draft(record)
+            except Refused as refusal:  # declined (and by the fallback model): recorded as refused, never as a draft
+                record = refusal_record(refusal, topic, epoch, pipeline)
+                run.record_refusal(record)
+            except BaseException:
+                failed.append(topic.id)
+                raise
+        callbacks.on_draft(record)
+
+    try:
+        results = await asyncio.gather(*(one(t) for t in todo), return_exceptions=True)
+    finally:  # API clients belong to this event loop, which ends with this epoch's drafts
+        await engine.aclose()
+        await user.aclose()
+        await judge.aclose()
+    failures = [r for r in results if isinstance(r, BaseException)]
+    if failures:
+        raise failures[0]
+    if stopped:
+        raise BudgetReached(f"budget reached in epoch {epoch} with {len(stopped)} drafts to go")
+
+
+async def batch_all(run: RunStore, engine: Engine, user: User, judge: Judge, pipeline: Pipeline, todo: list[Topic],
+                    epoch: int, concurrency: int, callbacks: Callbacks) -> None:
+    """Draft `todo` through the Message Batches API (collecting what this epoch already submitted), then review and
+    record each draft."""
+    if not todo:
+        return
+    if callbacks.should_stop():
+        raise BudgetReached(f"budget reached in epoch {epoch} with {len(todo)} drafts to go")
+    try:
+        result = await engine.abatch_write(pipeline, todo, run.batches_for(epoch),
+                                           lambda batch_id, members: run.record_batch(epoch, batch_id, members),
+                                           callbacks.on_batch_poll)
+        for batch_id in result.expired:
+            callbacks.on_warning(f"the results of Message Batch {batch_id} are no longer available (the API keeps "
+                                 "them 29 days): its topics were drafted again in a new batch")
+        for topic in todo:
+            try:
+                if topic.id in result.refused:
+                    raise result.refused[topic.id]
+                if topic.id not in result.drafts:
+                    continue
+                draft = result.drafts[topic.id]
+                review = await user.areview(topic, draft)
+                found = await judged(judge, topic, draft, review.ground_truth, run.kept_earlier(topic.id, epoch))
+                record = {**review_record(review, topic, draft, epoch, pipeline, found),
+                          "written_by": engine.written_by(pipeline, topic)}
+                run.record_draft(record)
+            except Refused as refusal:
+                record = refusal_record(refusal, topic, epoch, pipeline)
+                run.record_refusal(record)
+            callbacks.on_draft(record)
+    finally:
+        await engine.aclose()
+        await user.aclose()
+        await judge.aclose()
+    if result.failed:
+        shown = "; ".join(f"{t}: {why}" for t, why in sorted(result.failed.items())[:3])
+        done = len(result.drafts) + len(result.refused)
+        fix = any(f.yours_to_fix for f in result.failed.values())
+        raise BatchIncomplete(f"{len(result.failed)} batched drafts failed ({shown}"
+                              f"{'; ...' if len(result.failed) > 3 else ''}); {done} others are recorded"
+                              + ("; fix what the API says first" if fix else ""), 2 if fix else 1)
+
+
+async def judged(judge: Judge, topic: Topic, draft: str, ground_truth: str, kept_earlier: set[int]) -> dict:
+    """The faithfulness fields of a reviewed draft (docs/FORMATS.md §10): the judge's verdicts on the draft and on
+    the ground truth (judged once when they are the same text), and the points lost."""
+    of_draft = await judge.ajudge(topic, draft)
+    same = ground_truth == draft or normalize(ground_truth) == normalize(draft)
+    of_truth = of_draft if same else await judge.ajudge(topic, ground_truth)
+    return faithfulness_fields(of_draft, of_truth, kept_earlier)
+
+
+def review_record(review: Review, topic: Topic, draft: str, epoch: int, pipeline: Pipeline,
+                  faithfulness: dict | None = None, effort: Effort | None = None) -> dict:
+    """A feedback.jsonl record (docs/FORMATS.md §4, §10); `effort`: what the review cost a person (None: simulated)."""
+    return {"epoch": epoch, "topic_id": topic.id, "split": topic.split, "version": pipeline.version_hash,
+            "topic": topic.to_dict(), "draft": draft, "feedback": review.feedback,
+            "ground_truth": review.ground_truth, "by": review.by, **scores(draft, review.ground_truth),
+            **(faithfulness or {}), "effort_seconds": effort.seconds if effort else None,
+            "effort_words": effort.words if effort else None, "time": now()}
+
+
+def refusal_record(refusal: Refused, topic: Topic, epoch: int, pipeline: Pipeline) -> dict:
+    """A refusals.jsonl record: the topic, the stage that refused and why; no draft, no ground truth."""
+    return {"epoch": epoch, "topic_id": topic.id, "split": topic.split, "version": pipeline.version_hash,
+            "stage": refusal.purpose, "category": refusal.category, "reason": str(refusal), "time": now()}

@@ -1,0 +1,285 @@
+"""A run without a person: validate inputs, create the run folder, build engine + user (writebot.loop.registry),
+train, resume. The CLI and the notebooks both use it."""
+
+from __future__ import annotations
+
+import os
+import random
+import sys
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+
+from writebot import defaults
+from writebot.claude.llm import JUDGE_OFFLINE, LLM, TRAIN_OFFLINE, BudgetReached, UsageLog, resolve_model
+from writebot.claude.models import check_effort, resolve_effort
+from writebot.claude.pricing import Price, price_of
+from writebot.compare.faithfulness import Judge
+from writebot.errors import InputError
+from writebot.files import read_text
+from writebot.loop.next_topic import SELECTIONS, Chooser
+from writebot.loop.registry import JUDGES, REPLAY, USERS, build_engine, build_judge, build_user, engine_kind, needs_llm
+from writebot.loop.trainer import Callbacks, Online, train
+from writebot.store.run_folder import RunStore
+from writebot.text.pipeline import Pipeline
+from writebot.text.topics import Topic, load_topics
+from writebot.tracking import Tracker, build_tracker, start_tracking
+from writebot.tracking import require as require_tracker
+from writebot.users import load_persona
+
+
+@dataclass
+class RunOptions:
+    engine: str = defaults.ENGINE  # a name in registry.ENGINES
+    user: str = defaults.USER  # a name in registry.USERS, or registry.HUMAN for a run trained by hand
+    model: str | None = None
+    epochs: int = defaults.EPOCHS
+    seed: int = defaults.SEED  # seeds Python's random for the run; the bundled engines and users draw none
+    concurrency: int = defaults.CONCURRENCY
+    max_cost_usd: float | None = None
+    record: str | None = None  # cassette to write every request/response to
+    cassette: str | None = None  # cassette to replay (engine replay)
+    style_budget: int = defaults.STYLE_BUDGET
+    batch_api: bool = False  # an epoch's drafts through the Message Batches API (half price)
+    effort: str | None = None  # --effort: one level, or per purpose ("draft=low,update=high"); else $WRITEBOT_EFFORT
+    price_in: float | None = None  # USD per million input tokens, for a model prices.yaml does not list
+    price_out: float | None = None
+    cache_warmup: bool = True  # a max_tokens 0 request writes each version's cached prefix before its drafts fan out
+    online: bool = False  # PRELUDE's protocol: one train topic per round, an update after each (trainer.schedule)
+    track: str | None = None  # an experiment tracker (tracking.TRACKERS): "mlflow"
+    judge: str = defaults.JUDGE  # a name in registry.JUDGES: who says what of each brief a draft keeps
+    fallback_model: str | None = None  # a refused request goes once to this model (else $WRITEBOT_FALLBACK_MODEL)
+    judge_model: str | None = None  # --judge claude: the model, else $WRITEBOT_JUDGE_MODEL, else defaults.JUDGE_MODEL
+    select: str = "order"  # online: which train topic each round drafts (next_topic.SELECTIONS)
+    val_every: int | None = None  # online: val drafted every N rounds too (else with the first and last version)
+
+    def protocol(self) -> Online | None:
+        """The online protocol these options ask for, or None (epochs)."""
+        return Online(self.select, self.val_every, self.seed) if self.online else None
+
+    def uses_llm(self) -> bool:
+        """Does the run call Claude at all (engine, user or judge)?"""
+        return needs_llm(self.engine, self.user, self.judge)
+
+    def writer_uses_llm(self) -> bool:
+        """Do the engine or the user call Claude (the judge has an LLM of its own)?"""
+        return needs_llm(self.engine, self.user)
+
+    def judge_model_id(self) -> str:
+        return self.judge_model or os.environ.get("WRITEBOT_JUDGE_MODEL") or defaults.JUDGE_MODEL
+
+    @classmethod
+    def from_config(cls, config: dict) -> RunOptions:
+        return cls(**{f.name: config[f.name] for f in fields(cls) if f.name in config})
+
+
+def check_options(options: RunOptions) -> None:
+    kind = engine_kind(options.engine)
+    if kind.replays and not options.cassette:
+        raise InputError(f"--engine {options.engine} needs --cassette FILE (a cassette written with --record FILE)")
+    if options.cassette and options.record:
+        raise InputError("--record and --cassette together: record a new cassette or replay one, not both")
+    if options.cassette and not Path(options.cassette).is_file():
+        raise InputError(f"{options.cassette}: cassette not found; record one with --record FILE")
+    if options.batch_api and not kind.needs_llm:
+        raise InputError("--batch-api sends Claude drafts as a Message Batch; use it with --engine claude")
+    require_tracker(options.track)
+    if options.style_budget < defaults.MIN_STYLE_BUDGET:
+        raise InputError(f"--style-budget {options.style_budget}: too small for a style guide; use "
+                         f"{defaults.MIN_STYLE_BUDGET} or more")
+    if (options.price_in is None) != (options.price_out is None):
+        raise InputError("--price-in and --price-out go together: give both (USD per million tokens)")
+    if not options.online and (options.select != "order" or options.val_every):
+        raise InputError(f"--{'select' if options.select != 'order' else 'val-every'} belongs to an online run "
+                         "(one train topic per round); add --online")
+    if options.select not in SELECTIONS:
+        raise InputError(f"--select {options.select}: use one of {', '.join(SELECTIONS)}")
+    if options.judge not in JUDGES:
+        raise InputError(f"--judge {options.judge}: not a judge; use one of {', '.join(JUDGES)}")
+    if options.judge_model and not JUDGES[options.judge].needs_llm:
+        raise InputError("--judge-model goes with a judge that calls Claude; add --judge claude or drop it")
+    models = ([resolve_model(options.model)] if options.writer_uses_llm() else []) + (
+        [options.judge_model_id()] if JUDGES[options.judge].needs_llm else [])
+    if options.fallback_model and options.writer_uses_llm():
+        models.append(options.fallback_model)
+    for model in models:
+        check_effort(model, resolve_effort(options.effort))
+        if options.max_cost_usd is not None and options.price_in is None and price_of(model) is None:
+            raise InputError(f"--max-cost-usd: no price is known for model '{model}' (writebot/claude/prices.yaml), so "
+                             "the budget cannot be kept; add --price-in and --price-out (USD per million tokens)")
+
+
+def price_for(options: RunOptions) -> Price | None:
+    return Price.custom(options.price_in, options.price_out) if options.price_in is not None else None
+
+
+def build_llm(options: RunOptions, usage: UsageLog, model: str | None = None,
+              offline: str = TRAIN_OFFLINE) -> LLM | None:
+    """The LLM the engine and the user call (None when neither calls Claude); with `model`, one for that model
+    (the judge's), sharing the run's usage log, cassettes and budget. `offline`: what a missing key's message
+    suggests instead."""
+    if model is None and not options.writer_uses_llm():
+        return None
+    price = price_for(options) if model is None else None
+    return LLM(model or resolve_model(options.model), usage, record=options.record,
+               replay=options.cassette if engine_kind(options.engine).replays else None,
+               max_cost_usd=options.max_cost_usd, effort=resolve_effort(options.effort), price=price,
+               fallback_model=options.fallback_model if model is None else None,
+               offline=JUDGE_OFFLINE if model is not None else offline)
+
+
+def build_run_judge(options: RunOptions, usage: UsageLog) -> tuple[Judge, LLM | None]:
+    """The run's faithfulness judge (docs/FORMATS.md §10) and its LLM: offline (None), or Claude on an LLM of its
+    own model."""
+    llm = build_llm(options, usage, options.judge_model_id()) if JUDGES[options.judge].needs_llm else None
+    return build_judge(options.judge, llm), llm
+
+
+def run_config(options: RunOptions, command: str, pipeline: Pipeline, topics: list[Topic], **paths: str) -> dict:
+    """run.json's config of a new run (the workbench's too): the options, what writes, where the inputs came from."""
+    return {"command": command, **asdict(options),
+            "model": resolve_model(options.model) if options.writer_uses_llm() else "rules-v1", **paths,
+            "topics": len(topics), "train_topics": sum(t.split == "train" for t in topics),
+            "val_topics": sum(t.split == "val" for t in topics), "initial_version": pipeline.version_hash}
+
+
+def start_run(out: Path, topics_file: Path, persona_file: Path, pipeline_dir: Path, options: RunOptions,
+              command: str) -> RunStore:
+    """Validate every input, then create the run folder (nothing is written if an input is bad). The run holds the
+    folder's lock until run.close()."""
+    if options.effort is None:  # recorded ("" = the defaults), so a resumed run keeps the same effort
+        options.effort = os.environ.get("WRITEBOT_EFFORT", "")
+    if options.fallback_model is None and options.writer_uses_llm():  # recorded too
+        options.fallback_model = os.environ.get("WRITEBOT_FALLBACK_MODEL") or None
+    if JUDGES.get(options.judge) and JUDGES[options.judge].needs_llm:  # recorded, so a resumed run keeps it
+        options.judge_model = options.judge_model_id()
+    check_options(options)
+    topics = load_topics(topics_file)
+    persona = load_persona(persona_file)
+    if USERS[options.user].needs_llm and not persona.description:
+        raise InputError(f"{persona_file}: no 'description'; --user {options.user} plays the persona's description")
+    pipeline = Pipeline.load(pipeline_dir)
+    build_llm(options, UsageLog(None))  # fails early on a missing API key or cassette
+    build_run_judge(options, UsageLog(None))
+    config = run_config(options, command, pipeline, topics, topics_file=str(topics_file),
+                        persona_file=str(persona_file), pipeline_dir=str(pipeline_dir))
+    inputs = {"topics.yaml": read_text(topics_file), "persona.yaml": read_text(persona_file)}
+    run = RunStore.create(out, config, inputs, command)
+    try:
+        run.save_version(0, pipeline)
+    except BaseException:
+        run.close()
+        raise
+    return run
+
+
+class RunCallbacks(Callbacks):
+    """The headless run's side of the loop: progress bars (from `progress`, a tqdm-like factory), the running cost,
+    the budget, and each usage row's epoch."""
+
+    def __init__(self, llms: list[LLM], progress=None, max_cost_usd: float | None = None,
+                 run: RunStore | None = None, tracker: Tracker | None = None):
+        self.llms, self.progress, self.max_cost_usd = llms, progress, max_cost_usd
+        self.llm = llms[0] if llms else None  # they share the run's usage log: its cost is the run's
+        self.run, self.tracker = run, tracker or Tracker()
+        self.bar = None
+
+    def on_epoch(self, epoch: int, todo: int) -> None:
+        for llm in self.llms:
+            llm.epoch = epoch  # usage rows say which epoch they belong to
+        if self.progress and todo:
+            self.bar = self.progress(total=todo, desc=f"epoch {epoch}", unit="draft")
+
+    def on_draft(self, record: dict) -> None:
+        if self.bar is not None:
+            self.bar.update(1)
+            if self.llm is not None:
+                self.bar.set_postfix_str(f"${self.llm.cost:.4f}")
+
+    def on_warning(self, message: str) -> None:
+        print(f"writebot: warning: {message}", file=sys.stderr)
+
+    def on_update(self, record: dict) -> None:
+        if record.get("budget"):
+            print(f"writebot: epoch {record['epoch']}'s update: {record['budget']}", file=sys.stderr)
+
+    def on_batch_poll(self, status) -> None:
+        if self.bar is not None:
+            self.bar.set_postfix_str(f"batch: {status.request_counts.succeeded} answered")
+
+    def on_epoch_end(self, epoch: int) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+        if self.run is not None and epoch >= 0:
+            self.tracker.epoch(self.run, epoch)
+
+    def should_stop(self) -> bool:
+        return self.llm is not None and self.max_cost_usd is not None and self.llm.over_budget()
+
+
+def continue_run(run: RunStore, progress=None, max_cost_usd: float | None = None, track: str | None = None,
+                 tracker: Tracker | None = None) -> None:
+    """Train (or continue) the run described by its run.json. Raises what training raises; records status.
+    `track`: start tracking a run that was not tracked (a tracked run stays tracked). `tracker`: the caller's, which
+    the caller closes; else one for the run's `track`, closed here."""
+    options = RunOptions.from_config(run.config)
+    if max_cost_usd is not None:
+        options.max_cost_usd = max_cost_usd
+        check_options(options)
+        run.set_status(run.config.get("status", "running"), max_cost_usd=max_cost_usd)
+    options.track = start_tracking(run, track)
+    llm = build_llm(options, run.usage)
+    judge, judge_llm = build_run_judge(options, run.usage)
+    persona = load_persona(run.input_path("persona.yaml"))
+    engine = build_engine(options.engine, llm, options.style_budget, options.cache_warmup, persona)
+    user = build_user(options.user, persona, llm)
+    topics = load_topics(run.input_path("topics.yaml"))
+    pipeline = run.load_version(0) if run.has_version(0) else Pipeline.load(run.config["pipeline_dir"])
+    random.seed(options.seed)  # for extensions that draw random numbers; the bundled ones are deterministic
+    run.set_status("running")
+    owned = tracker is None
+    tracker = tracker or build_tracker(options.track)
+    tracker.open(run)
+    llms = [x for x in (llm, judge_llm) if x is not None]
+    callbacks = RunCallbacks(llms, progress, options.max_cost_usd, run, tracker)
+    status = "failed"
+    try:
+        kind = engine_kind(options.engine)
+        chooser = Chooser(options.select, options.seed, kind.base_text, None if kind.needs_llm else engine.write)
+        train(run, engine, user, topics, pipeline, options.epochs, callbacks, options.concurrency, options.batch_api,
+              options.protocol(), judge, chooser)
+        status = "complete"
+    except BudgetReached:
+        status = "stopped"
+        raise
+    except KeyboardInterrupt:
+        status = "interrupted"
+        raise
+    finally:
+        callbacks.on_epoch_end(-1)
+        if owned:
+            tracker.close(run, status)
+
+
+def track_finished_run(run: RunStore, track: str) -> None:
+    """Log a run that already ended to the tracker (`writebot resume DIR --track mlflow`): every epoch, then the
+    files and the plots it has. Steps the tracker already holds are not logged twice."""
+    tracker = build_tracker(start_tracking(run, track))
+    tracker.open(run)
+    for epoch in sorted({r["epoch"] for r in run.records}):
+        tracker.epoch(run, epoch)
+    plots = sorted(run.path.glob("*.png"))
+    tracker.close(run, run.config["status"], plots=plots or None)
+
+
+def replay_demo(out: Path | str, command: str = "replay-demo") -> Path:
+    """Replay the shipped demo cassette into a new run folder at `out`, offline (its recipe:
+    data/cassettes/claude-demo.yaml); return the folder."""
+    from writebot import bundled
+
+    recipe = bundled.demo_cassette()
+    options = RunOptions(engine=REPLAY, epochs=recipe.epochs, concurrency=recipe.concurrency,
+                         cassette=str(recipe.cassette))
+    with start_run(Path(out), recipe.topics, recipe.persona, recipe.pipeline, options, command) as run:
+        continue_run(run)
+    return Path(out)

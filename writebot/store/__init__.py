@@ -1,0 +1,1 @@
+"""The run folder: its files, the one writer's lock, usage rows, and the check that finds damaged lines."""

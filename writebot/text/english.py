@@ -1,0 +1,52 @@
+"""What the rule language knows of English (english.yaml): enough to tell a clause from a noun phrase after ", and",
+and a name from an ordinary word in a heading, so that no rule writes a broken sentence (docs/FORMATS.md §3)."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from importlib import resources
+
+import yaml
+
+_WORD = re.compile(r"[A-Za-z]+(?:['\u2019][A-Za-z]+)*")
+
+
+@lru_cache(maxsize=1)
+def lexicon() -> dict[str, frozenset[str]]:
+    data = yaml.safe_load(resources.files("writebot.text").joinpath("english.yaml").read_text("utf-8"))
+    return {key: frozenset(str(w).lower() for w in words) for key, words in data.items()}
+
+
+def words(text: str) -> list[str]:
+    """The words of a text, lower case, apostrophes made straight."""
+    return [w.lower().replace("\u2019", "'") for w in _WORD.findall(text)]
+
+
+@lru_cache(maxsize=16384)
+def starts_clause(text: str) -> bool:
+    """True when `text` (what follows ", and" or ", but") reads as a clause that can stand as a sentence: it starts
+    with an instruction verb, or holds a pronoun or an auxiliary. "spare batteries in a dry bag" does not."""
+    found = words(text)
+    if not found:
+        return False
+    known = lexicon()
+    if found[0] in known["imperative_verbs"]:
+        return True
+    return any(w in known["subject_pronouns"] or w in known["object_pronouns"] or w in known["auxiliaries"]
+               for w in found)
+
+
+@lru_cache(maxsize=16384)
+def keeps_capital(word: str) -> bool:
+    """A word a sentence-case heading writes as it is: "I", a name (days, months, languages), or a word with a
+    capital inside it ("USB", "iPhone")."""
+    bare = word.strip("\"'“”‘’()[]:;,.!?")
+    if not bare:
+        return False
+    if bare == "I" or bare.startswith(("I'", "I\u2019")):
+        return True
+    if any(c.isupper() for c in bare[1:]):
+        return True
+    low, names = bare.lower(), lexicon()["proper_nouns"]
+    return bare[:1].isupper() and (low in names or (low.endswith("s") and low[:-1] in names))

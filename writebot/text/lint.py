@@ -1,0 +1,225 @@
+"""Consistency checks of a pipeline's STYLE.md (docs/FORMATS.md §5): rules that contradict each other, rules that
+fired on none of the recorded drafts, notes that repeat a rule or a note, example posts a rule would change, a guide
+over its budget.
+
+`writebot lint PIPELINE` prints these; the trainer and the workbench run the same check on every proposed update
+and keep the findings in its record; the Claude engine sends a proposal with contradictions back once.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz
+from rapidfuzz.utils import default_process
+
+from writebot import defaults
+from writebot.text.directives import parse_feedback
+from writebot.text.pipeline import STYLE, Pipeline, without_comments
+from writebot.text.rule_language import Rule, contradicts, parse_rule, slot, slot_name, undoes
+from writebot.text.topics import Topic
+
+CONTRADICTION, DEAD, REPEATED_NOTE, OVER_BUDGET = "contradiction", "dead rule", "note repeats a rule", "over budget"
+DUPLICATE_NOTE = "note repeats a note"
+EXAMPLE = "example"
+SAME_NOTE = 85  # rapidfuzz token_sort_ratio from which two notes say the same thing in other words
+
+
+@dataclass(frozen=True)
+class Finding:
+    kind: str
+    line: int  # in STYLE.md, 1-based; 0: the whole file
+    message: str
+
+    def __str__(self) -> str:
+        return f"{STYLE}:{self.line}: {self.kind}: {self.message}"
+
+
+@dataclass(frozen=True)
+class Source:
+    """A text a rule may fire on. followed None: the writer's text before any rule (the offline writer's base), so
+    the rules apply to it in order. Otherwise a draft written by a version whose rule lines were `followed`: the
+    other rules are each tried on it alone (a rule the draft's version already had tells nothing)."""
+
+    text: str
+    followed: frozenset[str] | None = None
+
+
+@dataclass(frozen=True)
+class _Line:
+    number: int
+    text: str
+    rule: Rule | None
+
+
+def _section_lines(style: str) -> dict[str, list[_Line]]:
+    """The list items of the Rules and Notes sections, with their line numbers."""
+    sections: dict[str, list[_Line]] = {"rules": [], "notes": []}
+    current = None
+    for number, line in enumerate(style.splitlines(), 1):
+        if line.startswith("## "):
+            name = line[3:].strip().lower()
+            current = name if name in sections else None
+        elif current and line.startswith(("- ", "* ")):
+            text = line[2:].strip()
+            sections[current].append(_Line(number, text, parse_rule(text) if current == "rules" else None))
+    return sections
+
+
+def lint(pipeline: Pipeline, sources: Iterable[Source] | None = None,
+         budget: int = defaults.STYLE_BUDGET) -> list[Finding]:
+    """Every finding on the pipeline's STYLE.md; the dead-rule check runs only when `sources` are given."""
+    style = pipeline.files.get(STYLE, "")
+    sections = _section_lines(style)
+    rules = [line for line in sections["rules"] if line.rule is not None]
+    findings = contradictions(rules)
+    if sources is not None:
+        findings += dead_rules(rules, list(sources))
+    findings += repeated_notes(rules, sections["notes"])
+    findings += examples_against(rules, pipeline.examples)
+    size = len(without_comments(style))
+    if size > budget:
+        findings.append(Finding(OVER_BUDGET, 0, f"{size} characters (comments left out), over the budget of "
+                                                f"{budget}; merge or drop rules"))
+    return sorted(findings, key=lambda f: (f.line, f.kind))
+
+
+def contradictions(rules: list[_Line]) -> list[Finding]:
+    out = []
+    for i, later in enumerate(rules):
+        for earlier in rules[:i]:
+            taken_back = undoes(later.rule, earlier.rule) or undoes(earlier.rule, later.rule)
+            if contradicts(earlier.rule, later.rule) or taken_back:
+                same = slot(earlier.rule) is not None and slot(earlier.rule) == slot(later.rule)
+                what = (f"{slot_name(later.rule)} decided twice" if same
+                        else "a replacement and its reverse undo each other" if not taken_back
+                        else "one replacement writes back, in one context, what the other changes")
+                out.append(Finding(CONTRADICTION, later.number, f"{what}: {later.text!r} and line {earlier.number} "
+                                                                f"{earlier.text!r}; keep one"))
+                break
+    return out
+
+
+def dead_rules(rules: list[_Line], sources: list[Source]) -> list[Finding]:
+    """Rules that changed none of the texts they were tried on (a rule tried on none is not judged)."""
+    tried: dict[int, int] = {}
+    fired = set()
+    for source in sources:
+        if len(fired) == len(rules):
+            break  # every rule fired somewhere: nothing is dead
+        text = source.text
+        for line in rules:
+            if source.followed is None:
+                after = line.rule.apply(text)
+                tried[line.number] = tried.get(line.number, 0) + 1
+                if after != text:
+                    fired.add(line.number)
+                text = after
+            elif line.text not in source.followed:
+                tried[line.number] = tried.get(line.number, 0) + 1
+                if line.rule.apply(source.text) != source.text:
+                    fired.add(line.number)
+    base = bool(sources) and sources[0].followed is None
+    return [Finding(DEAD, line.number, f"{line.text!r} changes nothing in " + (
+        f"the drafts of any of the {tried[line.number]} recorded topics" if base else
+        f"any of the {tried[line.number]} recorded drafts written without it") + "; drop it or say what it means")
+            for line in rules if line.number in tried and line.number not in fired]
+
+
+_QUOTED = re.compile(r'"([^"]+)"|“([^”]+)”')
+
+
+def repeats(note: str, rules: list[Rule]) -> Rule | None:
+    """The rule a note says again: the same rule in words the rules engine reads, or a note whose quoted phrases
+    ("In my opinion") all stand in one rule's line."""
+    for said in [parse_rule(note), *parse_feedback(note)]:
+        if said in rules:
+            return said
+    phrases = [(a or b).strip().lower() for a, b in _QUOTED.findall(note)]
+    phrases = [p for p in phrases if p]
+    if phrases:
+        for rule in rules:
+            line = rule.to_line().lower()
+            if all(p in line for p in phrases):
+                return rule
+    return None
+
+
+def claude_only(pipeline: Pipeline) -> list[str]:
+    """The rule lines in none of the phrasings the offline engine acts on (prompts/rule_phrasings.md): Claude follows
+    them, the rules engine does not. Not a finding; `writebot lint` lists them so none is ignored in silence."""
+    lines = _section_lines(pipeline.files.get(STYLE, ""))["rules"]
+    return [f"{STYLE}:{line.number}: followed by Claude only (the offline engine acts on the phrasings of "
+            f"writebot/claude/prompts/rule_phrasings.md): {line.text!r}" for line in lines if line.rule is None]
+
+
+def examples_against(rules: list[_Line], examples: dict[str, str]) -> list[Finding]:
+    """An example post the guide would change (its rules applied in order, as the writer applies them): the bot
+    reads both, and they tell it two things. The finding is each rule that changed it."""
+    from writebot.text.hygiene import repair
+    from writebot.text.post import normalize
+
+    out = []
+    for path, text in examples.items():
+        post = normalize(text)
+        changed, current = [], post
+        for line in rules:
+            after = line.rule.apply(current)
+            if after != current:
+                changed.append(line)
+            current = after
+        if repair(current) != post:
+            out += [Finding(EXAMPLE, line.number, f"{path} does not follow {line.text!r}; apply the rule to the "
+                                                  "example (or change the rule)") for line in changed]
+    return out
+
+
+def same_note(a: str, b: str) -> bool:
+    """Two notes that say the same thing ("Make it more playful and talk to the kids directly." and "Make it more
+    playful and speak to kids directly!"): the guide keeps one."""
+    return fuzz.token_sort_ratio(a, b, processor=default_process) >= SAME_NOTE
+
+
+def merge_notes(notes: Iterable[str]) -> list[str]:
+    """The notes with each one that says what an earlier note says merged into it (the earlier wording stays)."""
+    out: list[str] = []
+    for note in notes:
+        if not any(same_note(note, kept) for kept in out):
+            out.append(note)
+    return out
+
+
+def repeated_notes(rules: list[_Line], notes: list[_Line]) -> list[Finding]:
+    out = []
+    for n, note in enumerate(notes):
+        earlier = next((e for e in notes[:n] if same_note(note.text, e.text)), None)
+        if earlier is not None:
+            out.append(Finding(DUPLICATE_NOTE, note.number, f"{note.text!r} says what line {earlier.number} "
+                                                            f"{earlier.text!r} says; merge them"))
+            continue
+        said = repeats(note.text, [line.rule for line in rules])
+        if said is not None:
+            line = next(x for x in rules if x.rule == said)
+            out.append(Finding(REPEATED_NOTE, note.number, f"{note.text!r} says what line {line.number} "
+                                                           f"{line.text!r} says; drop the note"))
+    return out
+
+
+def run_sources(records: list[dict], version_rules: Callable[[int], Iterable[str]],
+                base_text: Callable[[Topic], str] | None) -> list[Source]:
+    """The texts a run's recorded drafts give the dead-rule check: with the offline writer, its base text for each
+    recorded topic; with a model, each draft and the rules of the version that wrote it."""
+    if base_text is not None:
+        topics = {r["topic_id"]: r["topic"] for r in records if "draft" in r}
+        return [Source(base_text(Topic.from_dict(t))) for t in topics.values()]
+    followed: dict[int, frozenset[str]] = {}
+    out = []
+    for r in records:
+        if "draft" not in r:
+            continue
+        if r["epoch"] not in followed:
+            followed[r["epoch"]] = frozenset(version_rules(r["epoch"]))
+        out.append(Source(r["draft"], followed[r["epoch"]]))
+    return out

@@ -1,0 +1,211 @@
+"""Experiment tracking (docs/FORMATS.md §8): a tracker that does nothing, and one that logs a run to MLflow.
+
+The MLflow tracker honours MLflow's own variables (`MLFLOW_TRACKING_URI`, `MLFLOW_EXPERIMENT_NAME`,
+`MLFLOW_EXPERIMENT_ID`; https://mlflow.org/docs/latest/ml/tracking/). It logs the run's config as params; per epoch
+(the step) the mean train and val word edit distance and similarity and the epoch's `cost_usd`; every version's
+pipeline files as artifacts under `versions/epoch_NNN/`; at the end `history.csv`, `updates.jsonl` and the plots.
+Where the backend has MLflow's prompt registry, each new STYLE.md is registered as a version of one prompt named
+after the run (https://mlflow.org/docs/latest/genai/prompt-registry/). run.json keeps a key the MLflow run is tagged
+with (`mlflow_run_key`) and, once logged, its id (`mlflow_run_id`), so a resumed run continues the same MLflow run;
+steps already logged are not logged again. The logging itself runs in writebot.tracking.mlflow_worker, a process of
+its own.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import math
+import os
+import re
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+from writebot.errors import InputError
+from writebot.report.analysis import load_history
+from writebot.store.run_folder import RunStore, version_dir
+
+TRACKERS = ("mlflow",)
+INSTALL = "pip install 'writebot[mlflow]' (in a checkout: pip install -e '.[mlflow]')"
+WORKER_TIMEOUT = 300  # seconds the MLflow worker may take to finish logging after training ends
+_PARAMS = ("engine", "user", "model", "epochs", "seed", "concurrency", "online", "style_budget",
+           "batch_api", "effort", "max_cost_usd", "judge", "judge_model", "fallback_model", "command", "writebot")
+
+
+def run_params(config: dict) -> dict[str, str]:
+    """What tells one MLflow run from another (docs/FORMATS.md §8): run.json's settings, and who the user was
+    (persona), on what (topics, pipeline) and which learner updated the guide."""
+    from writebot.loop.registry import LEARNERS
+
+    params = {k: str(config[k]) for k in _PARAMS if config.get(k) not in (None, "")}
+    named = {"persona": config.get("persona_file"), "topics": config.get("topics_file"),
+             "pipeline": config.get("pipeline_dir")}
+    params |= {k: Path(v).stem if k == "persona" else Path(v).name for k, v in named.items() if v}
+    if config.get("topics"):
+        params["topics_count"] = str(config["topics"])
+    engine = config.get("engine", "")
+    params["learner"] = next((name for name, kind in LEARNERS.items() if kind == engine), engine)
+    return params
+
+
+class Tracker:
+    """Does nothing: the tracker of a run that is not tracked (nanochat's DummyWandb)."""
+
+    def open(self, run: RunStore) -> None:
+        """The run is about to train (or resume)."""
+
+    def epoch(self, run: RunStore, epoch: int) -> None:
+        """Every topic of `epoch` is recorded, and its version is on disk."""
+
+    def close(self, run: RunStore, status: str, plots: list[Path] | None = None) -> None:
+        """Training ended with `status` (complete, stopped, interrupted or failed); `plots`: figures already
+        written (else the tracker draws its own)."""
+
+
+_prestarted: tuple[subprocess.Popen, dict[str, str]] | None = None  # the worker and the MLFLOW_* it started with
+
+
+def _mlflow_env() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if k.startswith("MLFLOW_")}
+
+
+def _spawn() -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "writebot.tracking.mlflow_worker"], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def _take_prestarted() -> subprocess.Popen:
+    """The worker prestart() started, if it still logs where MLFLOW_* now say (a notebook or a test may have
+    changed them since), else a new one."""
+    global _prestarted
+    worker, env = _prestarted or (None, None)
+    _prestarted = None
+    if worker is not None and (env != _mlflow_env() or worker.poll() is not None):
+        worker.kill()
+        worker.communicate()
+        worker = None
+    return worker or _spawn()
+
+
+def prestart(name: str | None) -> None:
+    """Start the tracker's worker now (the command line, as soon as it has read --track), so that importing MLflow
+    and opening its store overlap with writebot's own start; a worker never opened ends when this process does."""
+    global _prestarted
+    if name == "mlflow" and _prestarted is None and importlib.util.find_spec("mlflow") is not None:
+        _prestarted = _spawn(), _mlflow_env()
+
+
+def build_tracker(name: str | None) -> Tracker:
+    if name is None:
+        return Tracker()
+    if name not in TRACKERS:
+        raise InputError(f"--track {name!r}: not a tracker; use one of {', '.join(TRACKERS)}")
+    return MlflowTracker()
+
+
+def require(name: str | None) -> None:
+    """Exit 2 before a run starts when the tracker's package is missing (found without importing it: MLflow takes
+    seconds to import, and only its worker process needs it)."""
+    if name == "mlflow" and importlib.util.find_spec("mlflow") is None:
+        raise InputError(f"--track mlflow needs MLflow, which is not installed; install it with: {INSTALL}")
+
+
+def start_tracking(run: RunStore, track: str | None) -> str | None:
+    """Writers only: `track` (when given) becomes the run's tracker from now on, recorded in run.json (a tracked run
+    stays tracked); returns the run's tracker."""
+    require(track)
+    if track is not None and run.config.get("track") != track:
+        run.set_status(run.config.get("status", "running"), track=track)
+    return run.config.get("track")
+
+
+def _without_credentials(uri: str) -> str:
+    """A tracking URI fit to print: any user:password@ left out."""
+    return re.sub(r"(//)[^/@]*@", r"\1", uri)
+
+
+def epoch_metrics(run: RunStore, epoch: int) -> dict[str, float]:
+    """Means over the epoch's topics per split (faithfulness too: points kept, points lost summed, claims added where
+    the judge can tell; docs/FORMATS.md §10), and what the epoch's LLM calls cost (NaN-free)."""
+    import pandas as pd
+
+    history = load_history(run)
+    rows = history[history["epoch"] == epoch]
+    out = {}
+    for split in ("train", "val"):
+        part = rows[rows["split"] == split]
+        if len(part):
+            out[f"{split}_word_edit_distance"] = float(part["word_edit_distance"].mean())
+            out[f"{split}_similarity"] = float(part["similarity"].mean())
+            for column, how in (("points_kept", "mean"), ("points_lost", "sum"), ("claims_added", "mean")):
+                values = pd.to_numeric(part[column], errors="coerce").dropna() if column in part else []
+                if len(values):
+                    out[f"{split}_{column}"] = float(values.sum() if how == "sum" else values.mean())
+    costs = [float(u["cost_usd"]) for u in run.usage_rows()
+             if str(u.get("epoch")) == str(epoch) and u.get("cost_usd") not in (None, "")]
+    out["cost_usd"] = sum(costs)
+    return {k: v for k, v in out.items() if not math.isnan(v)}
+
+
+class MlflowTracker(Tracker):
+    """Sends what to log to writebot.tracking.mlflow_worker, a process of its own: importing MLflow and writing to its
+    store take seconds of CPU, which run beside training instead of inside it. A failure of the worker is a warning: the
+    run folder, not the tracker, is the record."""
+
+    def __init__(self):
+        require("mlflow")
+        self.worker: subprocess.Popen | None = None
+
+    def _send(self, **command) -> None:
+        if self.worker is None or self.worker.poll() is not None:
+            return
+        try:
+            self.worker.stdin.write(json.dumps(command) + "\n")
+            self.worker.stdin.flush()
+        except (BrokenPipeError, OSError):
+            pass  # the worker died; close() says why
+
+    def open(self, run: RunStore) -> None:
+        key = run.config.get("mlflow_run_key")
+        resumed = key is not None
+        if key is None:  # how a resumed run finds its MLflow run again, should it lose the id
+            key = uuid.uuid4().hex
+            run.set_status(run.config.get("status", "running"), mlflow_run_key=key)
+        self.worker = _take_prestarted()
+        params = run_params(run.config)
+        self._send(op="open", key=key, name=run.path.resolve().name, folder=str(run.path.resolve()), params=params,
+                   run_id=run.config.get("mlflow_run_id"), resumed=resumed)
+
+    def epoch(self, run: RunStore, epoch: int) -> None:
+        version = run.path / version_dir(epoch)
+        self._send(op="epoch", epoch=epoch, metrics=epoch_metrics(run, epoch), version_dir=str(version.resolve()),
+                   style=run.load_version(epoch).files["STYLE.md"])
+
+    def close(self, run: RunStore, status: str, plots: list[Path] | None = None) -> None:
+        if self.worker is None:  # never opened, or closed already
+            return
+        self._send(op="close", status=status, folder=str(run.path.resolve()),
+                   plots=None if plots is None else [str(p.resolve()) for p in plots])
+        try:
+            out, err = self.worker.communicate(timeout=WORKER_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            self.worker.kill()
+            out, err = self.worker.communicate()
+            err += f"\nno answer in {WORKER_TIMEOUT} s"
+        code = self.worker.returncode
+        self.worker = None
+        for line in err.splitlines():
+            if line.startswith("writebot: warning:"):
+                print(line, file=sys.stderr)
+        run_id = out.strip().splitlines()[-1] if out.strip() else None
+        if code != 0 or run_id is None:
+            last = [line for line in err.splitlines() if line.strip()][-1:] or ["no output"]
+            print(f"writebot: warning: MLflow tracking failed ({last[0]}); the run folder has everything; "
+                  f"log it again with: writebot resume {run.path} --track mlflow", file=sys.stderr)
+            return
+        if run.config.get("mlflow_run_id") != run_id:
+            run.set_status(run.config.get("status", status), mlflow_run_id=run_id)
+        where = _without_credentials(os.environ.get("MLFLOW_TRACKING_URI", "")) or "MLflow's default store"
+        print(f"writebot: logged to MLflow run {run_id} ({where})", file=sys.stderr)

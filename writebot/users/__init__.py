@@ -1,0 +1,261 @@
+"""Simulated users. A persona (docs/FORMATS.md §3) edits a draft into its ground truth and says what it disliked.
+
+Only the trainer holds a user; the learner receives the resulting drafts, feedback and ground truths, never this.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from writebot.errors import InputError
+from writebot.files import read_yaml
+from writebot.text.post import Post, normalize
+from writebot.text.rule_language import (
+    HEADING_CASES,
+    RULE_KINDS,
+    CloseWith,
+    Contractions,
+    DropSentencesWith,
+    HeadingCase,
+    MaxSentenceWords,
+    OpenWith,
+    Replace,
+    Rule,
+)
+from writebot.text.topics import Topic
+from writebot.text.validate import Checker, type_name
+
+
+@dataclass(frozen=True)
+class Review:
+    """What a user gives back for one draft."""
+
+    ground_truth: str
+    feedback: list[str]
+    by: str
+
+
+class User(Protocol):
+    """Who reviews the drafts. Error contract: a Review, or `Refused` (the trainer records the topic as refused),
+    another `ModelStop` or an SDK error (the run stops, resumable); never a ground truth made of half an answer."""
+
+    name: str
+
+    async def areview(self, topic: Topic, draft: str) -> Review:
+        """Edit the draft into the post this user wants and say what was wrong with it."""
+        ...
+
+    def review(self, topic: Topic, draft: str) -> Review:
+        """areview, from synchronous code."""
+        ...
+
+    async def aclose(self) -> None:
+        """Close what belongs to the running event loop (API clients)."""
+        ...
+
+
+@dataclass
+class Persona:
+    name: str
+    description: str
+    max_feedback: int = 2
+    edits: list[tuple[Rule, str | None]] = field(default_factory=list)
+    consistency: float = 1.0  # docs/FORMATS.md §3b: the share of posts each edit is applied to
+    one_off: int = 0  # one-off edits per post, made after all the others
+
+
+def _parse_edit(check: Checker, item: object, where: str) -> Rule:
+    if not isinstance(item, dict):
+        raise check.fail(where, f"must be a mapping like 'replace: {{old: x, new: y}}', got {type_name(item)}")
+    kinds = [k for k in item if k != "say"]
+    if len(kinds) != 1:
+        raise check.fail(where, f"needs exactly one edit besides 'say', found {len(kinds)}")
+    kind = kinds[0]
+    value = item[kind]
+    if kind not in RULE_KINDS:
+        raise check.fail(where, f"unknown edit '{kind}' (known: {', '.join(RULE_KINDS)})")
+    if kind == "replace":
+        if not isinstance(value, dict):
+            raise check.fail(where, f"'replace' must be a mapping with old and new, got {type_name(value)}")
+        check.unknown_keys(value, {"old", "new", "whole_word"}, where + " replace")
+        old = check.field(value, "old", str, where + " replace")
+        if "new" not in value or not isinstance(value["new"], str):
+            raise check.fail(where + " replace", f"'new' must be text, got {type_name(value.get('new'))}")
+        whole = check.field(value, "whole_word", bool, where + " replace", required=False, default=True)
+        return Replace(old, value["new"], whole)
+    if kind in ("open_with", "close_with"):
+        line = check.field(item, kind, str, where).strip()
+        return OpenWith(line) if kind == "open_with" else CloseWith(line)
+    if kind == "contractions":
+        if value not in ("contract", "expand"):
+            raise check.fail(where, f"'contractions' must be contract or expand, got {value!r}")
+        return Contractions(value)
+    if kind == "heading_case":
+        if value not in HEADING_CASES:
+            raise check.fail(where, f"'heading_case' must be sentence, title or lower, got {value!r}")
+        return HeadingCase(value)
+    if kind == "max_sentence_words":
+        limit = check.field(item, kind, int, where)
+        if limit < 1:
+            raise check.fail(where, f"'max_sentence_words' must be at least 1, got {limit}")
+        return MaxSentenceWords(limit)
+    return DropSentencesWith(tuple(check.text_list(item, kind, where)))
+
+
+def parse_persona(data: object, path: Path | str) -> Persona:
+    check = Checker(path, "fix the persona file (see docs/FORMATS.md §3)")
+    if not isinstance(data, dict):
+        raise check.fail("", f"must be a mapping with name, description, edits; got {type_name(data)}")
+    check.unknown_keys(data, {"name", "description", "max_feedback", "edits", "consistency", "one_off"}, "")
+    name = check.field(data, "name", str, "")
+    description = check.field(data, "description", str, "", required=False, default="")
+    max_feedback = check.field(data, "max_feedback", int, "", required=False, default=2)
+    if max_feedback < 0:
+        raise check.fail("", f"'max_feedback' must be 0 or more, got {max_feedback}")
+    raw = check.field(data, "edits", list, "", required=not description, default=[])
+    edits = []
+    for n, item in enumerate(raw, 1):
+        rule = _parse_edit(check, item, f"edit {n}")
+        say = check.field(item, "say", str, f"edit {n}", required=False)
+        edits.append((rule, say))
+    consistency = check.field(data, "consistency", (int, float), "", required=False, default=1.0)
+    if not 0 <= consistency <= 1:
+        raise check.fail("", f"'consistency' must be between 0 and 1 (the share of posts each edit is applied to), "
+                             f"got {consistency}")
+    one_off = check.field(data, "one_off", int, "", required=False, default=0)
+    if one_off < 0:
+        raise check.fail("", f"'one_off' must be 0 or more, got {one_off}")
+    return Persona(name, description, max_feedback, edits, float(consistency), one_off)
+
+
+def load_persona(path: Path | str) -> Persona:
+    return parse_persona(read_yaml(path, "persona file"), path)
+
+
+def _draw32(key: str) -> int:
+    """The first 32 bits of the key's sha256: the stable draw behind docs/FORMATS.md §3b's choices."""
+    return int(hashlib.sha256(key.encode("utf-8")).hexdigest()[:8], 16)
+
+
+def unit(key: str) -> float:
+    """u(key) of docs/FORMATS.md §3b: a stable draw in [0, 1)."""
+    return _draw32(key) / 2**32
+
+
+def persona_edit(persona: Persona, draft: str, topic_id: str = "draft") -> tuple[str, list[str]]:
+    """Apply the persona's edits in order (each only on the share of posts its `consistency` says), then its one-off
+    edits (docs/FORMATS.md §3, §3b); return the ground truth and the `say` of every edit that changed it."""
+    text = normalize(draft)
+    said = []
+    for k, (rule, say) in enumerate(persona.edits):
+        if unit(f"{persona.name}|{topic_id}|{k}") >= persona.consistency:
+            continue  # skipped on this post, as people skip their own rules now and then
+        after = rule.apply(text)
+        if after != text and say and len(said) < persona.max_feedback:
+            said.append(say)
+        text = after
+    return one_off_edits(text, persona.name, topic_id, persona.one_off), said
+
+
+_LETTERS = re.compile(r"[A-Za-z]{6,}")
+
+
+def one_off_edits(text: str, name: str, topic_id: str, count: int) -> str:
+    """Upper-case `count` words picked by (name, topic id) from the body paragraphs (docs/FORMATS.md §3b). A word is a
+    white-space separated token, as everywhere in writebot (word edit distance, sentence lengths)."""
+    if count <= 0:
+        return text
+    post = Post.parse(text)
+    body = [i for i, block in enumerate(post.blocks) if i >= post.body_start and not block.startswith("#")]
+    candidates = list(dict.fromkeys(word for i in body for word in post.blocks[i].split()
+                                    if _LETTERS.fullmatch(word) and not word.isupper()))
+    for j in range(count):
+        if not candidates:
+            break
+        word = candidates.pop(_draw32(f"{name}|{topic_id}|one_off|{j}") % len(candidates))
+        pattern = re.compile(rf"(?<![A-Za-z]){re.escape(word)}(?![A-Za-z])")
+        for i in body:
+            if pattern.search(post.blocks[i]):
+                post.blocks[i] = pattern.sub(word.upper(), post.blocks[i], count=1)
+                break
+    return post.render()
+
+
+class PersonaUser:
+    """The deterministic simulated user: docs/FORMATS.md §3 edits, exactly."""
+
+    def __init__(self, persona: Persona):
+        self._persona = persona
+        self.name = persona.name
+
+    def review(self, topic: Topic, draft: str) -> Review:
+        ground_truth, feedback = persona_edit(self._persona, draft, topic.id)
+        return Review(ground_truth, feedback, by=f"persona:{self.name}")
+
+    async def areview(self, topic: Topic, draft: str) -> Review:
+        return self.review(topic, draft)
+
+    async def aclose(self) -> None:
+        pass
+
+
+_VERDICT = re.compile(r"<verdict>\s*(fits|revise)\s*</verdict>", re.I)
+_FEEDBACK = re.compile(r"<feedback>(.*?)</feedback>", re.S | re.I)
+_POST = re.compile(r"<post>\s*(.*?)\s*</post>", re.S | re.I)
+
+
+def review_problem(response: dict) -> str | None:
+    """Why a reviewer's answer cannot be used (None when it can): no verdict, or "revise" without a whole post. A
+    revision cut before </post> must never pass for "fits" (ground truth = draft): that corrupts the training signal."""
+    from writebot.claude.llm import text_of
+
+    text = text_of(response)
+    verdict = _VERDICT.search(text)
+    if not verdict:
+        return "no <verdict> in the answer"
+    post = _POST.search(text)
+    if verdict[1].lower() == "revise" and (not post or not post[1].strip()):
+        return "verdict revise without a complete <post>...</post>"
+    return None
+
+
+class ClaudeUser:
+    """A simulated user played by Claude from the persona's description (PRELUDE protocol): judge first, and if
+    the draft does not fit, revise it and say in a sentence or two what was wrong. It sees the brief, told that its
+    points are the author's own facts and experiences (as PRELUDE's user sees the source document): it puts back a
+    lost point and takes out an invented one, so lost or invented content costs edits. An answer cut, refused or
+    unusable twice raises a ModelStop (writebot.claude.llm): never a ground truth made of half an answer."""
+
+    def __init__(self, persona: Persona, llm):
+        if not persona.description:
+            raise InputError(f"persona '{persona.name}' has no description; --user claude plays the description")
+        self._persona = persona
+        self.llm = llm
+        self.name = persona.name
+
+    async def areview(self, topic: Topic, draft: str) -> Review:
+        from writebot.claude.llm import text_of
+        from writebot.claude.prompts import render
+
+        response = await self.llm.complete(
+            "user", {"system": render("user_system", description=self._persona.description),
+                     "messages": [{"role": "user", "content": render(
+                         "user_review", title=topic.title, audience=topic.audience or "general readers",
+                         points="\n".join(f"- {p}" for p in topic.points), draft=draft.strip())}]},
+            check=review_problem)
+        text = text_of(response)
+        if _VERDICT.search(text)[1].lower() == "fits":
+            return Review(normalize(draft), [], by=f"claude:{self.name}")
+        feedback = _FEEDBACK.search(text)
+        return Review(normalize(_POST.search(text)[1]), [feedback[1].strip()] if feedback else [],
+                      by=f"claude:{self.name}")
+
+    def review(self, topic: Topic, draft: str) -> Review:
+        return self.llm.run(self.areview(topic, draft))
+
+    async def aclose(self) -> None:
+        await self.llm.aclose()
