@@ -21,9 +21,9 @@ from pathlib import Path
 from statistics import median
 
 from writebot import bundled
-from writebot.claude.llm import UsageLog
-from writebot.loop.headless import RunOptions, continue_run, start_run
+from writebot.runs import RunOptions, continue_run, start_run
 from writebot.store.run_folder import RunStore
+from writebot.store.usage import UsageLog
 from writebot.testing.prompt_cache import PromptCache
 from writebot.testing.replies import echo_writer, text_reply, tool_reply
 from writebot.testing.simulator import EFFORT_SHARE, Simulator

@@ -13,7 +13,7 @@ import tempfile
 from pathlib import Path
 
 from writebot import bundled
-from writebot.loop.headless import RunOptions, continue_run, start_run
+from writebot.runs import RunOptions, continue_run, start_run
 from writebot.testing.simulator import Simulator
 from writebot.testing.stand_in import respond
 

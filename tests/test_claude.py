@@ -8,11 +8,12 @@ import warnings
 import pytest
 
 from writebot import bundled
-from writebot.claude.llm import DEFAULT_MODEL, LLM, ReplayMiss, UsageLog
+from writebot.claude.llm import DEFAULT_MODEL, LLM
 from writebot.claude.text_editor_tool import PipelineEditor
 from writebot.engines import Evidence
-from writebot.errors import InputError
+from writebot.errors import InputError, ReplayMiss
 from writebot.loop.registry import build_engine
+from writebot.store.usage import UsageLog
 from writebot.testing.replies import last_user_text, scripted, text_reply, tool_reply
 from writebot.text.pipeline import Pipeline
 from writebot.text.topics import Topic
@@ -64,6 +65,7 @@ def test_without_the_warm_up_concurrent_drafts_each_pay_the_cache_write(sim, tmp
     sim.latency = 0.1
     engine = build_engine("claude", llm=LLM(DEFAULT_MODEL))
     engine.warm_cache = False
+    from writebot.loop.budget import Never
     from writebot.loop.drafting import draft_all
     from writebot.loop.trainer import Callbacks
 
@@ -79,7 +81,8 @@ def test_without_the_warm_up_concurrent_drafts_each_pay_the_cache_write(sim, tmp
     from writebot.users import PersonaUser
 
     user = PersonaUser(load_persona(bundled.persona("warm-casual")))
-    run_sync(draft_all(Store(), engine, user, OfflineJudge(), starter(), make_topics(4), 0, 4, Callbacks()))
+    run_sync(draft_all(Store(), engine, user, OfflineJudge(), starter(), make_topics(4), 0, 4, Callbacks(),
+                       Never()))
     assert sum(1 for u in sim.usage if u["cache_creation_input_tokens"]) == 4
 
 
@@ -499,7 +502,7 @@ def test_shipped_cassette_replays_offline_and_shows_learning(cli, tmp_path, monk
 
 
 def test_the_demo_replays_from_its_recipe_the_way_notebook_04_does(tmp_path, monkeypatch):
-    from writebot.loop.headless import replay_demo
+    from writebot.runs import replay_demo
     from writebot.store.run_folder import RunStore
 
     monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)

@@ -6,9 +6,9 @@ import json
 import pytest
 
 from writebot import bundled
-from writebot.claude.llm import UsageLog
 from writebot.engines.claude import custom_ids
 from writebot.store.run_folder import RunStore
+from writebot.store.usage import UsageLog
 
 from .conftest import make_topics
 

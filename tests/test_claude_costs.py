@@ -5,10 +5,11 @@ import pytest
 import yaml
 
 from writebot import bundled
-from writebot.claude.llm import LLM, UsageLog
+from writebot.claude.llm import LLM
 from writebot.claude.models import _table as model_table
 from writebot.claude.pricing import Price, _table, cost_usd, price_of
 from writebot.loop.registry import build_engine
+from writebot.store.usage import UsageLog
 from writebot.text.pipeline import Pipeline
 
 from .conftest import ROOT, make_topics

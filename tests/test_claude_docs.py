@@ -5,8 +5,8 @@ apart and not retried; a batch whose results expired is drafted again."""
 import json
 
 from writebot import bundled
-from writebot.claude.llm import UsageLog
 from writebot.store.run_folder import RunStore
+from writebot.store.usage import UsageLog
 
 from .conftest import make_topics
 

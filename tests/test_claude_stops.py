@@ -7,7 +7,8 @@ import json
 import pytest
 
 from writebot import bundled
-from writebot.claude.llm import DEFAULT_MODEL, LLM, OutputCut, Refused
+from writebot.claude.llm import DEFAULT_MODEL, LLM
+from writebot.errors import OutputCut, Refused
 from writebot.loop.registry import build_engine
 from writebot.store.run_folder import RunStore
 from writebot.testing.replies import echo_writer, last_user_text, scripted, text_reply, tool_reply

@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from writebot import bundled
-from writebot.claude.llm import LLM, BadOutput
+from writebot.claude.llm import LLM
 from writebot.compare.faithfulness import (
     ContentCheck,
     Judgement,
@@ -20,9 +20,10 @@ from writebot.compare.faithfulness import (
     points_lost,
 )
 from writebot.engines.rules import RulesEngine, skeleton
+from writebot.errors import BadOutput
 from writebot.loop.gate import Verdict, judge_immediate
-from writebot.loop.headless import RunOptions, continue_run, start_run
 from writebot.loop.registry import build_judge
+from writebot.runs import RunOptions, continue_run, start_run
 from writebot.store.run_folder import RunStore
 from writebot.testing.replies import judge_points, judge_reply, scripted, text_reply, tool_reply
 from writebot.testing.topics import generate_topics

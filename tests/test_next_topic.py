@@ -8,10 +8,10 @@ import pytest
 
 from writebot import bundled
 from writebot.engines.rules import skeleton
-from writebot.loop.headless import RunOptions, continue_run, start_run
 from writebot.loop.next_topic import Chooser
 from writebot.loop.registry import build_engine
 from writebot.loop.trainer import Callbacks
+from writebot.runs import RunOptions, continue_run, start_run
 from writebot.store.run_folder import RunStore
 from writebot.text.pipeline import Pipeline
 from writebot.text.topics import Topic, load_topics

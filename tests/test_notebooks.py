@@ -79,7 +79,7 @@ def test_notebook_02_trains_when_a_person_uses_its_widgets(tmp_path):
 
 
 def test_notebook_04_shows_the_last_update(tmp_path):
-    from writebot.loop.headless import replay_demo
+    from writebot.runs import replay_demo
 
     run = replay_demo(tmp_path / "demo")
     said = execute("04_inspect_run.ipynb", tmp_path, {"WRITEBOT_NB_INSPECT": str(run)})

@@ -102,9 +102,9 @@ def test_an_offline_runs_cumulative_cost_has_the_starting_guide_replayed_beside_
 
 
 def test_a_claude_runs_figure_says_the_baseline_is_only_computed_offline_and_makes_no_call(tmp_path):
-    from writebot.loop.headless import replay_demo
     from writebot.report import cumulative_cost_figure, cumulative_summary
     from writebot.report.analysis import no_learning_costs
+    from writebot.runs import replay_demo
     from writebot.store.run_folder import RunStore
 
     folder = replay_demo(tmp_path / "replay")

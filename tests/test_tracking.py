@@ -11,7 +11,7 @@ import pytest
 
 from writebot import bundled
 from writebot.cli import main
-from writebot.loop.headless import RunOptions, continue_run, start_run
+from writebot.runs import RunOptions, continue_run, start_run
 from writebot.tracking.mlflow_worker import prompt_name
 
 

@@ -100,8 +100,8 @@ def test_online_drafts_one_train_topic_per_round_and_val_with_the_first_and_last
 
 
 def test_an_online_run_resumes_where_it_stopped(tmp_path, topics_file):
-    from writebot.loop.headless import RunOptions, continue_run, start_run
     from writebot.loop.trainer import Callbacks, Online, schedule
+    from writebot.runs import RunOptions, continue_run, start_run
     from writebot.text.topics import load_topics
 
     class StopAfter(Callbacks):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import errno
 import os
 import sys
 import time
@@ -11,11 +10,14 @@ from dataclasses import replace
 from pathlib import Path
 
 from writebot import __version__, bundled, defaults
-from writebot.claude.llm import WRITE_OFFLINE, BudgetReached
-from writebot.errors import InputError
+from writebot.claude.llm import WRITE_OFFLINE
+from writebot.errors import BudgetReached, InputError, explain
 from writebot.files import read_text
-from writebot.loop.drafting import BatchIncomplete
-from writebot.loop.headless import (
+from writebot.loop.next_topic import SELECTIONS
+from writebot.loop.registry import ENGINES, HUMAN, JUDGES, LEARNERS, USERS, build_engine, engine_kind
+from writebot.report import before_after, summary_table, write_plots
+from writebot.report.export import FORMATS as EXPORT_FORMATS
+from writebot.runs import (
     RunOptions,
     build_llm,
     check_options,
@@ -23,10 +25,6 @@ from writebot.loop.headless import (
     start_run,
     track_finished_run,
 )
-from writebot.loop.next_topic import SELECTIONS
-from writebot.loop.registry import ENGINES, HUMAN, JUDGES, LEARNERS, USERS, build_engine, engine_kind
-from writebot.report import before_after, summary_table, write_plots
-from writebot.report.export import FORMATS as EXPORT_FORMATS
 from writebot.store.run_folder import RunStore, refuse_output_inside, version_dir
 from writebot.text.pipeline import Pipeline, without_comments
 from writebot.tracking import TRACKERS, build_tracker, prestart
@@ -101,11 +99,6 @@ def _default_out(kind: str) -> Path:
 def drive(run: RunStore, max_cost_usd: float | None = None, track: str | None = None) -> int:
     """Train the run to the end, then print the table and write the plots; map stops to exit codes. A tracker
     (--track) is closed last, with the plots the report wrote."""
-    import anthropic
-
-    from writebot.claude.api_errors import explain
-    from writebot.claude.llm import ModelStop
-
     tracker = build_tracker(track or run.config.get("track"))
     try:
         for line in run.repaired:
@@ -116,32 +109,17 @@ def drive(run: RunStore, max_cost_usd: float | None = None, track: str | None = 
         print(f"writebot: interrupted; nothing recorded is lost. Continue with: writebot resume {run.path}",
               file=sys.stderr)
         return 1
-    except BudgetReached as exc:
-        mark(run, "stopped", reason=str(exc))
-        print(f"writebot: {exc} (spent ${run.usage_cost():.4f}); stopped cleanly. Continue with: "
-              f"writebot resume {run.path} --max-cost-usd MORE", file=sys.stderr)
-        return 0
-    except (anthropic.APIError, ModelStop) as exc:
-        explained = explain(exc, str(run.path))
-        mark(run, "failed", error=explained.message)
-        print(f"writebot: error: {explained.message}", file=sys.stderr)
-        return explained.exit_code
-    except BatchIncomplete as exc:
-        mark(run, "failed", error=str(exc))
-        print(f"writebot: error: {exc}. Continue with: writebot resume {run.path}", file=sys.stderr)
-        return exc.exit_code
-    except OSError as exc:
-        if exc.errno not in DISK_ERRORS:
+    except Exception as exc:  # the one reading of errors (writebot.errors.explain), with how to continue
+        explained = explain(exc, str(run.path), spent=run.usage_cost())
+        if explained is None:  # a bug: recorded, and its traceback shown
             mark(run, "failed", error=f"{type(exc).__name__}: {exc}")
             raise
-        message = (f"could not write {exc.filename or run.path} ({exc.strerror}); everything recorded before it is "
-                   f"kept. Free space or fix the disk, then continue with: writebot resume {run.path}")
-        mark(run, "failed", error=message)
-        print(f"writebot: error: {message}", file=sys.stderr)
-        return 1
-    except InputError:
-        mark(run, "failed")
-        raise
+        if isinstance(exc, BudgetReached):
+            mark(run, "stopped", reason=str(exc))
+        else:
+            mark(run, "failed", **({} if isinstance(exc, InputError) else {"error": explained.message}))
+        print(explained.line, file=sys.stderr)
+        return explained.exit_code
     except BaseException as exc:
         mark(run, "failed", error=f"{type(exc).__name__}: {exc}")
         raise
@@ -159,8 +137,6 @@ def drive(run: RunStore, max_cost_usd: float | None = None, track: str | None = 
         tracker.close(run, "complete", plots=sorted(run.path.glob("*.png")))
         run.close()
 
-
-DISK_ERRORS = {errno.ENOSPC, errno.EIO, errno.EDQUOT, errno.EROFS, errno.EFBIG}
 
 
 def mark(run: RunStore, status: str, **extra) -> None:
@@ -260,24 +236,6 @@ def cmd_resume(args: argparse.Namespace) -> int:
     return drive(run, max_cost_usd=args.max_cost_usd, track=args.track)
 
 
-def api_call(call, uses_api: bool = True):
-    """Run `call()`; an API or model error becomes one line on stderr and its exit status (no run to resume).
-    uses_api False: nothing calls Claude, and the SDK is not even imported (it takes a second)."""
-    if not uses_api:
-        return call()
-    import anthropic
-
-    from writebot.claude.api_errors import explain
-    from writebot.claude.llm import ModelStop
-
-    try:
-        return call()
-    except (anthropic.APIError, ModelStop) as exc:
-        explained = explain(exc)
-        print(f"writebot: error: {explained.message}", file=sys.stderr)
-        return explained.exit_code
-
-
 def cmd_init(args: argparse.Namespace) -> int:
     from writebot.engines.new_pipeline import init_pipeline
 
@@ -300,7 +258,7 @@ def cmd_init(args: argparse.Namespace) -> int:
                   file=sys.stderr)
         return 0
 
-    return api_call(init)
+    return init()
 
 
 def cmd_models(args: argparse.Namespace) -> int:
@@ -313,15 +271,15 @@ def cmd_models(args: argparse.Namespace) -> int:
             print(model)
         return 0
 
-    return api_call(show)
+    return show()
 
 
 def cmd_judge(args: argparse.Namespace) -> int:
     """`writebot judge`: one post against its brief (docs/FORMATS.md §10)."""
     import json
 
-    from writebot.claude.llm import UsageLog
-    from writebot.loop.headless import build_run_judge
+    from writebot.runs import build_run_judge
+    from writebot.store.usage import UsageLog
     from writebot.text.topics import load_topics
 
     topics = {t.id: t for t in load_topics(args.topics)}
@@ -353,7 +311,7 @@ def cmd_judge(args: argparse.Namespace) -> int:
             print(f"({len(usage.rows)} call{'s' * (len(usage.rows) != 1)}, ${usage.cost:.4f})", file=sys.stderr)
         return 0
 
-    return api_call(show, uses_api=llm is not None)
+    return show()
 
 
 def _read_draft(name: str) -> str:
@@ -431,10 +389,10 @@ def cmd_export(args: argparse.Namespace) -> int:
 def cmd_write(args: argparse.Namespace) -> int:
     """`writebot write`: posts with a trained bot, each judged against its brief (docs/FORMATS.md §1, §10)."""
     from writebot.aio import run_sync
-    from writebot.claude.llm import UsageLog
     from writebot.files import write_atomic
-    from writebot.loop.headless import build_run_judge
     from writebot.loop.writing import awrite_posts, engine_for, load_source
+    from writebot.runs import build_run_judge
+    from writebot.store.usage import UsageLog
     from writebot.text.topics import load_topics, topic_from_text
 
     if args.topics and (args.title or args.point):
@@ -515,7 +473,7 @@ def cmd_write(args: argparse.Namespace) -> int:
             print(f"{len(usage.rows)} Claude calls, {tokens} tokens, ${usage.cost:.4f}", file=sys.stderr)
         return 0
 
-    return api_call(go, uses_api=llm is not None or judge_llm is not None)
+    return go()
 
 
 def cmd_share(args: argparse.Namespace) -> int:
@@ -743,17 +701,12 @@ def main(argv: list[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
         prestart(args.track)  # MLflow's worker imports and opens its store while we start
         return args.func(args)
-    except InputError as exc:
-        print(f"writebot: error: {exc}", file=sys.stderr)
-        return 2
     except KeyboardInterrupt:
         print("writebot: interrupted", file=sys.stderr)
         return 1
-    except OSError as exc:  # a disk, a permission, a file that went away: one line, never a traceback
-        if exc.errno in DISK_ERRORS:
-            print(f"writebot: error: could not write {exc.filename or 'a file'} ({exc.strerror}); nothing already "
-                  "recorded is lost. Free space or fix the disk, then try again", file=sys.stderr)
-            return 1
-        print(f"writebot: error: {exc.filename or 'a file'}: {exc.strerror or exc}; check the path and its "
-              "permissions", file=sys.stderr)
-        return 2
+    except Exception as exc:  # bad input, a disk, an API error: one line and its status, never a traceback
+        explained = explain(exc)
+        if explained is None:
+            raise
+        print(explained.line, file=sys.stderr)
+        return explained.exit_code

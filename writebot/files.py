@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 
-from writebot.errors import InputError
+from writebot.errors import InputError, KeepLine
 
 
 def read_text(path: Path | str, what: str = "file") -> str:
@@ -194,10 +194,6 @@ class BadLine:
 
     def __str__(self) -> str:
         return f"{self.path.name}:{self.line}: {self.reason}"
-
-
-class KeepLine(ValueError):
-    """A bad line the log cannot do without (a header): reported, never moved aside."""
 
 
 @dataclass

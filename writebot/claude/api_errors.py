@@ -1,21 +1,28 @@
-"""Every API or model failure as one line that says what to do, and the exit status that goes with it.
+"""Every error of the Claude API as one line that says what to do, and the exit status that goes with it.
 
 Exit 2 when the user must change something (the key, the model, the request, the billing); exit 1 when waiting and
-resuming is the fix (429, 529, 5xx and connection errors once the SDK's own retries ran out; an answer cut or refused
-twice). Error types and what they mean: https://platform.claude.com/docs/en/api/errors.
+resuming is the fix (429, 529, 5xx and connection errors once the SDK's own retries ran out). Loaded with the
+Claude client, it registers itself with writebot.errors.explain, so the offline path never imports the SDK. Error
+types and what they mean: https://platform.claude.com/docs/en/api/errors.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import sys
 
-from writebot.claude.llm import ModelStop, spend_capped
+from writebot import errors
+from writebot.errors import Explained
 
 
-@dataclass(frozen=True)
-class Explained:
-    message: str
-    exit_code: int
+def spend_capped(exc: BaseException) -> bool:
+    """True for the 429 of a monthly spend cap ("enforced_spend_limit_reached" in `error.details.error_code`, and no
+    retry-after: https://platform.claude.com/docs/en/api/errors): waiting minutes will not help, so it is not
+    retried."""
+    body = getattr(exc, "body", None)
+    error = body.get("error") if isinstance(body, dict) else None
+    details = error.get("details") if isinstance(error, dict) else None
+    code = details.get("error_code") if isinstance(details, dict) else None
+    return getattr(exc, "status_code", None) == 429 and code == "enforced_spend_limit_reached"
 
 
 def api_message(exc) -> str:
@@ -52,16 +59,18 @@ def _requested_model(exc) -> str | None:
         return None
 
 
+@errors.register
 def explain(exc: BaseException, run_dir: str | None = None) -> Explained | None:
-    """One line for an API error or a ModelStop (None for anything else). With `run_dir`, the line ends with how to
-    continue the run. Decided on the HTTP status, not the SDK's exception classes, which vary between releases."""
+    """One line for an error of the SDK (None for anything else; writebot.errors.explain reads the rest). With
+    `run_dir`, the line ends with how to continue the run. Decided on the HTTP status, not the SDK's exception
+    classes, which vary between releases. An SDK that was never imported raised nothing."""
+    if "anthropic" not in sys.modules:
+        return None
     import anthropic
 
-    resume = f"writebot resume {run_dir}" if run_dir else None
-    if isinstance(exc, ModelStop):
-        return Explained(f"{exc}" + (f"; nothing partial was recorded. Continue with: {resume}" if resume else ""), 1)
     if not isinstance(exc, anthropic.APIError):
         return None
+    resume = f"writebot resume {run_dir}" if run_dir else None
     after_fix = f"; then continue with: {resume}" if resume else ""
     if isinstance(exc, anthropic.APIConnectionError):
         what = "timed out" if isinstance(exc, anthropic.APITimeoutError) else "could not be reached"

@@ -5,16 +5,14 @@
 handling-stop-reasons): an answer cut at `max_tokens` is asked again once with a larger budget, a `refusal` and an
 answer its caller finds unusable are asked again once, and a second failure raises a ModelStop, so nothing cut,
 refused or empty is ever used as if it were whole. HTTP errors are retried by the SDK (429, 5xx, connection errors);
-what remains reaches the caller as the SDK's own exception (see api_errors.py for the one-line explanation).
+what remains reaches the caller as the SDK's own exception (api_errors.py reads it as one line).
 With a cassette to replay, no client is ever built: a request not in the cassette is an error, never a live call.
 """
 
 from __future__ import annotations
 
 import asyncio
-import csv
 import hashlib
-import io
 import json
 import os
 import time
@@ -23,70 +21,22 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from writebot.claude.api_errors import spend_capped
 from writebot.claude.models import check_effort, larger_budget, settings
 from writebot.claude.pricing import Price, cost_usd, price_of, warn_unpriced
-from writebot.errors import InputError
-from writebot.files import JsonlLog, KeepLine, LineLog, Scan, append_bytes
+from writebot.errors import (
+    BadOutput,
+    BatchExpired,
+    InputError,
+    OutputCut,
+    Refused,
+    ReplayMiss,
+)
+from writebot.files import JsonlLog
+from writebot.store.usage import USAGE_COLUMNS, UsageLog
 
 DEFAULT_MODEL = "claude-sonnet-5-5"  # current in the installed SDK, not in its deprecated list
-USAGE_COLUMNS = ["purpose", "model", "input_tokens", "output_tokens", "cache_read_input_tokens",
-                 "cache_creation_input_tokens", "latency_s", "cost_usd", "epoch", "thinking_tokens", "stop_reason",
-                 "message_id"]
 USABLE_STOPS = ("end_turn", "tool_use", "stop_sequence")
-
-
-class ReplayMiss(InputError):
-    """A request that the replay cassette does not hold."""
-
-
-class BudgetReached(Exception):
-    """The run's cost reached --max-cost-usd; the run stops cleanly and can be resumed."""
-
-
-class ModelStop(Exception):
-    """Claude's answer could not be used, twice: cut at max_tokens, refused, or unusable. Nothing of it is kept."""
-
-    def __init__(self, purpose: str, message: str):
-        super().__init__(message)
-        self.purpose = purpose
-
-
-class OutputCut(ModelStop):
-    """Cut at max_tokens even with the larger budget (or stopped by the context window)."""
-
-
-class Refused(ModelStop):
-    """stop_reason "refusal" twice; `category` and `explanation` come from the API's stop_details."""
-
-    def __init__(self, purpose: str, message: str, category: str | None = None, explanation: str | None = None):
-        super().__init__(purpose, message)
-        self.category, self.explanation = category, explanation
-
-
-class BadOutput(ModelStop):
-    """An answer its caller could not use (empty, no verdict, ...) twice, or a stop reason writebot never asks for."""
-
-
-class BatchExpired(Exception):
-    """A Message Batch whose results are no longer available ("Batch results are available for 29 days after
-    creation", https://platform.claude.com/docs/en/build-with-claude/batch-processing): its requests must be sent
-    again."""
-
-    def __init__(self, batch_id: str):
-        super().__init__(f"the results of Message Batch {batch_id} are no longer available (the API keeps them 29 "
-                         "days)")
-        self.batch_id = batch_id
-
-
-def spend_capped(exc: BaseException) -> bool:
-    """True for the 429 of a monthly spend cap ("enforced_spend_limit_reached" in `error.details.error_code`, and no
-    retry-after: https://platform.claude.com/docs/en/api/errors): waiting minutes will not help, so it is not
-    retried."""
-    body = getattr(exc, "body", None)
-    error = body.get("error") if isinstance(body, dict) else None
-    details = error.get("details") if isinstance(error, dict) else None
-    code = details.get("error_code") if isinstance(details, dict) else None
-    return getattr(exc, "status_code", None) == 429 and code == "enforced_spend_limit_reached"
 
 
 def retry_delay(exc: BaseException, attempt: int) -> float | None:
@@ -156,64 +106,18 @@ def text_of(response: dict) -> str:
     return "".join(b.get("text", "") for b in response.get("content", []) if b.get("type") == "text")
 
 
-class UsageLog(LineLog):
-    """usage.csv: one row per call, appended, flushed and fsynced. Reading never writes; an older file keeps its own
-    columns. Without a path (no run folder), rows are kept in memory only."""
-
-    def __init__(self, path: Path | str | None):
-        super().__init__(path or ".")
-        self.stored = path is not None
-        self.columns = USAGE_COLUMNS
-        scan = self.scan() if self.stored else Scan([], [])
-        self.rows: list[dict] = scan.records
-        self.bad = scan.bad
-
-    @classmethod
-    def create(cls, path: Path | str) -> UsageLog:
-        """A new usage.csv with its header (writers only)."""
-        append_bytes(Path(path), (",".join(USAGE_COLUMNS) + "\n").encode())
-        return cls(path)
-
-    def parse(self, line: bytes, number: int) -> dict | None:
-        try:
-            values = next(csv.reader(io.StringIO(line.decode("utf-8"))), [])
-        except (UnicodeDecodeError, csv.Error) as exc:
-            raise ValueError(f"not a CSV row ({exc})") from None
-        if number == 1:
-            if values not in (USAGE_COLUMNS, USAGE_COLUMNS[:9]):  # this release's header, or the first release's
-                raise KeepLine(f"not a usage.csv header; line 1 must read: {','.join(USAGE_COLUMNS)}")
-            self.columns = values
-            return None
-        if len(values) != len(self.columns):
-            raise ValueError(f"{len(values)} fields, the header has {len(self.columns)}")
-        return dict(zip(self.columns, values, strict=True))
-
-    def add(self, row: dict) -> None:
-        self.rows.append(row)
-        if self.stored:
-            if not self.path.exists() or self.path.stat().st_size == 0:
-                self.append_line(",".join(self.columns) + "\n")
-            out = io.StringIO()
-            csv.DictWriter(out, self.columns, extrasaction="ignore", lineterminator="\n").writerow(row)
-            self.append_line(out.getvalue())
-
-    @property
-    def cost(self) -> float:
-        return sum(float(r.get("cost_usd") or 0) for r in self.rows)
-
-
 class LLM:
-    """Messages API access with SDK retries, the stop-reason policy, usage accounting, budget and cassettes."""
+    """Messages API access with SDK retries, the stop-reason policy, usage accounting and cassettes (the budget is
+    the loop's: writebot.loop.budget)."""
 
     def __init__(self, model: str, usage: UsageLog | None = None, *, record: Path | str | None = None,
-                 replay: Path | str | None = None, max_retries: int = 4, max_cost_usd: float | None = None,
+                 replay: Path | str | None = None, max_retries: int = 4,
                  http_client: Any = None, effort: dict[str, str] | None = None, price: Price | None = None,
                  fallback_model: str | None = None, offline: str = TRAIN_OFFLINE):
         self.model = model
         self.fallback_model = fallback_model  # a refused request goes once to this model (and never twice as it was)
         self.usage = usage or UsageLog(None)
         self.max_retries = max_retries
-        self.max_cost_usd = max_cost_usd
         self.http_client = http_client
         self.effort = effort or {}
         check_effort(model, self.effort)  # a level the model does not take is exit 2 now, not a 400 mid-run
@@ -233,14 +137,10 @@ class LLM:
         else:
             require_api_key(offline)
         self._clients: dict[int, Any] = {}
-        self.epoch: int | None = None  # the trainer sets it, so usage rows say which epoch they belong to
 
     @property
     def cost(self) -> float:
         return self.usage.cost
-
-    def over_budget(self) -> bool:
-        return self.max_cost_usd is not None and self.cost >= self.max_cost_usd
 
     def client(self):
         """An AsyncAnthropic client for the running event loop (clients are bound to their loop). The SDK's own
@@ -411,7 +311,7 @@ class LLM:
                "latency_s": round(latency, 4),
                **{c: usage.get(c) or 0 for c in USAGE_COLUMNS[2:6]},
                "cost_usd": "" if price is None else round(cost_usd(price, usage, batch), 6),
-               "epoch": "" if self.epoch is None else self.epoch,
+               "epoch": "" if self.usage.epoch is None else self.usage.epoch,
                "thinking_tokens": (usage.get("output_tokens_details") or {}).get("thinking_tokens", ""),
                "stop_reason": response.get("stop_reason", ""), "message_id": response.get("id", "")}
         self.usage.add(row)

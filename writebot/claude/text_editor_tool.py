@@ -9,14 +9,11 @@ from __future__ import annotations
 
 from pathlib import PurePosixPath
 
+from writebot.errors import ToolError
 from writebot.text.pipeline import STYLE, without_comments
 
 ROOT = "/pipeline"
 TOOL = {"type": "text_editor_20250728", "name": "str_replace_based_edit_tool"}
-
-
-class ToolError(Exception):
-    """Reported back to Claude as an is_error tool result."""
 
 
 def resolve(path: object) -> str:

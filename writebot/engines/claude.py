@@ -15,14 +15,14 @@ import time
 from collections.abc import Callable
 
 from writebot import defaults
-from writebot.claude.llm import LLM, BadOutput, BatchExpired, BatchFailure, ModelStop, Refused, text_of
+from writebot.claude.llm import LLM, BatchFailure, text_of
 from writebot.claude.models import spec
 from writebot.claude.prompts import render
 from writebot.claude.text_editor_tool import ROOT, TOOL, PipelineEditor
 from writebot.compare.changes import analyse
 from writebot.compare.metrics import word_edit_distance
 from writebot.engines.base import BatchDrafts, Evidence, GateKind, Update
-from writebot.errors import InputError
+from writebot.errors import BadOutput, BatchExpired, InputError, ModelStop, Refused, UpdateStopped
 from writebot.text.lint import CONTRADICTION, EXAMPLE, lint
 from writebot.text.pipeline import STYLE, Pipeline, without_comments
 from writebot.text.post import normalize
@@ -93,10 +93,6 @@ def with_breakpoint(messages: list[dict]) -> list[dict]:
             blocks[-1] = {**blocks[-1], "cache_control": {"type": "ephemeral"}}
         out.append({"role": message["role"], "content": blocks})
     return out
-
-
-class UpdateStopped(Exception):
-    """The editor loop could not finish; its in-memory edits are discarded."""
 
 
 def custom_ids(topic_ids: list[str]) -> dict[str, str]:

@@ -6,10 +6,10 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING
 
-from writebot.claude.llm import BudgetReached, Refused
 from writebot.compare.faithfulness import Judge, faithfulness_fields
 from writebot.compare.metrics import scores
 from writebot.engines.base import Engine
+from writebot.errors import BatchIncomplete, BudgetReached, Refused
 from writebot.store.run_folder import RunStore, now
 from writebot.text.pipeline import Pipeline
 from writebot.text.post import normalize
@@ -18,27 +18,19 @@ from writebot.users import Review, User
 from writebot.users.effort import Effort
 
 if TYPE_CHECKING:
+    from writebot.loop.budget import Stopper
     from writebot.loop.trainer import Callbacks
 
 
-class BatchIncomplete(Exception):
-    """Some batched drafts failed; the ones that succeeded are recorded and resume sends the rest again.
-    exit_code 2 when the API rejected a request (the user must fix something first), else 1."""
-
-    def __init__(self, message: str, exit_code: int):
-        super().__init__(message)
-        self.exit_code = exit_code
-
-
 async def draft_all(run: RunStore, engine: Engine, user: User, judge: Judge, pipeline: Pipeline, todo: list[Topic],
-                    epoch: int, concurrency: int, callbacks: Callbacks) -> None:
+                    epoch: int, concurrency: int, callbacks: Callbacks, stopper: Stopper) -> None:
     """Draft and review `todo` with at most `concurrency` in flight; record each the moment it is done."""
     slots = asyncio.Semaphore(max(1, concurrency))
     stopped, failed = [], []
 
     async def one(topic: Topic) -> None:
         async with slots:
-            if failed or callbacks.should_stop():  # after a failure or at the budget: start nothing new
+            if failed or stopper.reached():  # after a failure or at the budget: start nothing new
                 stopped.append(topic.id)
                 return
             try:
@@ -70,12 +62,12 @@ async def draft_all(run: RunStore, engine: Engine, user: User, judge: Judge, pip
 
 
 async def batch_all(run: RunStore, engine: Engine, user: User, judge: Judge, pipeline: Pipeline, todo: list[Topic],
-                    epoch: int, concurrency: int, callbacks: Callbacks) -> None:
+                    epoch: int, concurrency: int, callbacks: Callbacks, stopper: Stopper) -> None:
     """Draft `todo` through the Message Batches API (collecting what this epoch already submitted), then review and
     record each draft."""
     if not todo:
         return
-    if callbacks.should_stop():
+    if stopper.reached():
         raise BudgetReached(f"budget reached in epoch {epoch} with {len(todo)} drafts to go")
     try:
         result = await engine.abatch_write(pipeline, todo, run.batches_for(epoch),

@@ -7,14 +7,17 @@ Every step is recorded before the next one starts, so a killed run resumes where
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from writebot import defaults
 from writebot.aio import run_sync
-from writebot.claude.llm import BudgetReached
 from writebot.compare.faithfulness import Judge, OfflineJudge
 from writebot.engines.base import Engine, Evidence, GateKind, Update
+from writebot.errors import BudgetReached
 from writebot.loop import gate
+from writebot.loop.budget import Never, Stopper
 from writebot.loop.drafting import batch_all, draft_all
 from writebot.loop.gate import Verdict
 from writebot.loop.next_topic import Chooser
@@ -23,10 +26,12 @@ from writebot.text.pipeline import Pipeline, diff
 from writebot.text.topics import Topic
 from writebot.users import User
 
+log = logging.getLogger("writebot")
+
 
 class Callbacks:
-    """What the loop tells its caller, and how the caller stops it. This one does nothing; headless.RunCallbacks
-    draws the progress bars, keeps the budget and stamps usage rows with their epoch."""
+    """What the loop tells its caller; callbacks watch, they never steer (a Stopper decides when to stop). This one
+    does nothing; writebot.runs.RunCallbacks draws the progress bars and logs each epoch to the tracker."""
 
     def on_epoch(self, epoch: int, todo: int) -> None:
         """Epoch `epoch` begins, with `todo` topics to draft."""
@@ -49,9 +54,40 @@ class Callbacks:
     def on_verdict(self, record: dict) -> None:
         """A deferred gate's verdict was recorded."""
 
-    def should_stop(self) -> bool:
-        """True: stop cleanly before the next draft or update (a budget reached)."""
-        return False
+
+class Observers(Callbacks):
+    """Several callbacks as one: each hears every event; one that fails is logged and the run goes on."""
+
+    def __init__(self, callbacks: Callbacks | list[Callbacks] | None = None):
+        self.callbacks = list(callbacks) if isinstance(callbacks, list) else [callbacks or Callbacks()]
+
+    def _each(self, event: Callable[[Callbacks], None]) -> None:
+        for callback in self.callbacks:
+            try:
+                event(callback)
+            except Exception:  # a watcher's bug never stops training (KeyboardInterrupt still does)
+                log.warning("callback %s failed; training goes on", type(callback).__name__, exc_info=True)
+
+    def on_epoch(self, epoch: int, todo: int) -> None:
+        self._each(lambda c: c.on_epoch(epoch, todo))
+
+    def on_draft(self, record: dict) -> None:
+        self._each(lambda c: c.on_draft(record))
+
+    def on_batch_poll(self, status) -> None:
+        self._each(lambda c: c.on_batch_poll(status))
+
+    def on_warning(self, message: str) -> None:
+        self._each(lambda c: c.on_warning(message))
+
+    def on_epoch_end(self, epoch: int) -> None:
+        self._each(lambda c: c.on_epoch_end(epoch))
+
+    def on_update(self, record: dict) -> None:
+        self._each(lambda c: c.on_update(record))
+
+    def on_verdict(self, record: dict) -> None:
+        self._each(lambda c: c.on_verdict(record))
 
 
 @dataclass(frozen=True)
@@ -104,13 +140,14 @@ def pick_train(run: RunStore, step: Step, epoch: int, topics: list[Topic], pipel
 
 
 def train(run: RunStore, engine: Engine, user: User, topics: list[Topic], pipeline: Pipeline, epochs: int,
-          callbacks: Callbacks | None = None, concurrency: int = defaults.CONCURRENCY,
+          callbacks: Callbacks | list[Callbacks] | None = None, concurrency: int = defaults.CONCURRENCY,
           batch: bool = False, online: Online | None = None, judge: Judge | None = None,
-          chooser: Chooser | None = None) -> Pipeline:
-    """Run (or continue) training; return the last version. batch: each epoch's drafts as one Message Batch.
-    online: rounds of one train topic each (schedule), picked by `chooser` (else as online.select says). judge: who
-    says what of each brief a draft keeps (the offline judge by default)."""
-    callbacks = callbacks or Callbacks()
+          chooser: Chooser | None = None, stopper: Stopper | None = None) -> Pipeline:
+    """Run (or continue) training; return the last version. callbacks: who watches (one or a list). batch: each
+    epoch's drafts as one Message Batch. online: rounds of one train topic each (schedule), picked by `chooser` (else
+    as online.select says). judge: who says what of each brief a draft keeps (the offline judge by default).
+    stopper: when to stop cleanly before the end (a budget; BudgetReached)."""
+    callbacks, stopper = Observers(callbacks), stopper or Never()
     judge = judge or OfflineJudge()
     plan = schedule(topics, epochs, online)
     chooser = chooser or Chooser(online.select if online else "order", online.seed if online else 0)
@@ -125,9 +162,10 @@ def train(run: RunStore, engine: Engine, user: User, topics: list[Topic], pipeli
         drafted = [*pick_train(run, step, epoch, topics, pipeline, chooser), *step.topics]
         done = run.done()
         todo = [t for t in drafted if (epoch, t.id) not in done]
+        run.usage.epoch = epoch  # each Claude call's usage row says which epoch it belongs to
         callbacks.on_epoch(epoch, len(todo))
         drafting = batch_all if batch and engine.batches else draft_all
-        run_sync(drafting(run, engine, user, judge, pipeline, todo, epoch, concurrency, callbacks))
+        run_sync(drafting(run, engine, user, judge, pipeline, todo, epoch, concurrency, callbacks, stopper))
         run.write_history()
         callbacks.on_epoch_end(epoch)
         # 3. judge the previous update (a deferred gate): a rollback makes this update start from the version before
@@ -136,7 +174,7 @@ def train(run: RunStore, engine: Engine, user: User, topics: list[Topic], pipeli
             break
         # 4. update: learn from everything reviewed so far, judge the proposal, save the next version, record
         if run.update_for(epoch) is None:
-            if callbacks.should_stop():
+            if stopper.reached():
                 raise BudgetReached(f"budget reached before the update of epoch {epoch}")
             callbacks.on_update(update(run, engine, judge, start, topics, epoch))
     run.set_status("complete", finished=now())

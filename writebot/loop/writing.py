@@ -10,10 +10,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from writebot import defaults
-from writebot.claude.llm import BudgetReached, Refused
 from writebot.compare.faithfulness import Judge, Judgement
 from writebot.engines.base import Engine
-from writebot.errors import InputError
+from writebot.errors import BudgetReached, InputError, Refused
 from writebot.loop.registry import ENGINES, engine_kind
 from writebot.store.run_folder import RunStore, refuse_output_inside
 from writebot.text.pipeline import Pipeline

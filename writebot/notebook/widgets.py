@@ -14,7 +14,7 @@ from collections.abc import Callable
 import ipywidgets as w
 from IPython.display import clear_output, display
 
-from writebot.errors import InputError
+from writebot.errors import InputError, explain
 from writebot.text.pipeline import STYLE
 from writebot.users.effort import EffortMeter
 
@@ -254,19 +254,15 @@ class RunDashboard(w.VBox):
 
 
 def attempt(call: Callable[[], object], report: Callable[[str], object]):
-    """call(); bad input, an API error or an unusable answer becomes one line for `report` (and None)."""
-    from writebot.claude.llm import ModelStop
-
+    """call(); bad input, an API error, an unusable answer or a disk error becomes one line for `report` (and None),
+    read as the command line reads it (writebot.errors.explain)."""
     try:
         return call()
-    except InputError as exc:
-        report(str(exc))
     except Exception as exc:
-        if not isinstance(exc, ModelStop) and not type(exc).__module__.startswith("anthropic"):
+        explained = explain(exc)
+        if explained is None:
             raise
-        from writebot.claude.api_errors import explain
-
-        report(explain(exc).message)
+        report(explained.message)
     return None
 
 
@@ -370,11 +366,11 @@ class WritingApp(w.VBox):
     def __init__(self, source, engine: str | None = None, judge: str = "rules"):
         from pathlib import Path
 
-        from writebot.claude.llm import UsageLog
-        from writebot.loop.headless import RunOptions, build_llm, build_run_judge
         from writebot.loop.registry import build_engine
         from writebot.loop.writing import engine_for
+        from writebot.runs import RunOptions, build_llm, build_run_judge
         from writebot.store.run_folder import RunStore
+        from writebot.store.usage import UsageLog
 
         self.source = Path(source)
         versions = RunStore.open(self.source).versions() if (self.source / "run.json").is_file() else []

@@ -17,10 +17,10 @@ from writebot.errors import InputError
 from writebot.files import read_text
 from writebot.loop.drafting import review_record
 from writebot.loop.gate import Verdict, judge_by_hand, lint_findings, record_update, replay
-from writebot.loop.headless import RunOptions, build_llm, build_run_judge, run_config
 from writebot.loop.next_topic import Chooser, Pick
 from writebot.loop.registry import HUMAN, build_engine, engine_kind, interactive_engine
 from writebot.loop.trainer import evidence
+from writebot.runs import RunOptions, build_llm, build_run_judge, run_config
 from writebot.store.run_folder import RunStore, now
 from writebot.text.pipeline import Hunk, Pipeline, apply_hunks, hunks
 from writebot.text.post import normalize

@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from writebot import __version__
-from writebot.claude.llm import UsageLog
-from writebot.errors import InputError
+from writebot.errors import InputError, ReadOnly
 from writebot.files import BadLine, JsonlLog, read_text, write_atomic, write_json_atomic
 from writebot.store.runlock import LOCK_FILE, RunLock
+from writebot.store.usage import UsageLog
 from writebot.text.pipeline import Pipeline
 
 HISTORY_COLUMNS = ["epoch", "topic_id", "split", "similarity", "word_edit_distance", "char_edit_distance",
@@ -88,10 +88,6 @@ LOGS = {  # each append-only log of a run, with the fields every record must hav
     "refusals.jsonl": {"epoch": int, "topic_id": str, "reason": str},
     "batches.jsonl": {"epoch": int, "batch_id": str, "topic_ids": list},
 }
-
-
-class ReadOnly(RuntimeError):
-    """A write through a RunStore opened for reading: a bug in writebot, never something a user did."""
 
 
 class RunStore:

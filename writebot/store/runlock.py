@@ -14,13 +14,9 @@ import os
 import time
 from pathlib import Path
 
-from writebot.errors import InputError
+from writebot.errors import RunInUse
 
 LOCK_FILE = ".writebot.lock"
-
-
-class RunInUse(InputError):
-    """Another process is writing this run folder."""
 
 
 class RunLock:

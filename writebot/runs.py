@@ -1,5 +1,6 @@
-"""A run without a person: validate inputs, create the run folder, build engine + user (writebot.loop.registry),
-train, resume. The CLI and the notebooks both use it."""
+"""Whole runs without a person: validate the inputs, create the run folder, build the engine and the user
+(writebot.loop.registry), train with progress bars, a budget and a tracker, resume. The CLI and the notebooks use it;
+it sits above the loop, the report and tracking (tests/test_layout.py)."""
 
 from __future__ import annotations
 
@@ -10,16 +11,18 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 from writebot import defaults
-from writebot.claude.llm import JUDGE_OFFLINE, LLM, TRAIN_OFFLINE, BudgetReached, UsageLog, resolve_model
+from writebot.claude.llm import JUDGE_OFFLINE, LLM, TRAIN_OFFLINE, resolve_model
 from writebot.claude.models import check_effort, resolve_effort
 from writebot.claude.pricing import Price, price_of
 from writebot.compare.faithfulness import Judge
-from writebot.errors import InputError
+from writebot.errors import BudgetReached, InputError
 from writebot.files import read_text
+from writebot.loop.budget import Budget
 from writebot.loop.next_topic import SELECTIONS, Chooser
 from writebot.loop.registry import JUDGES, REPLAY, USERS, build_engine, build_judge, build_user, engine_kind, needs_llm
 from writebot.loop.trainer import Callbacks, Online, train
 from writebot.store.run_folder import RunStore
+from writebot.store.usage import UsageLog
 from writebot.text.pipeline import Pipeline
 from writebot.text.topics import Topic, load_topics
 from writebot.tracking import Tracker, build_tracker, start_tracking
@@ -122,7 +125,7 @@ def build_llm(options: RunOptions, usage: UsageLog, model: str | None = None,
     price = price_for(options) if model is None else None
     return LLM(model or resolve_model(options.model), usage, record=options.record,
                replay=options.cassette if engine_kind(options.engine).replays else None,
-               max_cost_usd=options.max_cost_usd, effort=resolve_effort(options.effort), price=price,
+               effort=resolve_effort(options.effort), price=price,
                fallback_model=options.fallback_model if model is None else None,
                offline=JUDGE_OFFLINE if model is not None else offline)
 
@@ -173,27 +176,22 @@ def start_run(out: Path, topics_file: Path, persona_file: Path, pipeline_dir: Pa
 
 
 class RunCallbacks(Callbacks):
-    """The headless run's side of the loop: progress bars (from `progress`, a tqdm-like factory), the running cost,
-    the budget, and each usage row's epoch."""
+    """The headless run's watcher: progress bars (from `progress`, a tqdm-like factory) with the running cost of a
+    run that calls Claude, warnings on stderr, and each finished epoch logged to the tracker."""
 
-    def __init__(self, llms: list[LLM], progress=None, max_cost_usd: float | None = None,
-                 run: RunStore | None = None, tracker: Tracker | None = None):
-        self.llms, self.progress, self.max_cost_usd = llms, progress, max_cost_usd
-        self.llm = llms[0] if llms else None  # they share the run's usage log: its cost is the run's
-        self.run, self.tracker = run, tracker or Tracker()
+    def __init__(self, run: RunStore, progress=None, tracker: Tracker | None = None, shows_cost: bool = False):
+        self.run, self.progress, self.tracker, self.shows_cost = run, progress, tracker or Tracker(), shows_cost
         self.bar = None
 
     def on_epoch(self, epoch: int, todo: int) -> None:
-        for llm in self.llms:
-            llm.epoch = epoch  # usage rows say which epoch they belong to
         if self.progress and todo:
             self.bar = self.progress(total=todo, desc=f"epoch {epoch}", unit="draft")
 
     def on_draft(self, record: dict) -> None:
         if self.bar is not None:
             self.bar.update(1)
-            if self.llm is not None:
-                self.bar.set_postfix_str(f"${self.llm.cost:.4f}")
+            if self.shows_cost:
+                self.bar.set_postfix_str(f"${self.run.usage.cost:.4f}")
 
     def on_warning(self, message: str) -> None:
         print(f"writebot: warning: {message}", file=sys.stderr)
@@ -207,14 +205,14 @@ class RunCallbacks(Callbacks):
             self.bar.set_postfix_str(f"batch: {status.request_counts.succeeded} answered")
 
     def on_epoch_end(self, epoch: int) -> None:
+        self.close_bar()
+        self.tracker.epoch(self.run, epoch)
+
+    def close_bar(self) -> None:
+        """End the epoch's progress bar (also when training stops inside an epoch)."""
         if self.bar is not None:
             self.bar.close()
             self.bar = None
-        if self.run is not None and epoch >= 0:
-            self.tracker.epoch(self.run, epoch)
-
-    def should_stop(self) -> bool:
-        return self.llm is not None and self.max_cost_usd is not None and self.llm.over_budget()
 
 
 def continue_run(run: RunStore, progress=None, max_cost_usd: float | None = None, track: str | None = None,
@@ -240,14 +238,13 @@ def continue_run(run: RunStore, progress=None, max_cost_usd: float | None = None
     owned = tracker is None
     tracker = tracker or build_tracker(options.track)
     tracker.open(run)
-    llms = [x for x in (llm, judge_llm) if x is not None]
-    callbacks = RunCallbacks(llms, progress, options.max_cost_usd, run, tracker)
+    callbacks = RunCallbacks(run, progress, tracker, shows_cost=llm is not None or judge_llm is not None)
     status = "failed"
     try:
         kind = engine_kind(options.engine)
         chooser = Chooser(options.select, options.seed, kind.base_text, None if kind.needs_llm else engine.write)
         train(run, engine, user, topics, pipeline, options.epochs, callbacks, options.concurrency, options.batch_api,
-              options.protocol(), judge, chooser)
+              options.protocol(), judge, chooser, Budget(run.usage, options.max_cost_usd))
         status = "complete"
     except BudgetReached:
         status = "stopped"
@@ -256,7 +253,7 @@ def continue_run(run: RunStore, progress=None, max_cost_usd: float | None = None
         status = "interrupted"
         raise
     finally:
-        callbacks.on_epoch_end(-1)
+        callbacks.close_bar()
         if owned:
             tracker.close(run, status)
 
