@@ -35,8 +35,8 @@ def test_every_exception_writebot_defines_lives_in_errors_and_is_a_writebot_erro
         if "testing" in path.parts or path.name == "errors.py":
             continue
         for node in ast.walk(ast.parse(path.read_text())):
-            if isinstance(node, ast.ClassDef) and any(
-                    (getattr(b, "id", "") or getattr(b, "attr", "")).endswith(("Error", "Exception")) for b in node.bases):
+            bases = [getattr(b, "id", "") or getattr(b, "attr", "") for b in getattr(node, "bases", [])]
+            if isinstance(node, ast.ClassDef) and any(b.endswith(("Error", "Exception")) for b in bases):
                 elsewhere.append(f"{path.relative_to(ROOT)}: {node.name}")
     assert not elsewhere, elsewhere
     defined = [v for v in vars(errors).values() if isinstance(v, type) and issubclass(v, BaseException)]
@@ -48,8 +48,10 @@ def test_every_exception_writebot_defines_lives_in_errors_and_is_a_writebot_erro
     (BudgetReached("budget reached in epoch 1 with 3 drafts to go"), 0,
      "writebot: budget reached in epoch 1 with 3 drafts to go (spent $0.5000); stopped cleanly. Continue with: "
      "writebot resume runs/a --max-cost-usd MORE"),
-    (Refused("draft", "Claude declined twice"), 1, "nothing partial was recorded. Continue with: writebot resume runs/a"),
-    (BatchIncomplete("2 batched drafts failed", 2), 2, "2 batched drafts failed. Continue with: writebot resume runs/a"),
+    (Refused("draft", "Claude declined twice"), 1,
+     "nothing partial was recorded. Continue with: writebot resume runs/a"),
+    (BatchIncomplete("2 batched drafts failed", 2), 2,
+     "2 batched drafts failed. Continue with: writebot resume runs/a"),
     (OSError(errno.ENOSPC, "No space left on device", "runs/a/feedback.jsonl"), 1,
      "could not write runs/a/feedback.jsonl (No space left on device); everything recorded before it is kept"),
     (PermissionError(errno.EACCES, "Permission denied", "topics.yaml"), 2,
