@@ -9,7 +9,9 @@ import pytest
 from writebot import bundled
 from writebot.claude.llm import LLM
 from writebot.compare.faithfulness import Judge
-from writebot.engines.base import Engine, GateKind
+from writebot.engines.base import ABILITIES, Engine, GateKind, ability, revise
+from writebot.engines.new_pipeline import init_pipeline
+from writebot.errors import InputError
 from writebot.loop.registry import ENGINES, JUDGES, USERS, build_engine, build_judge, build_user
 from writebot.users import User, load_persona
 
@@ -20,18 +22,76 @@ def members(protocol) -> set[str]:
     return {n for n in dir(protocol) if not n.startswith("_")} | set(getattr(protocol, "__annotations__", {}))
 
 
-@pytest.mark.parametrize("name", list(ENGINES))
-def test_every_engine_keeps_the_whole_engine_contract(name, tmp_path, monkeypatch):
+def methods(protocol) -> dict[str, inspect.Signature]:
+    """The protocol's own methods and their signatures, without self."""
+    return {n: inspect.signature(f) for n, f in vars(protocol).items() if inspect.isfunction(f) and n[0] != "_"}
+
+
+def keeps(engine, protocol) -> list[str]:
+    """Where the engine's methods differ from the protocol's: a missing method, other parameter names, or sync
+    where async is asked (or the other way)."""
+    broken = []
+    for name, wanted in methods(protocol).items():
+        have = getattr(engine, name, None)
+        if have is None:
+            broken.append(f"{name} is missing")
+            continue
+        params = list(wanted.parameters)[1:]
+        if list(inspect.signature(have).parameters) != params:
+            broken.append(f"{name}{inspect.signature(have)} is not {name}({', '.join(params)})")
+        if inspect.iscoroutinefunction(have) != inspect.iscoroutinefunction(getattr(protocol, name)):
+            broken.append(f"{name}: async differs")
+    return broken
+
+
+def build(name, tmp_path, monkeypatch):
     monkeypatch.setenv("ANTHROPIC_API_KEY", "not-used")
     cassette = tmp_path / "empty.jsonl"
     cassette.write_text("")
     llm = LLM("claude-sonnet-5-5", replay=cassette if ENGINES[name].replays else None) if ENGINES[name].needs_llm \
         else None
-    engine = build_engine(name, llm, persona=load_persona(bundled.persona("warm-casual")))
-    assert members(Engine) <= set(dir(engine)), members(Engine) - set(dir(engine))
-    assert engine.name == name and isinstance(engine.gate, GateKind)
-    assert list(inspect.signature(engine.update).parameters)[:3] == ["pipeline", "evidence", "history"]
-    assert inspect.iscoroutinefunction(engine.awrite) and inspect.iscoroutinefunction(engine.aclose)
+    return build_engine(name, llm, persona=load_persona(bundled.persona("warm-casual")))
+
+
+@pytest.mark.parametrize("name", list(ENGINES))
+def test_every_engine_keeps_the_engine_contract_signature_by_signature(name, tmp_path, monkeypatch):
+    engine = build(name, tmp_path, monkeypatch)
+    assert engine.name == name and isinstance(engine.gate, GateKind) and isinstance(engine.model, str)
+    assert not keeps(engine, Engine)
+
+
+@pytest.mark.parametrize("name", list(ENGINES))
+def test_an_engine_has_the_abilities_it_declares_and_no_stubs_of_the_others(name, tmp_path, monkeypatch):
+    engine = build(name, tmp_path, monkeypatch)
+    assert set(engine.abilities) <= set(ABILITIES)
+    for ability_name, protocol in ABILITIES.items():
+        if ability_name in engine.abilities:
+            assert ability(engine, ability_name) is engine and not keeps(engine, protocol), ability_name
+        else:
+            assert ability(engine, ability_name) is None
+            assert not set(methods(protocol)) & set(dir(engine)), f"{ability_name}: not declared, yet stubbed"
+
+
+def test_without_an_ability_the_default_holds(tmp_path):
+    class Plain:  # the Engine contract and nothing more
+        name, model, gate = "plain", "plain-1", GateKind.IMMEDIATE
+
+    assert revise(Plain(), "the draft", "shorter, please") == "the draft"
+    with pytest.raises(InputError, match="the plain engine cannot make a new pipeline"):
+        init_pipeline("A calm voice.", tmp_path, tmp_path / "out", Plain())
+    with pytest.raises(KeyError, match="no engine ability 'fly'"):
+        ability(Plain(), "fly")
+
+    class Wrong(Plain):
+        def write(self, topic, pipeline):  # the parameters swapped: a name check alone would pass it
+            return ""
+
+        async def update(self, pipeline, evidence, history):
+            return None
+
+    broken = keeps(Wrong(), Engine)
+    assert any(b.startswith("write(topic, pipeline)") for b in broken) and "update: async differs" in broken
+    assert "awrite is missing" in broken
 
 
 @pytest.mark.parametrize("name", list(USERS))

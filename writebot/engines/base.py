@@ -59,7 +59,9 @@ class GateKind(StrEnum):
 
 
 class Engine(Protocol):
-    """Writes drafts with a pipeline and updates the pipeline from evidence.
+    """What every engine does: write drafts with a pipeline and update the pipeline from evidence. What only some
+    engines do (a Message Batch of drafts, revising a draft, making a new pipeline) is an ability: declared in the
+    engine's `abilities`, looked up with `ability` below, with a default where it has none.
 
     Error contract (after gepa's adapter): `awrite`/`write` return a whole draft or raise: `Refused` (the trainer
     records the topic as refused for the epoch), another `ModelStop` or an SDK error (the run stops, resumable);
@@ -71,7 +73,6 @@ class Engine(Protocol):
     name: str  # the registry name (writebot.loop.registry)
     model: str  # what writes: a Claude model id, or "rules-v1"
     gate: GateKind
-    batches: bool  # True: abatch_write can write an epoch's drafts as one Message Batch
 
     async def awrite(self, pipeline: Pipeline, topic: Topic) -> str:
         """A Markdown draft for the topic, written with the pipeline; it must carry every point's text."""
@@ -86,33 +87,57 @@ class Engine(Protocol):
         went to the fallback model)."""
         ...
 
-    async def abatch_write(self, pipeline: Pipeline, topics: list[Topic], submitted: dict[str, dict[str, str]],
-                           on_submit: Callable[[str, dict[str, str]], object],
-                           on_poll: Callable[[Any], object] | None = None) -> BatchDrafts:
-        """Only when `batches`: drafts for all topics through one batch; `submitted` (batch id -> {custom_id: topic
-        id}) holds batches sent earlier in this epoch, to collect rather than pay again; `on_submit` records a new
-        one before it is polled."""
-        ...
-
     def update(self, pipeline: Pipeline, evidence: list[Evidence], history: list[dict]) -> Update:
         """A new pipeline version learned from the evidence so far; `history` is the earlier updates with their
         final verdicts (writebot.store.run_folder.RunStore.update_history), for engines that learn from it."""
         ...
 
-    def revise(self, draft: str, feedback: str) -> str:
-        """The draft revised as the feedback asks: the workbench's starting point for a person's ground truth."""
-        ...
-
-    def new_pipeline(self, description: str, examples: dict[str, str]) -> tuple[Pipeline, str]:
-        """`writebot init`: a pipeline from a description and example posts (path -> text), and a one-line
-        summary of what was made."""
-        ...
-
-    @property
-    def cost(self) -> float:
-        """USD spent so far (0 offline)."""
-        ...
-
     async def aclose(self) -> None:
         """Close what belongs to the running event loop (API clients); called at the end of each epoch's drafts."""
         ...
+
+
+class BatchWriter(Protocol):
+    """Ability "batches": an epoch's drafts as one Message Batch. Without it, drafts are written concurrently."""
+
+    async def abatch_write(self, pipeline: Pipeline, topics: list[Topic], submitted: dict[str, dict[str, str]],
+                           on_submit: Callable[[str, dict[str, str]], object],
+                           on_poll: Callable[[Any], object] | None = None) -> BatchDrafts:
+        """Drafts for all topics through one batch; `submitted` (batch id -> {custom_id: topic id}) holds batches
+        sent earlier in this epoch, to collect rather than pay again; `on_submit` records a new one before it is
+        polled."""
+        ...
+
+
+class Reviser(Protocol):
+    """Ability "revise": the workbench's starting point for a person's ground truth. Without it, the draft itself."""
+
+    def revise(self, draft: str, feedback: str) -> str:
+        """The draft revised as the feedback asks."""
+        ...
+
+
+class PipelineMaker(Protocol):
+    """Ability "init": `writebot init`. Without it, the command says which engines can."""
+
+    def new_pipeline(self, description: str, examples: dict[str, str]) -> tuple[Pipeline, str]:
+        """A pipeline from a description and example posts (path -> text), and a one-line summary of what was
+        made."""
+        ...
+
+
+ABILITIES: dict[str, type] = {"batches": BatchWriter, "revise": Reviser, "init": PipelineMaker}
+
+
+def ability(engine: Engine, name: str) -> Any | None:
+    """The one lookup of an optional ability: the engine, if it declares `name` (a key of ABILITIES) in its
+    `abilities`, else None."""
+    if name not in ABILITIES:
+        raise KeyError(f"no engine ability {name!r}; abilities are {sorted(ABILITIES)}")
+    return engine if name in getattr(engine, "abilities", frozenset()) else None
+
+
+def revise(engine: Engine, draft: str, feedback: str) -> str:
+    """The draft revised by an engine that can; else the draft as it is (the person edits from it)."""
+    reviser: Reviser | None = ability(engine, "revise")
+    return reviser.revise(draft, feedback) if reviser else draft

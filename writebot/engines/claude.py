@@ -113,7 +113,7 @@ class ClaudeEngine:
     is deferred: re-drafting to check an update would cost a second set of calls."""
 
     gate = GateKind.DEFERRED
-    batches = True
+    abilities = frozenset({"batches", "revise", "init"})  # engines/base.ABILITIES
 
     def __init__(self, llm: LLM, style_budget: int = defaults.STYLE_BUDGET, max_turns: int = defaults.EDITOR_TURNS,
                  batch_poll_seconds: float = defaults.BATCH_POLL_SECONDS, warm_cache: bool = True):
@@ -130,10 +130,6 @@ class ClaudeEngine:
     @property
     def model(self) -> str:
         return self.llm.model
-
-    @property
-    def cost(self) -> float:
-        return self.llm.cost
 
     async def aclose(self) -> None:
         await self.llm.aclose()

@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 
 from writebot import bundled
-from writebot.engines.base import Engine
+from writebot.engines.base import Engine, PipelineMaker, ability
 from writebot.errors import InputError
 from writebot.files import read_text
 from writebot.text.pipeline import Pipeline, Style
@@ -90,7 +90,11 @@ def init_pipeline(description: str, examples_dir: Path, out: Path, engine: Engin
         raise InputError("--description is empty; describe the voice you want in a sentence or two")
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise InputError(f"{out}: already exists and is not empty; choose a new --out folder")
+    maker: PipelineMaker | None = ability(engine, "init")
+    if maker is None:
+        raise InputError(f"the {engine.name} engine cannot make a new pipeline; use --engine rules (offline) or "
+                         "claude")
     examples = load_examples(examples_dir)
-    pipeline, summary = engine.new_pipeline(description, examples)
+    pipeline, summary = maker.new_pipeline(description, examples)
     pipeline.save(out)
     return summary

@@ -17,7 +17,7 @@ import yaml
 
 from writebot import defaults
 from writebot.compare.changes import analyse
-from writebot.engines.base import BatchDrafts, Evidence, GateKind, Update
+from writebot.engines.base import Evidence, GateKind, Update
 from writebot.engines.firings import MIN_CONFIRMED, Firings, firings
 from writebot.engines.mining import Pool, mine, split_candidates
 from writebot.engines.selection import Selector, variants
@@ -159,8 +159,7 @@ class RulesEngine:
 
     model = "rules-v1"
     gate = GateKind.IMMEDIATE  # re-drafting costs nothing here
-    batches = False
-    cost = 0.0
+    abilities = frozenset({"revise", "init"})  # engines/base.ABILITIES; no Message Batches offline
 
     def __init__(self, learner: str = "mine", name: str = "rules", persona: Persona | None = None,
                  style_budget: int = defaults.STYLE_BUDGET):
@@ -183,9 +182,6 @@ class RulesEngine:
 
     def written_by(self, pipeline: Pipeline, topic: Topic) -> str:
         return self.model
-
-    async def abatch_write(self, pipeline, topics, submitted, on_submit, on_poll=None) -> BatchDrafts:
-        raise NotImplementedError("the rules engine writes no batches (batches is False)")
 
     def update(self, pipeline: Pipeline, evidence: list[Evidence], history: list[dict] | None = None) -> Update:
         """history is not used: the rules learner re-derives everything from the evidence."""

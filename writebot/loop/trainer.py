@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from writebot import defaults
 from writebot.aio import run_sync
 from writebot.compare.faithfulness import Judge, OfflineJudge
-from writebot.engines.base import Engine, Evidence, GateKind, Update
+from writebot.engines.base import Engine, Evidence, GateKind, Update, ability
 from writebot.errors import BudgetReached
 from writebot.loop import gate
 from writebot.loop.budget import Never, Stopper
@@ -164,7 +164,7 @@ def train(run: RunStore, engine: Engine, user: User, topics: list[Topic], pipeli
         todo = [t for t in drafted if (epoch, t.id) not in done]
         run.usage.epoch = epoch  # each Claude call's usage row says which epoch it belongs to
         callbacks.on_epoch(epoch, len(todo))
-        drafting = batch_all if batch and engine.batches else draft_all
+        drafting = batch_all if batch and ability(engine, "batches") else draft_all
         run_sync(drafting(run, engine, user, judge, pipeline, todo, epoch, concurrency, callbacks, stopper))
         run.write_history()
         callbacks.on_epoch_end(epoch)

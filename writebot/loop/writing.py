@@ -11,7 +11,7 @@ from pathlib import Path
 
 from writebot import defaults
 from writebot.compare.faithfulness import Judge, Judgement
-from writebot.engines.base import Engine
+from writebot.engines.base import Engine, ability
 from writebot.errors import BudgetReached, InputError, Refused
 from writebot.loop.registry import ENGINES, engine_kind
 from writebot.store.run_folder import RunStore, refuse_output_inside
@@ -94,7 +94,7 @@ async def awrite_posts(engine: Engine, judge: Judge, pipeline: Pipeline, topics:
             on_post(done)
 
     try:
-        if batch and engine.batches:
+        if batch and ability(engine, "batches"):
             result = await engine.abatch_write(pipeline, topics, {}, on_submit or (lambda batch_id, members: None))
             for topic in topics:
                 if topic.id in result.drafts:

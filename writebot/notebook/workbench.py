@@ -12,7 +12,7 @@ from pathlib import Path
 from writebot import bundled
 from writebot.compare.faithfulness import ContentCheck, judge_review
 from writebot.engines import Update
-from writebot.engines.base import GateKind
+from writebot.engines.base import GateKind, revise
 from writebot.errors import InputError
 from writebot.files import read_text
 from writebot.loop.drafting import review_record
@@ -146,7 +146,7 @@ class Workbench:
     def suggest_revision(self, draft: str, feedback: str) -> str:
         """A revised draft to start the ground truth from: the engine's revision following the feedback."""
         self._writable()
-        return self.engine.revise(draft, feedback)
+        return revise(self.engine, draft, feedback)
 
     def submit(self, topic: Topic, draft: str, feedback: str, ground_truth: str, effort: Effort | None = None) -> dict:
         """Record one reviewed draft at once (fsynced): nothing typed is lost if the kernel dies next. `effort`: what
