@@ -164,3 +164,20 @@ def test_failed_atomic_write_keeps_the_old_file(tmp_path, monkeypatch):
     monkeypatch.undo()
     assert target.read_text() == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["history.csv"]
+
+
+def test_a_record_without_its_fields_or_with_the_wrong_types_is_set_aside_with_the_reason(tmp_path):
+    from writebot.store.formats import DraftRecord
+
+    log = JsonlLog(tmp_path / "feedback.jsonl", DraftRecord)
+    good = {"epoch": 0, "topic_id": "a", "split": "train", "version": "v", "draft": "d", "feedback": [],
+            "ground_truth": "g", "extra": "kept"}
+    log.append(good)
+    log.append({**good, "epoch": "1", "feedback": "not a list"})
+    log.append({**good, "epoch": True})
+    log.append({"epoch": 2, "draft": "d"})
+    scan = log.scan()
+    assert scan.records == [good]
+    assert [b.reason for b in scan.bad] == ["epoch is str, not int, feedback is str, not list",
+                                            "epoch is bool, not int",
+                                            "missing topic_id, split, version, feedback, ground_truth"]

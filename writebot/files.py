@@ -266,11 +266,12 @@ class LineLog:
 
 
 class JsonlLog(LineLog):
-    """JSON lines; a record must be an object with the `required` fields (name -> type)."""
+    """JSON lines; a record must be an object with the fields of `model` (a pydantic model, e.g.
+    writebot.store.formats.DraftRecord) or, given a tuple, with those fields."""
 
-    def __init__(self, path: Path | str, required: dict[str, type] | tuple[str, ...] = ()):
+    def __init__(self, path: Path | str, model: Any = None, required: tuple[str, ...] = ()):
         super().__init__(path)
-        self.required = required if isinstance(required, dict) else dict.fromkeys(required, object)
+        self.model, self.required = model, required
 
     def append(self, record: dict[str, Any]) -> None:
         self.append_line(json.dumps(record, ensure_ascii=False) + "\n")
@@ -287,8 +288,6 @@ class JsonlLog(LineLog):
         missing = [f for f in self.required if f not in record]
         if missing:
             raise ValueError(f"missing {', '.join(missing)}")
-        wrong = [f"{f} is {type(record[f]).__name__}, not {kind.__name__}" for f, kind in self.required.items()
-                 if not isinstance(record[f], kind) or (kind is int and isinstance(record[f], bool))]
-        if wrong:
-            raise ValueError(", ".join(wrong))
+        if self.model is not None and (problem := self.model.problem(record)):
+            raise ValueError(problem)
         return record

@@ -16,6 +16,7 @@ from typing import Any
 from writebot import __version__
 from writebot.errors import InputError, ReadOnly
 from writebot.files import BadLine, JsonlLog, read_text, write_atomic, write_json_atomic
+from writebot.store.formats import LOGS, RunFile
 from writebot.store.runlock import LOCK_FILE, RunLock
 from writebot.store.usage import UsageLog
 from writebot.text.pipeline import Pipeline
@@ -68,7 +69,7 @@ def read_config(path: Path) -> dict[str, Any]:
         config = json.loads(read_text(path / "run.json", "run file"))
     except json.JSONDecodeError as exc:
         raise InputError(f"{path / 'run.json'}: damaged (line {exc.lineno}: {exc.msg}); restore it") from None
-    if not isinstance(config, dict) or "writebot" not in config:
+    if not isinstance(config, dict) or not RunFile.fits(config):
         raise InputError(f"{path / 'run.json'}: not a writebot run file; pass a writebot run folder")
     return config
 
@@ -81,13 +82,6 @@ def csv_text(columns: list[str], rows: list[dict]) -> str:
     return out.getvalue()
 
 
-LOGS = {  # each append-only log of a run, with the fields every record must have, and their types
-    "feedback.jsonl": {"epoch": int, "topic_id": str, "split": str, "version": str, "draft": str, "feedback": list,
-                       "ground_truth": str},
-    "updates.jsonl": {"epoch": int, "status": str},
-    "refusals.jsonl": {"epoch": int, "topic_id": str, "reason": str},
-    "batches.jsonl": {"epoch": int, "batch_id": str, "topic_ids": list},
-}
 
 
 class RunStore:
@@ -100,7 +94,7 @@ class RunStore:
         self.config = config
         self.lock = lock
         self.feedback, self.updates, self.refusals, self.batches = (
-            JsonlLog(path / name, required) for name, required in LOGS.items())
+            JsonlLog(path / name, model) for name, model in LOGS.items())
         scans = {log.path.name: log.scan() for log in (self.feedback, self.updates, self.refusals, self.batches)}
         self.records = scans["feedback.jsonl"].records
         self._truth_kept: dict[str, list[tuple[int, set[int]]]] = {}

@@ -9,10 +9,7 @@ from pathlib import Path
 
 from writebot.errors import InputError
 from writebot.files import read_yaml
-from writebot.text.validate import Checker, type_name
-
-_ID = re.compile(r"^[a-z0-9-]+$")
-FIELDS = {"id", "title", "points", "audience", "split"}
+from writebot.text.formats import TopicFields, input_error, parse, type_name
 
 
 @dataclass(frozen=True)
@@ -41,33 +38,27 @@ def default_split(topic_id: str) -> str:
 
 
 def parse_topics(data: object, path: Path | str) -> list[Topic]:
-    check = Checker(path, "fix the topics file (see docs/FORMATS.md §2)")
+    """The topics of a topics file's YAML (text.formats.TopicFields), or the InputError for its first problem."""
+    fix = "fix the topics file (see docs/FORMATS.md §2)"
     if not isinstance(data, list):
-        raise check.fail("", f"must be a list of topics, got {type_name(data)}")
+        raise input_error(path, "", f"must be a list of topics, got {type_name(data)}", fix)
     if not data:
-        raise check.fail("", "the topic list is empty; add at least one topic")
+        raise input_error(path, "", "the topic list is empty; add at least one topic", fix)
     topics, seen = [], {}
     for n, item in enumerate(data, 1):
-        where = f"topic {n}"
         if not isinstance(item, dict):
-            raise check.fail(where, f"must be a mapping with id, title, points; got {type_name(item)}")
-        topic_id = check.field(item, "id", str, where)
-        where = f"topic {n} ('{topic_id}')"
-        if not _ID.match(topic_id):
-            raise check.fail(where, "'id' may use only a-z, 0-9 and '-'")
-        if topic_id in seen:
-            raise check.fail(where, f"duplicate id '{topic_id}' (also topic {seen[topic_id]})")
-        seen[topic_id] = n
-        check.unknown_keys(item, FIELDS, where)
-        title = check.field(item, "title", str, where).strip()
-        points = tuple(p.strip() for p in check.text_list(item, "points", where))
-        audience = check.field(item, "audience", str, where, required=False)
-        split = check.field(item, "split", str, where, required=False) or default_split(topic_id)
-        if split not in ("train", "val"):
-            raise check.fail(where, f"'split' must be train or val, got '{split}'")
-        topics.append(Topic(topic_id, title, points, audience.strip() if audience else None, split))
+            raise input_error(path, f"topic {n}", f"must be a mapping with id, title, points; got {type_name(item)}",
+                              fix)
+        named = isinstance(item.get("id"), str) and item["id"].strip()
+        where = f"topic {n} ('{item['id']}')" if named else f"topic {n}"
+        fields = parse(TopicFields, item, path, fix, lambda loc, where=where: where)
+        if fields.id in seen:
+            raise input_error(path, where, f"duplicate id '{fields.id}' (also topic {seen[fields.id]})", fix)
+        seen[fields.id] = n
+        topics.append(Topic(fields.id, fields.title, tuple(fields.points), fields.audience,
+                            fields.split or default_split(fields.id)))
     if not any(t.split == "train" for t in topics):
-        raise check.fail("", "no topic has split 'train'; mark at least one topic 'split: train'")
+        raise input_error(path, "", "no topic has split 'train'; mark at least one topic 'split: train'", fix)
     return topics
 
 

@@ -13,10 +13,9 @@ from typing import Protocol
 
 from writebot.errors import InputError
 from writebot.files import read_yaml
+from writebot.text.formats import EditFields, PersonaFields, input_error, parse, type_name
 from writebot.text.post import Post, normalize
 from writebot.text.rule_language import (
-    HEADING_CASES,
-    RULE_KINDS,
     CloseWith,
     Contractions,
     DropSentencesWith,
@@ -27,7 +26,6 @@ from writebot.text.rule_language import (
     Rule,
 )
 from writebot.text.topics import Topic
-from writebot.text.validate import Checker, type_name
 
 
 @dataclass(frozen=True)
@@ -68,68 +66,31 @@ class Persona:
     one_off: int = 0  # one-off edits per post, made after all the others
 
 
-def _parse_edit(check: Checker, item: object, where: str) -> Rule:
-    if not isinstance(item, dict):
-        raise check.fail(where, f"must be a mapping like 'replace: {{old: x, new: y}}', got {type_name(item)}")
-    kinds = [k for k in item if k != "say"]
-    if len(kinds) != 1:
-        raise check.fail(where, f"needs exactly one edit besides 'say', found {len(kinds)}")
-    kind = kinds[0]
-    value = item[kind]
-    if kind not in RULE_KINDS:
-        raise check.fail(where, f"unknown edit '{kind}' (known: {', '.join(RULE_KINDS)})")
+def _rule(edit: EditFields) -> Rule:
+    """The rule a persona edit makes (its fields already checked by text.formats.EditFields)."""
+    kind, value = edit.kind, getattr(edit, edit.kind)
     if kind == "replace":
-        if not isinstance(value, dict):
-            raise check.fail(where, f"'replace' must be a mapping with old and new, got {type_name(value)}")
-        check.unknown_keys(value, {"old", "new", "whole_word"}, where + " replace")
-        old = check.field(value, "old", str, where + " replace")
-        if "new" not in value or not isinstance(value["new"], str):
-            raise check.fail(where + " replace", f"'new' must be text, got {type_name(value.get('new'))}")
-        whole = check.field(value, "whole_word", bool, where + " replace", required=False, default=True)
-        return Replace(old, value["new"], whole)
-    if kind in ("open_with", "close_with"):
-        line = check.field(item, kind, str, where).strip()
-        return OpenWith(line) if kind == "open_with" else CloseWith(line)
-    if kind == "contractions":
-        if value not in ("contract", "expand"):
-            raise check.fail(where, f"'contractions' must be contract or expand, got {value!r}")
-        return Contractions(value)
-    if kind == "heading_case":
-        if value not in HEADING_CASES:
-            raise check.fail(where, f"'heading_case' must be sentence, title or lower, got {value!r}")
-        return HeadingCase(value)
-    if kind == "max_sentence_words":
-        limit = check.field(item, kind, int, where)
-        if limit < 1:
-            raise check.fail(where, f"'max_sentence_words' must be at least 1, got {limit}")
-        return MaxSentenceWords(limit)
-    return DropSentencesWith(tuple(check.text_list(item, kind, where)))
+        return Replace(value.old, value.new, value.whole_word)
+    return {"open_with": OpenWith, "close_with": CloseWith, "contractions": Contractions, "heading_case": HeadingCase,
+            "max_sentence_words": MaxSentenceWords}.get(kind, lambda v: DropSentencesWith(tuple(v)))(value)
+
+
+def _where(loc: tuple) -> str:
+    """("edits", 0, "replace", "new") -> "edit 1 replace"; a top-level field -> ""."""
+    if len(loc) >= 2 and loc[0] == "edits" and isinstance(loc[1], int):
+        return f"edit {loc[1] + 1}" + (" replace" if loc[2:3] == ("replace",) and len(loc) > 3 else "")
+    return ""
 
 
 def parse_persona(data: object, path: Path | str) -> Persona:
-    check = Checker(path, "fix the persona file (see docs/FORMATS.md §3)")
+    """A persona file's YAML (text.formats.PersonaFields) as a Persona, or the InputError for its first problem."""
+    fix = "fix the persona file (see docs/FORMATS.md §3)"
     if not isinstance(data, dict):
-        raise check.fail("", f"must be a mapping with name, description, edits; got {type_name(data)}")
-    check.unknown_keys(data, {"name", "description", "max_feedback", "edits", "consistency", "one_off"}, "")
-    name = check.field(data, "name", str, "")
-    description = check.field(data, "description", str, "", required=False, default="")
-    max_feedback = check.field(data, "max_feedback", int, "", required=False, default=2)
-    if max_feedback < 0:
-        raise check.fail("", f"'max_feedback' must be 0 or more, got {max_feedback}")
-    raw = check.field(data, "edits", list, "", required=not description, default=[])
-    edits = []
-    for n, item in enumerate(raw, 1):
-        rule = _parse_edit(check, item, f"edit {n}")
-        say = check.field(item, "say", str, f"edit {n}", required=False)
-        edits.append((rule, say))
-    consistency = check.field(data, "consistency", (int, float), "", required=False, default=1.0)
-    if not 0 <= consistency <= 1:
-        raise check.fail("", f"'consistency' must be between 0 and 1 (the share of posts each edit is applied to), "
-                             f"got {consistency}")
-    one_off = check.field(data, "one_off", int, "", required=False, default=0)
-    if one_off < 0:
-        raise check.fail("", f"'one_off' must be 0 or more, got {one_off}")
-    return Persona(name, description, max_feedback, edits, float(consistency), one_off)
+        raise input_error(path, "", f"must be a mapping with name, description, edits; got {type_name(data)}", fix)
+    fields = parse(PersonaFields, data, path, fix, _where)
+    edits = [(_rule(edit), edit.say) for edit in fields.edits]
+    return Persona(fields.name, fields.description, fields.max_feedback, edits, float(fields.consistency),
+                   fields.one_off)
 
 
 def load_persona(path: Path | str) -> Persona:
