@@ -69,11 +69,11 @@ def rewriting_reader(epochs: int) -> dict:
         with RunStore.create(Path(tmp) / "run", {"engine": "rules"}, {}) as run:
             pipeline = train(run, build_engine("rules"), RewritingReader(), topics,
                              Pipeline.load(bundled.starter_pipeline()), epochs)
-        written = set().union(*(_sentences(r["ground_truth"]) for r in run.records))
-        last = [r for r in run.records if r["epoch"] == epochs]
+        written = set().union(*(_sentences(r["ground_truth"]) for r in run.draft_records))
+        last = [r for r in run.draft_records if r["epoch"] == epochs]
         pieces = sorted({s for r in last for s in _sentences(r["draft"])
                          - _sentences(skeleton(Topic.from_dict(r["topic"]))) - written})
-        first = sum(r["word_edit_distance"] for r in run.records if r["epoch"] == 0)
+        first = sum(r["word_edit_distance"] for r in run.draft_records if r["epoch"] == 0)
         return {"learned swaps": [line for line in pipeline.style.rules if line.startswith("Replace")],
                 "words edited, epoch 0": first,
                 f"words edited, epoch {epochs}": sum(r["word_edit_distance"] for r in last),

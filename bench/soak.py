@@ -28,7 +28,7 @@ WRITEBOT = [sys.executable, "-m", "writebot"]
 
 def fingerprint(folder: Path) -> dict:
     run = RunStore.open(folder)
-    records = [(r["epoch"], r["topic_id"], r["draft"], r["ground_truth"]) for r in run.records]
+    records = [(r["epoch"], r["topic_id"], r["draft"], r["ground_truth"]) for r in run.draft_records]
     updates = [(u["epoch"], u.get("kind", "update"), u["status"], u.get("to_version")) for u in run.update_records]
     versions = {e: Pipeline.load(folder / f"versions/epoch_{e:03d}").files for e in run.versions()}
     return {"records": records, "updates": updates, "versions": versions, "skipped": len(run.skipped),
@@ -37,7 +37,8 @@ def fingerprint(folder: Path) -> dict:
 
 def kill_and_resume(command: list[str], out: Path, kills: int, moment, env=None) -> dict:
     """Start `command`; kill it with SIGKILL at the moment `moment()` picks (it returns a function that says when),
-    resume, again `kills` times; then resume to the end. Returns what happened."""
+    resume (or start again, when the kill landed before the run existed), again `kills` times; then resume to the
+    end. Returns what happened."""
     landed, problems = 0, []
     process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     for _ in range(kills):
@@ -51,8 +52,10 @@ def kill_and_resume(command: list[str], out: Path, kills: int, moment, env=None)
             problems.extend(damage_after_kill(out))
         elif process.returncode != 0:
             raise SystemExit(f"the run failed: {process.stderr.read().decode()[-2000:]}")
-        process = subprocess.Popen([*WRITEBOT, "resume", str(out)], env=env, stdout=subprocess.DEVNULL,
-                                   stderr=subprocess.PIPE)
+        # killed before run.json existed: there is no run to resume, so start it again (a creation cut short
+        # leaves at most the lock and inputs/, which the next start may use)
+        again = [*WRITEBOT, "resume", str(out)] if (out / "run.json").exists() else command
+        process = subprocess.Popen(again, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     if process.wait() != 0:
         raise SystemExit(f"the last resume failed: {process.stderr.read().decode()[-2000:]}")
     torn = len(list(out.glob("*.torn-*")))

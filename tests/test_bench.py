@@ -7,6 +7,8 @@ import pytest
 
 from .conftest import ROOT
 
+pytestmark = pytest.mark.slow  # every benchmark script runs in a process of its own
+
 
 @pytest.mark.parametrize("script, args, expect", [
     ("speed.py", ["60"], "µs/topic"),
@@ -22,3 +24,21 @@ def test_bench_script_runs(script, args, expect):
                             timeout=120)
     assert result.returncode == 0, result.stderr[-2000:]
     assert expect in result.stdout
+
+
+def test_the_soak_starts_a_run_again_when_the_kill_lands_before_run_json_exists(tmp_path, topics_file):
+    """The race that failed once under load: a kill during start-up left no run to resume."""
+    import importlib.util
+
+    from writebot import bundled
+    from writebot.store.run_folder import RunStore
+
+    spec = importlib.util.spec_from_file_location("soak", ROOT / "bench" / "soak.py")
+    soak = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(soak)
+    out = tmp_path / "killed"
+    command = [*soak.WRITEBOT, "simulate", "--topics", topics_file, "--persona", bundled.persona("formal-editor"),
+               "--epochs", "1", "--out", str(out)]
+    stats = soak.kill_and_resume(command, out, 2, lambda: (lambda: True))  # at once: before Python is even up
+    assert stats["kills"] == 2
+    assert RunStore.open(out).config["status"] == "complete"

@@ -44,6 +44,7 @@ def simulate(cli, tmp_path, topics_file, *args, out="r"):
 
 
 # -- writer: settings and the prompt cache ------------------------------------------------------------------
+@pytest.mark.slow
 def test_drafts_share_one_cached_prefix_written_once_per_version(sim, cli, tmp_path, topics_file):
     sim.latency = 0.05
     code, _, err = simulate(cli, tmp_path, topics_file, "--epochs", "0", "--concurrency", "8")
@@ -122,6 +123,7 @@ def test_each_purpose_sends_its_effort_thinking_and_budget(sim, cli, tmp_path, t
     assert all(b["thinking"] == {"type": "adaptive"} for b in by_purpose.values())
 
 
+@pytest.mark.slow
 def test_effort_from_the_flag_or_the_environment_per_purpose(sim, cli, tmp_path, topics_file, monkeypatch):
     assert simulate(cli, tmp_path, topics_file, "--epochs", "0", "--effort", "medium", out="a")[0] == 0
     assert {r["output_config"]["effort"] for r in sim.requests} == {"medium"}
@@ -362,6 +364,7 @@ def test_budget_stops_cleanly_and_resume_with_more_finishes(sim, cli, tmp_path, 
     assert json.loads((out / "run.json").read_text())["status"] == "complete"
 
 
+@pytest.mark.slow
 def test_concurrency_is_bounded(sim, cli, tmp_path, write_yaml):
     sim.latency = 0.1
     topics = write_yaml("t.yaml", [t.to_dict() for t in make_topics(12)])
@@ -370,6 +373,7 @@ def test_concurrency_is_bounded(sim, cli, tmp_path, write_yaml):
 
 
 # -- record and replay -------------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_record_then_replay_offline_and_a_miss_is_a_clear_error(sim, cli, tmp_path, topics_file, monkeypatch):
     cassette = tmp_path / "run.cassette.jsonl"
     persona = bundled.persona("warm-casual")
@@ -487,6 +491,7 @@ def test_init_bad_input(cli, tmp_path, args, message):
 
 
 # -- the shipped cassette -------------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_shipped_cassette_replays_offline_and_shows_learning(cli, tmp_path, monkeypatch):
     recipe = bundled.demo_cassette()
     monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
@@ -528,6 +533,7 @@ def test_shipped_cassette_is_current(tmp_path, monkeypatch):
         "stale cassette: run python dev/record_demo_cassette.py")
 
 
+@pytest.mark.slow
 def test_a_resumed_run_keeps_the_effort_it_started_with(sim, cli, tmp_path, topics_file, monkeypatch):
     out = tmp_path / "r"
     monkeypatch.setenv("WRITEBOT_EFFORT", "medium")
@@ -542,6 +548,7 @@ def test_a_resumed_run_keeps_the_effort_it_started_with(sim, cli, tmp_path, topi
     assert json.loads((tmp_path / "defaults" / "run.json").read_text())["effort"] == ""
 
 
+@pytest.mark.slow
 def test_a_server_that_refuses_the_warm_up_still_gets_its_drafts(sim, cli, tmp_path, topics_file):
     sim.expect_400 = True
     sim.fault_for = lambda body: 400 if body["max_tokens"] == 0 else None
@@ -552,6 +559,7 @@ def test_a_server_that_refuses_the_warm_up_still_gets_its_drafts(sim, cli, tmp_p
     assert code == 0 and len(sim.errors) == 1
 
 
+@pytest.mark.slow
 def test_the_update_column_says_what_its_figures_are(sim, cli, tmp_path, topics_file):
     """Online with Claude (a deferred gate), each round drafts another topic: no topic is in both rounds, and the
     table says so instead of "accepted (0 -> 0 words)" beside a round that edited words."""
@@ -572,6 +580,7 @@ def test_the_update_column_says_what_its_figures_are(sim, cli, tmp_path, topics_
     assert "0 -> 0" not in table and "reviewed in both rounds" in table
 
 
+@pytest.mark.slow
 def test_the_update_column_of_an_offline_run_is_a_replay(cli, tmp_path, topics_file):
     from writebot.report import summary_table
     from writebot.store.run_folder import RunStore
@@ -583,6 +592,6 @@ def test_the_update_column_of_an_offline_run_is_a_replay(cli, tmp_path, topics_f
     table = summary_table(run)
     assert (f"{update['status']}: {update['train_cost_before']} -> {update['train_cost_after']} replayed"
             in table.splitlines()[2])
-    train = [r["word_edit_distance"] for r in run.records if r["epoch"] == 0 and r["split"] == "train"]
+    train = [r["word_edit_distance"] for r in run.draft_records if r["epoch"] == 0 and r["split"] == "train"]
     assert update["train_cost_before"] == sum(train)  # a is the sum the footnote says
     assert "'train words' is their mean per draft" in table and "against the same ground truths (replayed" in table

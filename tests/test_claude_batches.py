@@ -31,6 +31,7 @@ def test_custom_ids_come_from_topic_ids_fit_the_api_pattern_and_are_unique():
     assert len(set(ids)) == 5
 
 
+@pytest.mark.slow
 def test_batch_drafts_are_matched_by_custom_id_and_half_price(sim, cli, tmp_path, topics_file):
     assert batch_run(cli, tmp_path / "batch", topics_file)[0] == 0
     assert sim.message_calls == 1 and sim.requests[0]["max_tokens"] == 0  # one direct check (and cache warm-up)
@@ -74,6 +75,7 @@ def test_a_run_stopped_after_recording_some_batched_drafts_collects_the_same_bat
     assert len((out / "batches.jsonl").read_text().splitlines()) == 1
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("outcome, says, code", [
     (("errored", "invalid_request_error", "messages.0: something is wrong"),
      "topic-1: errored (invalid_request_error: messages.0: something is wrong)", 2),

@@ -69,6 +69,7 @@ def test_an_unknown_model_warns_once_and_leaves_cost_empty(sim, monkeypatch, cap
     assert [r["cost_usd"] for r in rows] == ["", ""] and llm.cost == 0
 
 
+@pytest.mark.slow
 def test_a_budget_with_an_unknown_price_needs_prices(sim, cli, tmp_path, topics_file, monkeypatch):
     from writebot.testing import api_rules
 

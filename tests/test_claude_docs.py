@@ -4,6 +4,8 @@ apart and not retried; a batch whose results expired is drafted again."""
 
 import json
 
+import pytest
+
 from writebot import bundled
 from writebot.store.run_folder import RunStore
 from writebot.store.usage import UsageLog
@@ -43,6 +45,7 @@ def test_a_refused_draft_goes_once_to_the_fallback_model_and_says_who_wrote_it(s
     assert json.loads((out / "run.json").read_text())["fallback_model"] == "claude-opus-5-5"  # kept for resume
 
 
+@pytest.mark.slow
 def test_without_a_fallback_a_refused_draft_is_recorded_refused_after_one_request(sim, cli, tmp_path, topics_file):
     sim.fault_for = lambda body: "refusal" if is_draft_of("topic-2")(body) else None
     out = tmp_path / "r"

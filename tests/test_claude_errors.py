@@ -28,6 +28,7 @@ def one_line(err):
         and err.endswith("\n") and "Traceback" not in err and err.splitlines()[-1].startswith("writebot: error: ")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("status, says, code", ERRORS)
 def test_simulate_and_resume(sim, cli, tmp_path, topics_file, status, says, code):
     sim.expect_400 = True
@@ -74,14 +75,15 @@ def test_models_lists_what_the_api_serves_and_explains_a_bad_key(sim, cli):
     assert code == 2 and one_line(err) and "check ANTHROPIC_API_KEY" in err
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("status, says, code", ERRORS)
 def test_the_notebook_status_line(sim, tmp_path, status, says, code):
     from writebot.notebook.widgets import TrainingApp
     from writebot.notebook.workbench import Workbench
 
     sim.expect_400 = True
-    bench = Workbench.open(tmp_path / "wb", engine="claude")
-    app = TrainingApp(bench)
+    workbench = Workbench.open(tmp_path / "wb", engine="claude")
+    app = TrainingApp(workbench)
     sim.fault_for = always(status)
     app.own_title.value = "A New Topic"
     app.own_points.value = "One point."

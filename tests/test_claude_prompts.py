@@ -6,6 +6,8 @@ import json
 import re
 import tomllib
 
+import pytest
+
 from writebot import bundled
 from writebot.claude.prompts import render
 from writebot.engines.claude import past_updates
@@ -37,6 +39,7 @@ def test_no_optimizer_call_when_the_drafts_needed_no_edits(sim, cli, tmp_path, w
     assert update["status"] == "unchanged" and update["rationale"].startswith("nothing to learn")
 
 
+@pytest.mark.slow
 def test_the_update_history_shows_verdicts_both_costs_and_whole_rationales(sim, cli, tmp_path, topics_file):
     long = "I added a greeting rule because every draft lacked one. " * 8
     sim.responder = scripted(tool_reply({"command": "str_replace", "path": "/pipeline/STYLE.md",

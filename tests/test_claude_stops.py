@@ -154,6 +154,7 @@ def test_an_unusable_review_is_asked_again(sim, answer, problem):
     assert review.ground_truth == "# T\n\nBody.\n" and review.feedback == [] and len(sim.requests) == 2
 
 
+@pytest.mark.slow
 def test_a_review_refused_twice_records_the_topic_as_refused(sim, cli, tmp_path, topics_file):
     out = tmp_path / "r"
     sim.fault_for = when(lambda b: "<verdict>" in (b.get("system") or "") and "Week Number 3" in last_user_text(b),
@@ -165,6 +166,7 @@ def test_a_review_refused_twice_records_the_topic_as_refused(sim, cli, tmp_path,
 
 
 # -- the optimizer's editor loop ----------------------------------------------------------------------------
+@pytest.mark.slow
 @pytest.mark.parametrize("fault", ["max_tokens", "refusal"])
 def test_an_update_that_cannot_finish_discards_its_edits_and_is_recorded_failed(sim, cli, tmp_path, topics_file,
                                                                                fault):
@@ -198,8 +200,8 @@ def test_a_refused_revision_shows_one_line_in_the_notebook_status(sim, tmp_path)
     from writebot.notebook.widgets import TrainingApp
     from writebot.notebook.workbench import Workbench
 
-    bench = Workbench.open(tmp_path / "wb", engine="claude")
-    app = TrainingApp(bench)
+    workbench = Workbench.open(tmp_path / "wb", engine="claude")
+    app = TrainingApp(workbench)
     sim.fault_for = when(lambda b: "Revise this draft" in last_user_text(b), "refusal", times=2)
     before = app.editor.ground_truth.value
     app.editor.feedback.value = "Shorter, please."
@@ -208,7 +210,7 @@ def test_a_refused_revision_shows_one_line_in_the_notebook_status(sim, tmp_path)
     assert app.editor.ground_truth.value == before  # nothing half-made replaced the text
     sim.fault_for = when(lambda b: "Revise this draft" in last_user_text(b), "refusal", times=2)
     with pytest.raises(Refused):
-        bench.suggest_revision(before, "Shorter, please.")
+        workbench.suggest_revision(before, "Shorter, please.")
 
 
 # -- the deferred gate with refusals ------------------------------------------------------------------------

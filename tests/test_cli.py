@@ -14,6 +14,7 @@ from .conftest import make_topics
 GOOD_TOPIC = {"id": "a", "title": "A", "points": ["One point."], "split": "train"}
 
 
+@pytest.mark.slow
 def test_demo_trains_and_writes_the_run_folder(cli, tmp_path):
     code, out, err = cli("demo", "--out", tmp_path / "demo")
     assert code == 0, err
@@ -54,6 +55,7 @@ def test_edit_reads_stdin_and_python_m_works(tmp_path, persona_file):
     assert "It's good." in result.stdout
 
 
+@pytest.mark.slow
 def test_report_and_resume_of_a_finished_run(cli, tmp_path, topics_file, persona_file):
     assert cli("simulate", "--topics", topics_file, "--persona", persona_file, "--epochs", "1",
                "--out", tmp_path / "run")[0] == 0
@@ -192,6 +194,7 @@ def test_an_empty_draft_on_stdin_is_bad_input():
     assert result.stderr.strip() == "writebot: error: stdin: the draft is empty; pass a Markdown post"
 
 
+@pytest.mark.slow
 def test_a_topics_file_without_a_val_topic_is_said(cli, write_yaml, persona_file, tmp_path):
     topics = write_yaml("three.yaml", [{**t.to_dict(), "split": "train"} for t in make_topics(3)])
     code, _, err = cli("simulate", "--topics", topics, "--persona", persona_file, "--epochs", "1",
@@ -215,20 +218,21 @@ def test_a_notebook_session_says_in_run_json_whether_it_is_open(tmp_path):
     from writebot.notebook.workbench import Workbench
     from writebot.store.run_folder import RunStore
 
-    bench = Workbench.open(tmp_path / "hand", engine="rules")
+    workbench = Workbench.open(tmp_path / "hand", engine="rules")
     assert RunStore.open(tmp_path / "hand").config["status"] == "running"
-    bench.close()
+    workbench.close()
     assert RunStore.open(tmp_path / "hand").config["status"] == "closed"
-    bench = Workbench.open(tmp_path / "hand")
+    workbench = Workbench.open(tmp_path / "hand")
     assert RunStore.open(tmp_path / "hand").config["status"] == "running"
     other = Workbench.open(tmp_path / "hand")  # the folder is in use: read-only, and closing it changes nothing
     assert other.read_only
     before = (tmp_path / "hand" / "run.json").read_bytes()
     other.close()
     assert (tmp_path / "hand" / "run.json").read_bytes() == before
-    bench.close()
+    workbench.close()
 
 
+@pytest.mark.slow
 def test_an_interrupt_while_the_report_is_written_says_how_to_finish_it(cli, tmp_path, topics_file, persona_file,
                                                                           monkeypatch):
     import writebot.cli

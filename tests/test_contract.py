@@ -24,6 +24,7 @@ def reader_and_editor():
                     text_reply("Swapped the greeting."), drafts=drafts)
 
 
+@pytest.mark.slow
 def test_every_request_writebot_builds_matches_the_sdk_types(sim, cli, tmp_path, topics_file):
     from writebot.notebook.workbench import Workbench
 
@@ -39,8 +40,8 @@ def test_every_request_writebot_builds_matches_the_sdk_types(sim, cli, tmp_path,
                              text_reply("Wrote the steps."))
     assert cli("init", "--engine", "claude", "--description", "Chatty.", "--examples", tmp_path / "ex",
                "--out", tmp_path / "p")[0] == 0
-    bench = Workbench.open(tmp_path / "wb", engine="claude")
-    bench.suggest_revision("# T\n\nA draft.\n", "Shorter.")
+    workbench = Workbench.open(tmp_path / "wb", engine="claude")
+    workbench.suggest_revision("# T\n\nA draft.\n", "Shorter.")
     kinds = {"warm-up": lambda b: b["max_tokens"] == 0, "optimizer turn with tool results":
              lambda b: b.get("tools") and any(isinstance(m["content"], list) and m["content"][0]["type"] ==
                                              "tool_result" for m in b["messages"]),

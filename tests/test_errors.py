@@ -98,7 +98,7 @@ def test_a_failing_watcher_is_logged_and_training_goes_on(tmp_path, topics_file,
         persona = load_persona(run.input_path("persona.yaml"))
         train(run, build_engine("rules"), PersonaUser(persona), load_topics(topics_file), run.load_version(0), 1,
               [Broken(), Counting()])
-        assert run.config["status"] == "complete" and Counting.drafts == len(run.records) > 0
+        assert run.config["status"] == "complete" and Counting.drafts == len(run.draft_records) > 0
     failed = [r for r in caplog.records if "Broken failed" in r.getMessage()]
     assert len(failed) == Counting.drafts and "a plot that could not be drawn" in (failed[0].exc_text or "")
 
@@ -109,18 +109,18 @@ def test_the_stopper_stops_and_a_resumed_run_ends_as_an_unstopped_one(tmp_path, 
             self.run, self.n = run, n
 
         def reached(self):
-            return len(self.run.records) >= self.n
+            return len(self.run.draft_records) >= self.n
 
     with _start(tmp_path, topics_file) as run:
         persona = load_persona(run.input_path("persona.yaml"))
         with pytest.raises(BudgetReached, match="budget reached in epoch 0"):
             train(run, build_engine("rules"), PersonaUser(persona), load_topics(topics_file), run.load_version(0), 1,
                   concurrency=1, stopper=AfterDrafts(run, 2))
-        assert len(run.records) == 2
+        assert len(run.draft_records) == 2
     with RunStore.open_for_writing(tmp_path / "run", "resume") as run:
         continue_run(run)
         assert run.config["status"] == "complete"
-        assert len(run.records) == 2 * len(load_topics(topics_file))
+        assert len(run.draft_records) == 2 * len(load_topics(topics_file))
 
 
 def test_the_loop_stamps_each_usage_row_with_its_epoch(sim, tmp_path, topics_file):

@@ -49,6 +49,7 @@ def claude_code_imports(path: Path, depth: int = 0) -> str:
     return "\n".join(out)
 
 
+@pytest.mark.slow
 def test_claude_code_folder_holds_the_guide_the_steps_and_imports_every_example(tmp_path):
     run = trained(tmp_path)
     out = tmp_path / "cc"
@@ -89,6 +90,7 @@ def test_skill_front_matter_follows_the_agent_skills_spec_and_its_links_resolve(
     assert back.style.rules == TRAINED.style.rules
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["My_Voice", "-voice", "voice--two", "a" * 65])
 def test_a_skill_folder_whose_name_the_spec_forbids_is_a_clear_error(tmp_path, name):
     done = writebot("export", bundled.starter_pipeline(), "--format", "skill", "--out", tmp_path / name)
@@ -96,6 +98,7 @@ def test_a_skill_folder_whose_name_the_spec_forbids_is_a_clear_error(tmp_path, n
     assert "agentskills.io/specification" in done.stderr and not (tmp_path / name).exists()
 
 
+@pytest.mark.slow
 def test_system_prompt_is_exactly_what_the_claude_engine_sends(tmp_path, monkeypatch):
     monkeypatch.setenv("ANTHROPIC_API_KEY", "test-key-never-sent")  # no request is made
     run = trained(tmp_path)

@@ -98,16 +98,17 @@ def test_the_content_check_allows_the_judges_noise_and_says_why():
     assert ContentCheck.of("rules", [({"points_lost": 0}, {})]) is None  # a record from before the judge
 
 
+@pytest.mark.slow
 def test_every_draft_is_recorded_with_what_it_keeps_and_history_has_the_columns(cli, tmp_path):
     code, out, _ = cli("demo", "--out", tmp_path / "demo")
     assert code == 0 and "kept" in out.splitlines()[0] and "claims" in out.splitlines()[0]
     run = RunStore.open(tmp_path / "demo")
-    record = run.records[0]
+    record = run.draft_records[0]
     assert record["faithfulness"]["judge"] == "rules" and record["faithfulness"]["added"] is None
     assert len(record["faithfulness"]["points"]) == len(record["topic"]["points"]) and record["points_lost"] == 0
     header = (tmp_path / "demo" / "history.csv").read_text().splitlines()[0].split(",")
     assert header[-5:-2] == ["points_kept", "claims_added", "points_lost"]
-    assert all(r["points_kept"] == 1.0 for r in run.records)  # the demo's guide drops no point
+    assert all(r["points_kept"] == 1.0 for r in run.draft_records)  # the demo's guide drops no point
 
 
 def test_the_gate_keeps_no_update_that_loses_points_the_user_keeps_whatever_its_edit_cost(tmp_path):
@@ -266,17 +267,18 @@ def test_notebook_02s_editor_shows_the_brief_and_its_review_the_content(tmp_path
     from writebot.notebook.widgets import FeedbackEditor, UpdateReview
     from writebot.notebook.workbench import Workbench
 
-    bench = Workbench.open(tmp_path / "run", engine="rules")
-    topic = bench.topics[0]
-    draft = bench.draft(topic)
+    workbench = Workbench.open(tmp_path / "run", engine="rules")
+    topic = workbench.topics[0]
+    draft = workbench.draft(topic)
     editor = FeedbackEditor(topic.title, draft, lambda f, g, e: "ok", None, topic.points,
-                            bench.judge.judge(topic, draft).points)
+                            workbench.judge.judge(topic, draft).points)
     assert all(p.split()[0] in editor.brief.value for p in topic.points) and "kept" in editor.brief.value
-    bench.submit(topic, draft, 'Say "use", not "utilize".', draft.replace("Utilize", "Use").replace("utilize", "use"))
-    proposal = bench.propose()
+    truth = draft.replace("Utilize", "Use").replace("utilize", "use")
+    workbench.submit(topic, draft, 'Say "use", not "utilize".', truth)
+    proposal = workbench.propose()
     review = UpdateReview(proposal, lambda accepted: "applied")
     assert proposal.content is not None and "points of your briefs lost 0" in review.content.value
-    bench.close()
+    workbench.close()
 
 
 def test_the_judge_files_are_shipped_and_documented():
@@ -286,6 +288,7 @@ def test_the_judge_files_are_shipped_and_documented():
     assert Path(ROOT / "data" / "faithfulness" / "cases.yaml").is_file()
 
 
+@pytest.mark.slow
 def test_the_claude_judge_is_recorded_in_the_cassette_and_replays_offline(sim, tmp_path, topics_file, persona_file,
                                                                           cli, monkeypatch):
     cassette = tmp_path / "run.jsonl"
@@ -294,13 +297,13 @@ def test_the_claude_judge_is_recorded_in_the_cassette_and_replays_offline(sim, t
     assert code == 0, err
     live = RunStore.open(tmp_path / "live")
     assert {r["purpose"] for r in live.usage_rows()} >= {"draft", "judge"}
-    assert live.records[0]["faithfulness"]["judge"] == "claude:claude-haiku-5-5"
+    assert live.draft_records[0]["faithfulness"]["judge"] == "claude:claude-haiku-5-5"
     monkeypatch.delenv("ANTHROPIC_BASE_URL")
     code, _, err = cli("simulate", "--engine", "replay", "--cassette", cassette, "--judge", "claude", "--topics",
                        topics_file, "--persona", persona_file, "--epochs", "1", "--out", tmp_path / "replayed")
     assert code == 0, err
     replayed = RunStore.open(tmp_path / "replayed")
     def judged(run):
-        return sorted((r["epoch"], r["topic_id"], json.dumps(r["faithfulness"])) for r in run.records)
+        return sorted((r["epoch"], r["topic_id"], json.dumps(r["faithfulness"])) for r in run.draft_records)
 
     assert judged(replayed) == judged(live)

@@ -2,6 +2,7 @@
 repair pass, gives a well-formed post; repair leaves a well-formed post alone; candidate rules that only pay off by
 mangling text are rejected. Drafts and rule sets are generated (hypothesis)."""
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -82,12 +83,14 @@ def rule():
     )
 
 
+@pytest.mark.slow
 @given(draft())
 def test_a_well_formed_draft_is_left_exactly_as_it_is(text):
     assert violations(text) == []
     assert repair(text) == text and full_repair(text) == text
 
 
+@pytest.mark.slow
 @given(draft(), st.lists(rule(), max_size=8))
 def test_any_rule_set_on_any_draft_then_repair_gives_a_well_formed_post(text, rules):
     out = repair(apply_rules(text, rules))
@@ -180,8 +183,8 @@ def test_no_swap_is_learned_from_pieces_of_sentences_a_reader_rewrote_as_a_whole
     for piece in ('Replace "if you" with "have you".', 'Replace "don\'t worry if" with "if".'):
         assert considered[piece]["action"] == "rejected"
         assert "rewrote as a whole" in considered[piece]["why"]
-    written = set().union(*(_sentences(r["ground_truth"]) for r in run.records))
-    for r in run.records:
+    written = set().union(*(_sentences(r["ground_truth"]) for r in run.draft_records))
+    for r in run.draft_records:
         if r["epoch"] == 2:
             own = _sentences(skeleton(Topic.from_dict(r["topic"])))
             assert _sentences(r["draft"]) - own - written == set()

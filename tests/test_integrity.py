@@ -56,6 +56,7 @@ def readers(cli, folder: Path):
         load_history(folder), load_usage(folder), epoch_summary(load_history(folder))]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("damaged", [False, True], ids=["sound", "damaged"])
 def test_readers_never_change_a_run_folder(cli, sound, damaged):
     if damaged:
@@ -66,6 +67,7 @@ def test_readers_never_change_a_run_folder(cli, sound, damaged):
         assert checksums(sound) == before, f"{name} changed the folder"
 
 
+@pytest.mark.slow
 def test_a_damaged_folder_shows_what_it_can_and_says_what_it_skipped(cli, sound):
     damage(sound)
     code, out, err = cli("report", sound)
@@ -74,9 +76,10 @@ def test_a_damaged_folder_shows_what_it_can_and_says_what_it_skipped(cli, sound)
     assert len(warnings) == 3 and all(w.startswith("writebot: warning: skipped ") for w in warnings)
     assert "feedback.jsonl:4 (not a JSON record" in err and "updates.jsonl:" in err and "torn last line" in err
     assert "usage.csv:2 (4 fields, the header has 12)" in err
-    assert len(RunStore.open(sound).records) == 23  # 24 drafts, one line unreadable: the other 23 are all there
+    assert len(RunStore.open(sound).draft_records) == 23  # 24 drafts, one line unreadable: the other 23 are all there
 
 
+@pytest.mark.slow
 def test_notebook_04_reads_a_damaged_run_without_changing_it(sound, tmp_path):
     import nbformat
     from nbclient import NotebookClient
@@ -94,6 +97,7 @@ def test_notebook_04_reads_a_damaged_run_without_changing_it(sound, tmp_path):
     assert "skipped feedback.jsonl:4" in said
 
 
+@pytest.mark.slow
 def test_ten_thousand_records_and_one_bad_line_lose_nothing_to_readers(cli, tmp_path, sound):
     log = sound / "feedback.jsonl"
     one = log.read_bytes().splitlines(keepends=True)[0]
@@ -103,10 +107,11 @@ def test_ten_thousand_records_and_one_bad_line_lose_nothing_to_readers(cli, tmp_
     before = log.read_bytes()
     for _, read in readers(cli, sound):
         read()
-    assert log.read_bytes() == before and len(RunStore.open(sound).records) == 9_999
+    assert log.read_bytes() == before and len(RunStore.open(sound).draft_records) == 9_999
 
 
 # -- the writer --------------------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_resume_moves_a_torn_last_line_aside_and_says_so(cli, sound):
     log = sound / "feedback.jsonl"
     whole = log.read_bytes()
@@ -135,6 +140,7 @@ def test_resume_stops_at_a_damaged_line_and_changes_nothing(cli, sound):
     assert checksums(sound) == before
 
 
+@pytest.mark.slow
 def test_a_second_writer_is_refused_and_nothing_is_doubled(cli, tmp_path, write_yaml):
     from writebot.testing.topics import generate_topics, to_yaml
 
@@ -153,10 +159,11 @@ def test_a_second_writer_is_refused_and_nothing_is_doubled(cli, tmp_path, write_
     assert writer.wait(timeout=120) == 0, writer.stderr.read()
     assert code == 2 and err.count("\n") == 1 and f"run folder in use by pid {writer.pid} (simulate), started at" in err
     assert second.returncode == 2 and "in use by pid" in second.stderr and "Traceback" not in second.stderr
-    keys = [(r["epoch"], r["topic_id"]) for r in RunStore.open(out).records]
+    keys = [(r["epoch"], r["topic_id"]) for r in RunStore.open(out).draft_records]
     assert len(keys) == len(set(keys)) == 3 * 600
 
 
+@pytest.mark.slow
 def test_the_lock_dies_with_its_process(cli, sound):
     holder = subprocess.Popen([sys.executable, "-c", "import sys, time; "
                                "from writebot.store.run_folder import RunStore; "
@@ -206,6 +213,7 @@ def test_check_names_every_problem_by_file_and_line(cli, sound):
     assert "--repair" in err
 
 
+@pytest.mark.slow
 def test_repair_moves_bad_lines_to_quarantine_and_deletes_nothing(cli, sound):
     damage(sound)
     feedback = (sound / "feedback.jsonl").read_bytes()
@@ -237,6 +245,7 @@ def failing_after(n: int, where: str, error: int, monkeypatch):
     monkeypatch.setattr(files, "write_all", write_all)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("error", [errno.ENOSPC, errno.EIO])
 @pytest.mark.parametrize("nth, where", [(10, "feedback.jsonl"), (3, "epoch_001")])
 def test_a_failing_disk_loses_nothing_and_resume_continues(cli, tmp_path, topics_file, monkeypatch, sound,
@@ -253,8 +262,9 @@ def test_a_failing_disk_loses_nothing_and_resume_continues(cli, tmp_path, topics
     assert not any(p.name.startswith(".") and p.name.endswith(".tmp") for p in out.rglob("*"))
     monkeypatch.undo()  # space freed
     assert cli("resume", out)[0] == 0
-    clean = {(r["epoch"], r["topic_id"], r["draft"], r["ground_truth"]) for r in RunStore.open(sound).records}
-    assert {(r["epoch"], r["topic_id"], r["draft"], r["ground_truth"]) for r in RunStore.open(out).records} == clean
+    clean = {(r["epoch"], r["topic_id"], r["draft"], r["ground_truth"]) for r in RunStore.open(sound).draft_records}
+    records = RunStore.open(out).draft_records
+    assert {(r["epoch"], r["topic_id"], r["draft"], r["ground_truth"]) for r in records} == clean
 
 
 def test_an_append_the_kernel_cuts_short_takes_its_own_bytes_back(tmp_path):
@@ -277,6 +287,7 @@ def test_an_append_the_kernel_cuts_short_takes_its_own_bytes_back(tmp_path):
     assert log.read_bytes().count(b"\n") == 1 and log.read_bytes().endswith(b"}\n")  # no half record of ours
 
 
+@pytest.mark.slow
 def test_a_failing_usage_row_stops_the_claude_run_and_resume_finishes(cli, sim, tmp_path, topics_file,
                                                                       monkeypatch):
     out = tmp_path / "r"
@@ -286,11 +297,11 @@ def test_a_failing_usage_row_stops_the_claude_run_and_resume_finishes(cli, sim, 
                        bundled.persona("warm-casual"), "--epochs", "0", "--concurrency", "1", "--out", out)
     assert code == 1 and err.count("\n") == 1 and "No space left on device" in err
     run = RunStore.open(out)
-    assert run.skipped == [] and len(run.records) == 1 and len(run.usage.rows) == 2  # the warm-up, one draft
+    assert run.skipped == [] and len(run.draft_records) == 1 and len(run.usage.rows) == 2  # the warm-up, one draft
     monkeypatch.setattr(files, "write_all", real)  # space freed (the simulator's settings stay)
     code, _, err = cli("resume", out)
     assert code == 0, err
-    assert len(RunStore.open(out).records) == 8
+    assert len(RunStore.open(out).draft_records) == 8
 
 
 def test_a_disk_error_before_training_is_one_line_too(cli, tmp_path, topics_file, monkeypatch):
@@ -307,6 +318,7 @@ def test_a_disk_error_before_training_is_one_line_too(cli, tmp_path, topics_file
 
 
 # -- a reader beside a writer -------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_report_in_a_loop_beside_a_writer_loses_nothing(cli, tmp_path):
     from writebot.testing.topics import generate_topics, to_yaml
 
@@ -328,11 +340,12 @@ def test_report_in_a_loop_beside_a_writer_loses_nothing(cli, tmp_path):
                    capture_output=True)
     assert reads >= 3
     got, want = RunStore.open(out), RunStore.open(tmp_path / "clean")
-    assert [(r["epoch"], r["topic_id"], r["draft"]) for r in got.records] == \
-        [(r["epoch"], r["topic_id"], r["draft"]) for r in want.records]
+    assert [(r["epoch"], r["topic_id"], r["draft"]) for r in got.draft_records] == \
+        [(r["epoch"], r["topic_id"], r["draft"]) for r in want.draft_records]
     assert got.skipped == [] and not list(out.glob("*.torn-*"))
 
 
+@pytest.mark.slow
 def test_a_writer_clears_what_an_interrupted_atomic_write_left(cli, sound):
     (sound / ".history.csv.abc123.tmp").write_text("half")
     (sound / "versions" / ".epoch_009.xyz.tmp").mkdir()
@@ -355,10 +368,11 @@ def test_stray_carriage_returns_mid_file_never_cost_a_record(cli, sound):
     code, _, err = cli("resume", sound)
     assert code == 2 and "feedback.jsonl:3: not a JSON record" in err  # damage, not a torn line: nothing moved
     cli("check", sound, "--repair")
-    kept = {r["topic_id"] + str(r["epoch"]) for r in RunStore.open(sound).records}
+    kept = {r["topic_id"] + str(r["epoch"]) for r in RunStore.open(sound).draft_records}
     assert whole <= kept and len(next(sound.glob("feedback.jsonl.quarantine-*")).read_bytes().split(b"\n")) == 3
 
 
+@pytest.mark.slow
 def test_a_quarantined_update_never_lets_resume_replace_a_version_in_use(cli, sound):
     updates = sound / "updates.jsonl"
     lines = updates.read_bytes().split(b"\n")
@@ -385,6 +399,7 @@ def test_a_damaged_usage_header_is_never_moved_and_stops_a_writer(cli, sound):
     assert code == 2 and "usage.csv:1" in err and "restore it by hand" in err
 
 
+@pytest.mark.slow
 def test_lines_of_the_wrong_type_are_damage_not_a_traceback(cli, sound):
     with open(sound / "feedback.jsonl", "a") as log:
         log.write('{"epoch": "0", "topic_id": "x", "split": "train", "version": "v", "draft": "d", '
@@ -407,6 +422,7 @@ def test_check_finds_duplicates(cli, sound):
     assert "a second update for epoch 0" in out
 
 
+@pytest.mark.slow
 def test_check_is_quiet_about_sound_runs_of_every_kind(cli, sim, tmp_path, topics_file):
     from writebot.testing.replies import echo_writer, scripted, text_reply, tool_reply
 

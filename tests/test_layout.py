@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 import writebot
 
 PACKAGE = Path(writebot.__file__).parent
@@ -103,6 +105,7 @@ def test_the_base_modules_do_not_import_each_other_in_a_circle():
         visit(room, [])
 
 
+@pytest.mark.slow
 def test_import_writebot_and_the_offline_demo_never_load_the_claude_sdk(tmp_path):
     probe = ("import sys, writebot, writebot.cli; assert 'anthropic' not in sys.modules, 'import'; "
              f"code = writebot.cli.main(['demo', '--out', {str(tmp_path / 'run')!r}]); "

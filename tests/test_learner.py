@@ -245,6 +245,7 @@ def test_a_gain_is_general_only_when_it_holds_out_of_the_topic_it_was_mined_from
     assert not undone.general(1)  # helps one post, hurts three: what the user does not want
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", [1, 2])
 def test_on_noisy_users_the_learner_nears_the_oracle_without_rules_from_one_off_edits(seed):
     """Generated noisy personas (writebot.testing.personas, never seen while the learner was built): skipped
@@ -311,6 +312,7 @@ def test_the_rationale_tells_the_net_change_the_diff_shows(tmp_path, cli):
             assert line not in update["rationale"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("learner", ["mine", "append-feedback", "oracle"])
 def test_the_style_budget_holds_offline_and_the_run_says_so(tmp_path, cli, learner):
     """--style-budget binds the offline learners as it binds Claude's editor: no version's STYLE.md is over it
@@ -338,7 +340,7 @@ def test_the_style_budget_holds_offline_and_the_run_says_so(tmp_path, cli, learn
 
     assert "Held to the style budget:</b> STYLE.md held to its budget of 450" in updates_section_html(store)
     if learner == "mine":  # it still learns what fits
-        val = [sum(r["word_edit_distance"] for r in store.records if r["epoch"] == e and r["split"] == "val")
+        val = [sum(r["word_edit_distance"] for r in store.draft_records if r["epoch"] == e and r["split"] == "val")
                for e in (0, 2)]
         assert val[1] < val[0], val
 

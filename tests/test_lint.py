@@ -109,6 +109,7 @@ def test_the_cli_prints_one_line_per_finding_and_exits_2(cli, tmp_path):
     assert code == 2 and err.count("\n") == 1 and "not found" in err
 
 
+@pytest.mark.slow
 def test_a_version_inside_a_run_is_judged_on_the_runs_drafts(cli, tmp_path):
     code, *_ = cli("demo", "--out", tmp_path / "run")
     assert code == 0
@@ -139,18 +140,18 @@ def test_every_update_record_holds_its_lint_and_the_review_shows_it(tmp_path, cl
     cli("demo", "--out", tmp_path / "run")
     records = [r for r in RunStore.open(tmp_path / "run").update_records if r.get("kind") != "gate"]
     assert len(records) == 3 and all(r["lint"] == [] for r in records)
-    bench = Workbench.open(tmp_path / "hand", engine="rules")
-    topic = bench.topics[0]
-    draft = bench.draft(topic)
-    bench.submit(topic, draft, "No exclamation marks.", draft.replace("!", "."))
-    proposal = bench.propose()
+    workbench = Workbench.open(tmp_path / "hand", engine="rules")
+    topic = workbench.topics[0]
+    draft = workbench.draft(topic)
+    workbench.submit(topic, draft, "No exclamation marks.", draft.replace("!", "."))
+    proposal = workbench.propose()
     proposal.lint = ["STYLE.md:9: contradiction: opening line decided twice: ..."]  # as a Claude proposal may have
     review = UpdateReview(proposal, lambda accepted: "ok")
     assert "1 finding" in review.lint.value and "opening line decided twice" in review.lint.value
-    bench.apply(proposal, set(h.id for h in proposal.hunks))
+    workbench.apply(proposal, set(h.id for h in proposal.hunks))
     record = RunStore.open(tmp_path / "hand").update_records[-1]
     assert record["lint"] == []  # what was applied is linted again: the recorded version is clean
-    bench.close()
+    workbench.close()
 
 
 CLASH = "- Open with the line: Hi friends,\n- Open with the line: Hello, dear readers!"

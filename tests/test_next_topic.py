@@ -87,6 +87,7 @@ def test_ranking_a_thousand_topic_backlog_is_quick_enough_to_wait_for():
     assert len(ranked) == 999 and time.perf_counter() - started < 5
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("select", ["order", "random", "active"])
 def test_each_pass_drafts_every_train_topic_once_with_val_every_n_rounds(tmp_path, cli, topics_file, select):
     code, _, err = cli("simulate", "--topics", topics_file, "--persona", bundled.persona("noisy-casual"),
@@ -150,20 +151,21 @@ def test_selection_belongs_to_an_online_run(cli, tmp_path, topics_file, args, fl
     assert code == 2 and f"{flag} belongs to an online run" in err and not (tmp_path / "r").exists()
 
 
+@pytest.mark.slow
 def test_a_person_s_effort_is_recorded_and_reported_and_the_next_topic_proposed(tmp_path, cli):
     from writebot.notebook.workbench import Workbench
     from writebot.users.effort import Effort
 
-    bench = Workbench.open(tmp_path / "hand", engine="rules")
-    pick = bench.next_topic()
-    assert pick.topic in bench.topics and pick.why
-    draft = bench.draft(pick.topic)
-    bench.submit(pick.topic, draft, "Plain words.", draft.replace("!", "."), Effort(42.5, 9))
-    proposal = bench.propose()
-    bench.apply(proposal, {h.id for h in proposal.hunks})
-    after = bench.next_topic()
+    workbench = Workbench.open(tmp_path / "hand", engine="rules")
+    pick = workbench.next_topic()
+    assert pick.topic in workbench.topics and pick.why
+    draft = workbench.draft(pick.topic)
+    workbench.submit(pick.topic, draft, "Plain words.", draft.replace("!", "."), Effort(42.5, 9))
+    proposal = workbench.propose()
+    workbench.apply(proposal, {h.id for h in proposal.hunks})
+    after = workbench.next_topic()
     assert after.topic.id != pick.topic.id  # a topic never corrected comes first
-    bench.close()
+    workbench.close()
     [record] = records_of(tmp_path / "hand")
     assert (record["effort_seconds"], record["effort_words"]) == (42.5, 9)
     history = pd.read_csv(tmp_path / "hand" / "history.csv")

@@ -52,19 +52,20 @@ def execute(name: str, tmp_path, env: dict[str, str], extra_cells: list[str] = (
                    for cell in book.cells for o in cell.get("outputs", []))
 
 
-PERSON = '''start = bench.epoch
+PERSON = '''start = workbench.epoch
 editor = app.editor
 editor.feedback.value = 'Say "use", not "utilize".\\nNo exclamation marks, please.'
 editor.suggest.click()
 editor.submit.click()
 app.train.click()
 app.review.apply.click()
-assert bench.epoch == start + 1, bench.status()
-print(bench.status())
-print("rules now:", *bench.pipeline.style.rules, sep="\\n  - ")
+assert workbench.epoch == start + 1, workbench.status()
+print(workbench.status())
+print("rules now:", *workbench.pipeline.style.rules, sep="\\n  - ")
 '''
 
 
+@pytest.mark.slow
 def test_notebook_02_trains_when_a_person_uses_its_widgets(tmp_path):
     """The test plays the person (the notebook itself carries no test driver): feedback, a suggested revision,
     Submit, Train, Apply; then the next epoch has begun and the feedback became rules."""
@@ -78,6 +79,7 @@ def test_notebook_02_trains_when_a_person_uses_its_widgets(tmp_path):
     assert first.split()[1] != then.split()[2]  # a corrected topic is not proposed again
 
 
+@pytest.mark.slow
 def test_notebook_04_shows_the_last_update(tmp_path):
     from writebot.runs import replay_demo
 
@@ -106,6 +108,7 @@ print(app.status.value)
 '''
 
 
+@pytest.mark.slow
 def test_notebook_05_writes_a_post_judges_it_and_saves_it(tmp_path, cli):
     """A blogger's week: the notebook writes its sample brief; the test types another title and points, Writes,
     and Saves (the notebook carries no test driver)."""
@@ -130,6 +133,7 @@ def test_notebook_04_markdown_is_written_for_the_reader_of_the_shared_page():
     assert "RUN_DIR" in "".join(parameters["source"]).split("import os")[0]  # told where the notebook user looks
 
 
+@pytest.mark.slow
 def test_notebook_01_shows_the_no_learning_baseline_beside_the_learner(tmp_path):
     said = execute("01_quickstart.ipynb", tmp_path, {})
     assert "the starting guide, never updated, would have needed" in said and "learning saved" in said

@@ -1,6 +1,7 @@
 """Each plot function takes data and returns a Figure whose content follows the data."""
 
 import pandas as pd
+import pytest
 from matplotlib.figure import Figure
 
 from writebot import bundled
@@ -71,6 +72,7 @@ def test_the_cumulative_cost_figure_draws_the_no_learning_baseline_behind_and_sa
     assert "not shown: why" in [t.get_text() for t in fig.axes[0].texts]
 
 
+@pytest.mark.slow
 def test_an_offline_runs_cumulative_cost_has_the_starting_guide_replayed_beside_it(cli, tmp_path):
     """The no-learning baseline of a rules-engine run: each recorded train topic drafted by version 0 and scored
     against the recorded ground truth; epoch 0 was drafted by version 0, so there the two agree exactly. Computing it
@@ -86,7 +88,7 @@ def test_an_offline_runs_cumulative_cost_has_the_starting_guide_replayed_beside_
     run = RunStore.open(tmp_path / "demo")
     lines = {line.get_label(): list(line.get_ydata()) for line in cumulative_cost_figure(run).axes[0].get_lines()}
     assert set(lines) == {"this run (rules engine)", NO_LEARNING_LABEL}
-    train = [r for r in run.records if r["split"] == "train"]
+    train = [r for r in run.draft_records if r["split"] == "train"]
     start = run.load_version(0)
     expected = {}
     for r in train:
@@ -129,6 +131,7 @@ def online_run(cli, write_yaml, folder):
     return folder
 
 
+@pytest.mark.slow
 def test_an_online_run_is_shown_in_rounds_and_passes_with_val_where_it_was_measured(cli, write_yaml, tmp_path):
     from writebot import report
     from writebot.store.run_folder import RunStore

@@ -31,7 +31,8 @@ def run_args():
 
 def fingerprint(run_dir):
     run = RunStore.open(run_dir)
-    drafts = [(r["epoch"], r["topic_id"], r["draft"], r["ground_truth"], tuple(r["feedback"])) for r in run.records]
+    drafts = [(r["epoch"], r["topic_id"], r["draft"], r["ground_truth"], tuple(r["feedback"]))
+              for r in run.draft_records]
     updates = [(u["epoch"], u["status"], u["to_version"]) for u in run.update_records]
     return drafts, updates, (run_dir / "history.csv").read_text()
 
@@ -43,6 +44,7 @@ def clean_run(tmp_path):
     return fingerprint(tmp_path / "clean")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("crash_at", [1, 7, 8, 13, 23])
 def test_crash_mid_epoch_then_resume_loses_and_doubles_nothing(tmp_path, monkeypatch, clean_run, crash_at):
     run = RunStore.create(tmp_path / "crashed", {"epochs": 2}, {})
@@ -60,7 +62,7 @@ def test_crash_mid_epoch_then_resume_loses_and_doubles_nothing(tmp_path, monkeyp
         train(run, *run_args(), epochs=2)
     monkeypatch.setattr(RunStore, "record_draft", real)
     run.close()  # what the end of a crashed process does
-    assert len(RunStore.open(run.path).records) == crash_at - 1
+    assert len(RunStore.open(run.path).draft_records) == crash_at - 1
     with RunStore.open_for_writing(run.path, "test") as again:
         train(again, *run_args(), epochs=2)
     assert fingerprint(run.path) == clean_run
@@ -91,7 +93,7 @@ def test_a_torn_last_line_is_moved_aside_by_the_writer_and_that_draft_redone(tmp
     log.write_bytes(b"".join(lines[:5]) + lines[5][:40])  # a crash in the middle of writing record 6
     (run.path / "updates.jsonl").unlink(missing_ok=True)
     reader = RunStore.open(run.path)
-    assert len(reader.records) == 5 and [(b.line, b.torn) for b in reader.skipped] == [(6, True)]
+    assert len(reader.draft_records) == 5 and [(b.line, b.torn) for b in reader.skipped] == [(6, True)]
     assert log.read_bytes() == b"".join(lines[:5]) + lines[5][:40]  # reading changed nothing
     with RunStore.open_for_writing(run.path, "test") as reopened:
         aside = next(run.path.glob("feedback.jsonl.torn-*"))
@@ -102,6 +104,7 @@ def test_a_torn_last_line_is_moved_aside_by_the_writer_and_that_draft_redone(tmp
     assert fingerprint(run.path) == clean_run
 
 
+@pytest.mark.slow
 def test_killed_process_resumes_from_the_command_line(tmp_path):
     """A real SIGKILL in the middle of an epoch, then `writebot resume`: same records as an uninterrupted run."""
     topics = tmp_path / "topics.yaml"

@@ -36,6 +36,7 @@ def shared(tmp_path_factory):
     return tmp / "demo", tmp / "page.html", before
 
 
+@pytest.mark.slow
 def test_the_page_is_one_file_that_fetches_nothing_and_shows_what_a_reader_wants(shared):
     run, page, before = shared
     html = page.read_text("utf-8")
@@ -53,6 +54,7 @@ def test_the_page_is_one_file_that_fetches_nothing_and_shows_what_a_reader_wants
     assert "def " not in html and "RunStore.open" not in html  # code is left out of a reader's page
 
 
+@pytest.mark.slow
 def test_a_page_with_a_secret_in_it_is_never_written(tmp_path, shared):
     run, _, _ = shared
     key = "sk-ant-api03-" + "x" * 40
@@ -73,6 +75,7 @@ def test_secrets_are_found_by_value_and_by_shape(monkeypatch):
         "<script>var a = 1;</script>"
 
 
+@pytest.mark.slow
 def test_the_page_is_never_written_into_the_run_it_reads(shared):
     run, _, before = shared
     for target in (run / "history.csv", run / "page.html"):
@@ -88,6 +91,7 @@ def test_a_folder_that_is_not_a_run_is_a_clear_error(tmp_path):
     assert done.returncode == 2 and "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1
 
 
+@pytest.mark.slow
 def test_the_page_opens_in_chromium_with_every_plot_visible(shared, tmp_path):
     if not Path(CHROMIUM).exists():
         pytest.skip(f"{CHROMIUM} not installed (apt-get install chromium)")
@@ -169,6 +173,7 @@ def shared_online(tmp_path_factory):
     return tmp / "online", tmp / "page.html", before
 
 
+@pytest.mark.slow
 def test_an_online_runs_page_speaks_of_passes_and_rounds(shared_online):
     run, page, before = shared_online
     html = page.read_text("utf-8")

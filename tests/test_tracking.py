@@ -42,6 +42,7 @@ def prompt_versions(client, name):
         number += 1
 
 
+@pytest.mark.slow
 def test_the_demo_run_is_in_mlflow_params_metrics_versions_and_prompts(store, tmp_path):
     out = tmp_path / "demo"
     assert main(["demo", "--out", str(out), "--track", "mlflow"]) == 0
@@ -73,6 +74,7 @@ def test_the_demo_run_is_in_mlflow_params_metrics_versions_and_prompts(store, tm
     assert "ANTHROPIC" not in json.dumps(run.data.params)
 
 
+@pytest.mark.slow
 def test_a_resumed_run_continues_the_same_mlflow_run_without_logging_twice(store, tmp_path):
     out = tmp_path / "run"
 
@@ -116,25 +118,27 @@ def test_without_mlflow_installed_track_is_a_clear_error_and_nothing_is_written(
     assert not (tmp_path / "demo").exists()
 
 
+@pytest.mark.slow
 def test_the_notebook_workbench_logs_each_epoch_a_person_trains(store, tmp_path):
     from writebot.notebook.workbench import Workbench
 
-    bench = Workbench.open(tmp_path / "wb", engine="rules", track="mlflow")
-    topic = bench.topics[0]
-    draft = bench.draft(topic)
-    bench.submit(topic, draft, "Say \"use\", not \"utilize\".", draft.replace("tilize", "se"))
-    proposal = bench.propose()
-    bench.apply(proposal, {h.id for h in proposal.hunks})
-    bench.close()
+    workbench = Workbench.open(tmp_path / "wb", engine="rules", track="mlflow")
+    topic = workbench.topics[0]
+    draft = workbench.draft(topic)
+    workbench.submit(topic, draft, "Say \"use\", not \"utilize\".", draft.replace("tilize", "se"))
+    proposal = workbench.propose()
+    workbench.apply(proposal, {h.id for h in proposal.hunks})
+    workbench.close()
     config = json.loads((tmp_path / "wb" / "run.json").read_text())
     run_id = config["mlflow_run_id"]
     words = store.get_metric_history(run_id, "train_word_edit_distance")
-    assert [(m.step, m.value) for m in words] == [(0, float(bench.run.records[0]["word_edit_distance"]))]
+    assert [(m.step, m.value) for m in words] == [(0, float(workbench.run.draft_records[0]["word_edit_distance"]))]
     assert "versions/epoch_000/STYLE.md" in set(artifacts(store, run_id))
     [version] = prompt_versions(store, prompt_name("wb", config["mlflow_run_key"]))
     assert version.tags["writebot_epoch"] == "0"
 
 
+@pytest.mark.slow
 def test_a_finished_run_is_logged_by_resume_with_track(store, tmp_path):
     out = tmp_path / "demo"
     assert main(["demo", "--out", str(out)]) == 0
@@ -148,6 +152,7 @@ def test_a_finished_run_is_logged_by_resume_with_track(store, tmp_path):
     assert len(store.get_metric_history(run_id, "cost_usd")) == 4
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("learner", ["oracle", "append-feedback"])
 def test_runs_of_two_learners_on_two_personas_are_told_apart_by_their_params(store, tmp_path, learner):
     runs = {}

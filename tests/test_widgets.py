@@ -43,12 +43,12 @@ def test_suggest_revision_applies_the_feedback_offline(tmp_path):
 
 
 def test_review_rejected_hunks_stay_out_of_the_next_version(tmp_path):
-    bench = Workbench.open(tmp_path / "run", engine="rules")
-    topic = bench.topics[0]
-    draft = bench.draft(topic)
+    workbench = Workbench.open(tmp_path / "run", engine="rules")
+    topic = workbench.topics[0]
+    draft = workbench.draft(topic)
     truth = draft.replace("!", ".").replace("utilize", "use").replace("Utilize", "Use") + "\nBye now.\n"
-    bench.submit(topic, draft, 'Say "use", not "utilize".\nNo exclamation marks.\nEnd with "Bye now."', truth)
-    proposal = bench.propose()
+    workbench.submit(topic, draft, 'Say "use", not "utilize".\nNo exclamation marks.\nEnd with "Bye now."', truth)
+    proposal = workbench.propose()
     applied = {}
     review = UpdateReview(proposal, lambda accepted: applied.setdefault("ids", accepted) and "ok")
     assert len(review.checks) >= 1 and all(c.value for c in review.checks.values())  # accepted by default
@@ -56,8 +56,8 @@ def test_review_rejected_hunks_stay_out_of_the_next_version(tmp_path):
     review.checks[first].value = False
     review.apply.click()
     assert applied["ids"] == set(review.checks) - {first}
-    new = bench.apply(proposal, applied["ids"])
-    assert bench.epoch == 1 and RunStore.open(tmp_path / "run").load_version(1) == new
+    new = workbench.apply(proposal, applied["ids"])
+    assert workbench.epoch == 1 and RunStore.open(tmp_path / "run").load_version(1) == new
     update = RunStore.open(tmp_path / "run").update_records[-1]
     assert update["rejected_hunks"] == [first] and update["status"] in ("partial", "rejected")
 
@@ -73,7 +73,7 @@ def test_train_and_apply_advance_the_epoch_and_the_dashboard(tmp_path):
     app.review.apply.click()
     assert "Epoch 1" in app.dashboard.epoch.value and "new pipeline version saved" in app.dashboard.status.value
     assert (tmp_path / "run" / "versions" / "epoch_001" / "STYLE.md").exists()
-    assert app.editor.draft.value == app.bench.draft(app._current_topic())  # a fresh draft from version 1
+    assert app.editor.draft.value == app.workbench.draft(app._current_topic())  # a fresh draft from version 1
     assert "utilize" not in app.editor.draft.value.lower()
 
 
@@ -81,9 +81,9 @@ def test_reopening_resumes_where_it_stopped(tmp_path):
     first = TrainingApp(Workbench.open(tmp_path / "run", engine="rules"))
     first.editor.feedback.value = "Too stiff."
     first.editor.submit.click()
-    first.bench.close()  # the kernel stopped (a crash does the same: the OS lets go of the lock)
+    first.workbench.close()  # the kernel stopped (a crash does the same: the OS lets go of the lock)
     again = TrainingApp(Workbench.open(tmp_path / "run"))
-    assert again.bench.epoch == 0 and len(again.bench.submitted()) == 1
+    assert again.workbench.epoch == 0 and len(again.workbench.submitted()) == 1
     assert "1 draft reviewed" in again.dashboard.status.value
 
 
@@ -112,17 +112,17 @@ def test_a_run_another_process_writes_opens_read_only_and_says_why(tmp_path):
 
 
 def test_version_browser_and_dashboard_follow_the_run(tmp_path):
-    bench = Workbench.open(tmp_path / "run", engine="rules")
+    workbench = Workbench.open(tmp_path / "run", engine="rules")
     topic = topic_from_text("My Own Topic", "Utilize the tools!\nKeep it short.")
-    draft = bench.draft(topic)
-    bench.submit(topic, draft, 'Say "use", not "utilize".', draft.replace("Utilize", "Use"))
-    proposal = bench.propose()
-    bench.apply(proposal, {h.id for h in proposal.hunks})
-    browser = VersionBrowser(bench.run)
+    draft = workbench.draft(topic)
+    workbench.submit(topic, draft, 'Say "use", not "utilize".', draft.replace("Utilize", "Use"))
+    proposal = workbench.propose()
+    workbench.apply(proposal, {h.id for h in proposal.hunks})
+    browser = VersionBrowser(workbench.run)
     assert browser.slider.max == 1 and "utilize" in browser.style.value and "<ins" in browser.changes.value
     browser.slider.value = 0
     assert "starting pipeline" in browser.changes.value
-    dashboard = RunDashboard(bench.run, bench.status)
+    dashboard = RunDashboard(workbench.run, workbench.status)
     assert "Epoch 1" in dashboard.epoch.value
 
 
@@ -169,11 +169,11 @@ def test_resume_points_a_hand_trained_run_to_the_notebook(tmp_path, cli):
 
 
 def test_a_damaged_run_opens_read_only_and_says_where(tmp_path):
-    bench = Workbench.open(tmp_path / "run", engine="rules")
+    workbench = Workbench.open(tmp_path / "run", engine="rules")
     topic = topic_from_text("My Own Topic", "Utilize the tools!")
-    bench.submit(topic, bench.draft(topic), "", "# My Own Topic\n\nUse the tools.\n")
-    bench.submit(topic, bench.draft(topic), "", "# My Own Topic\n\nUse them.\n")
-    bench.close()
+    workbench.submit(topic, workbench.draft(topic), "", "# My Own Topic\n\nUse the tools.\n")
+    workbench.submit(topic, workbench.draft(topic), "", "# My Own Topic\n\nUse them.\n")
+    workbench.close()
     log = tmp_path / "run" / "feedback.jsonl"
     log.write_bytes(b"{oops\n" + log.read_bytes())
     app = TrainingApp(Workbench.open(tmp_path / "run"))

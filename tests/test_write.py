@@ -27,6 +27,7 @@ def demo(tmp_path_factory):
     return out
 
 
+@pytest.mark.slow
 def test_writing_with_the_demo_run_keeps_every_point_and_the_learned_lines(cli, demo, tmp_path):
     code, _, err = cli("write", demo, "--topics", bundled.starter_topics(), "--out", tmp_path / "posts")
     assert code == 0, err

@@ -148,10 +148,11 @@ def mark(run: RunStore, status: str, **extra) -> None:
 
 
 def report(run: RunStore) -> int:
-    if not run.records and run.refused:  # nothing to plot: say what happened instead
-        print(f"{run.path}: no draft was reviewed; all {len(run.refused)} were refused by Claude (refusals.jsonl)")
+    if not run.draft_records and run.refusal_records:  # nothing to plot: say what happened instead
+        refused = len(run.refusal_records)
+        print(f"{run.path}: no draft was reviewed; all {refused} were refused by Claude (refusals.jsonl)")
         return 0
-    if not run.records:
+    if not run.draft_records:
         how = (f"draft and review posts in notebook 02 (RUN_DIR = '{run.path}')" if run.config.get("user") == HUMAN
                else f"run 'writebot resume {run.path}'")
         raise InputError(f"{run.path}: no drafts recorded yet; {how} first")
@@ -231,7 +232,7 @@ def cmd_resume(args: argparse.Namespace) -> int:
         print(f"{run.path}: run already complete.", file=sys.stderr)
         return cmd_report(args)
     run = RunStore.open_for_writing(args.dir, "resume")
-    print(f"Resuming {run.path}: {len(run.records)} drafts and {len(run.update_records)} updates already "
+    print(f"Resuming {run.path}: {len(run.draft_records)} drafts and {len(run.update_records)} updates already "
           "recorded.", file=sys.stderr)
     return drive(run, max_cost_usd=args.max_cost_usd, track=args.track)
 
@@ -360,7 +361,7 @@ def cmd_check(args: argparse.Namespace) -> int:
               + ("" if args.repair else f"; move lines that are not records aside with: writebot check {args.dir} "
                                         "--repair"), file=sys.stderr)
         return 2
-    print(f"{args.dir}: sound ({len(RunStore.open(args.dir).records)} drafts)", file=sys.stderr)
+    print(f"{args.dir}: sound ({len(RunStore.open(args.dir).draft_records)} drafts)", file=sys.stderr)
     return 0
 
 

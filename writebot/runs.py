@@ -224,7 +224,7 @@ def continue_run(run: RunStore, progress=None, max_cost_usd: float | None = None
     if max_cost_usd is not None:
         options.max_cost_usd = max_cost_usd
         check_options(options)
-        run.set_status(run.config.get("status", "running"), max_cost_usd=max_cost_usd)
+        run.set_config(max_cost_usd=max_cost_usd)
     options.track = start_tracking(run, track)
     llm = build_llm(options, run.usage)
     judge, judge_llm = build_run_judge(options, run.usage)
@@ -263,7 +263,7 @@ def track_finished_run(run: RunStore, track: str) -> None:
     files and the plots it has. Steps the tracker already holds are not logged twice."""
     tracker = build_tracker(start_tracking(run, track))
     tracker.open(run)
-    for epoch in sorted({r["epoch"] for r in run.records}):
+    for epoch in sorted({r["epoch"] for r in run.draft_records}):
         tracker.epoch(run, epoch)
     plots = sorted(run.path.glob("*.png"))
     tracker.close(run, run.config["status"], plots=plots or None)

@@ -123,7 +123,7 @@ class ClaudeEngine:
         self.max_turns = max_turns
         self.warm_cache = warm_cache
         self.name = "replay" if llm.cassette is not None else "claude"
-        self._warming: dict[tuple[int, str], asyncio.Task] = {}
+        self._warming: dict[tuple[int, str], tuple[float, asyncio.Task]] = {}  # key -> (sent at, the warm-up)
         self._warmed: dict[str, float] = {}
         self._writers: dict[tuple[str, str], str] = {}  # (version, topic id) -> the model that wrote its draft
 
@@ -344,13 +344,13 @@ class ClaudeEngine:
             reason = f"Claude could not finish the update ({stopped}); its edits were discarded"
             return Update(pipeline, f"failed: {reason}", [], failed=reason)
         proposal = Pipeline(editor.files)
-        problem, over = self._refusal(proposal)
+        problem, over = self._unusable(proposal)
         if problem:
             return Update(pipeline, f"refused: {problem}; the pipeline is unchanged. Claude said: {rationale}", log,
                           budget=f"{problem} (--style-budget): the update was refused" if over else None)
         return Update(proposal, rationale or f"{editor.edits} edits", log)
 
-    def _refusal(self, proposal: Pipeline) -> tuple[str | None, bool]:
+    def _unusable(self, proposal: Pipeline) -> tuple[str | None, bool]:
         """Why the edited pipeline cannot be a version (or None), and whether that is STYLE.md's budget."""
         try:
             proposal.validate("the edited pipeline")

@@ -155,7 +155,7 @@ def style_rules(pipeline: Pipeline) -> list[Rule]:
 
 class RulesEngine:
     """Offline writer + optimizer (the Engine contract, engines/base.py). learner: mine (rule mining) | none |
-    append_feedback (baselines)."""
+    append-feedback (baselines)."""
 
     model = "rules-v1"
     gate = GateKind.IMMEDIATE  # re-drafting costs nothing here
@@ -163,7 +163,7 @@ class RulesEngine:
 
     def __init__(self, learner: str = "mine", name: str = "rules", persona: Persona | None = None,
                  style_budget: int = defaults.STYLE_BUDGET):
-        if learner not in ("mine", "none", "append_feedback", "oracle"):
+        if learner not in ("mine", "none", "append-feedback", "oracle"):
             raise ValueError(f"unknown learner {learner!r}")
         if (learner == "oracle") != (persona is not None):
             raise ValueError("the oracle, and only the oracle, reads the persona")
@@ -187,7 +187,7 @@ class RulesEngine:
         """history is not used: the rules learner re-derives everything from the evidence."""
         if self.learner == "none":
             return Update(pipeline, "no learning (baseline)")
-        if self.learner == "append_feedback":
+        if self.learner == "append-feedback":
             return _append_feedback(pipeline, evidence, self.style_budget)
         if self.learner == "oracle":
             return oracle(pipeline, self._persona, self.style_budget)

@@ -119,14 +119,14 @@ def judge_deferred(run: RunStore, epoch: int) -> tuple[dict | None, bool]:
 
 def train_records(run: RunStore, epoch: int) -> dict[str, dict]:
     """The record of each train topic reviewed in `epoch`, by topic id (a refused topic has none)."""
-    return {r["topic_id"]: r for r in run.records if r["epoch"] == epoch and r["split"] == "train"}
+    return {r["topic_id"]: r for r in run.draft_records if r["epoch"] == epoch and r["split"] == "train"}
 
 
 def lint_findings(run: RunStore, proposed: Pipeline, budget: int | None = None) -> list[str]:
     """The lint of a proposed version (docs/FORMATS.md §5), its dead-rule check on the run's recorded drafts; the
     budget is the run's unless given."""
     kind = ENGINES.get(run.config.get("engine", ""))
-    sources = run_sources(run.records, lambda epoch: run.load_version(epoch).style.rules,
+    sources = run_sources(run.draft_records, lambda epoch: run.load_version(epoch).style.rules,
                           kind.base_text if kind else None)
     budget = budget or run.config.get("style_budget") or defaults.STYLE_BUDGET
     return [str(f) for f in lint(proposed, sources, budget)]

@@ -56,7 +56,7 @@ ENGINES: dict[str, EngineKind] = {
     "rules-frozen": EngineKind("offline writer, no learning (baseline)", _rules("none", "rules-frozen"),
                                command_line=False, base_text=_skeleton),
     "rules-append-feedback": EngineKind("offline writer; feedback appended to the rules (baseline)",
-                                        _rules("append_feedback", "rules-append-feedback"), command_line=False,
+                                        _rules("append-feedback", "rules-append-feedback"), command_line=False,
                                         base_text=_skeleton),
     "rules-oracle": EngineKind("offline writer; the persona's edits written as rules (the oracle baseline)",
                                _rules("oracle", "rules-oracle"), command_line=False, base_text=_skeleton,

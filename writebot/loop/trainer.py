@@ -136,7 +136,7 @@ def pick_train(run: RunStore, step: Step, epoch: int, topics: list[Topic], pipel
     if epoch in by_round:
         return [t for t in train_topics if t.id == by_round[epoch]]
     backlog = [t for t in train_topics if t.id not in set(by_round.values())]
-    return [chooser.pick(backlog, run.records, pipeline, step.pass_no, train_topics).topic]
+    return [chooser.pick(backlog, run.draft_records, pipeline, step.pass_no, train_topics).topic]
 
 
 def train(run: RunStore, engine: Engine, user: User, topics: list[Topic], pipeline: Pipeline, epochs: int,
@@ -192,7 +192,7 @@ def judge_previous(run: RunStore, epoch: int, pipeline: Pipeline, callbacks: Cal
 def update(run: RunStore, engine: Engine, judge: Judge, start: Pipeline, topics: list[Topic], epoch: int) -> dict:
     """One update, recorded. Drafts that needed no edits and got no feedback teach nothing: the optimizer is not
     called. An update whose record was lost after its version came into use is recorded as recovered."""
-    reviewed = [r for r in run.records if r["epoch"] == epoch and r["split"] == "train"]
+    reviewed = [r for r in run.draft_records if r["epoch"] == epoch and r["split"] == "train"]
     before = sum(r["word_edit_distance"] for r in reviewed)
     if run.has_version(epoch + 1) and run.in_use(epoch + 1):  # its record was moved aside (check --repair)
         kept = run.load_version(epoch + 1)
@@ -200,12 +200,12 @@ def update(run: RunStore, engine: Engine, judge: Judge, start: Pipeline, topics:
         return gate.record_update(run, epoch, start, kept, kept, Verdict.RECOVERED, Update(kept, why), before, None,
                                   save=False)
     if before == 0 and not any(r["feedback"] for r in reviewed):
-        refused = sum(r["epoch"] == epoch for r in run.refused)
+        refused = sum(r["epoch"] == epoch for r in run.refusal_records)
         why = (f"epoch {epoch}'s train drafts needed no edits" if reviewed else
                f"no train draft of epoch {epoch} was reviewed ({refused} refused)")
         return gate.record_update(run, epoch, start, start, start, Verdict.UNCHANGED,
                                   Update(start, f"nothing to learn: {why}"), before, 0 if reviewed else None)
-    pairs = evidence(run.records, upto=epoch, order={t.id: i for i, t in enumerate(topics)})
+    pairs = evidence(run.draft_records, upto=epoch, order={t.id: i for i, t in enumerate(topics)})
     proposal = engine.update(start, pairs, run.update_history())
     changed = bool(diff(start, proposal.pipeline))
     extra: dict = {}

@@ -247,7 +247,7 @@ class RunDashboard(w.VBox):
         self.status.value = html.escape(message or (self.status_text() if self.status_text else ""))
         with self.plot:
             clear_output(wait=True)
-            if (self.run.path / "history.csv").exists() and self.run.records:
+            if (self.run.path / "history.csv").exists() and self.run.draft_records:
                 fig = plots.learning_curve(load_history(self.run), figsize=(9, 3.2))
                 display(fig)
                 plots.plt.close(fig)
@@ -269,9 +269,9 @@ def attempt(call: Callable[[], object], report: Callable[[str], object]):
 class TrainingApp(w.VBox):
     """Notebook 02's app: pick or type a topic, review the draft, Submit, Train (propose), review hunks, Apply."""
 
-    def __init__(self, bench):
-        self.bench = bench
-        self.topic = w.Dropdown(options=[(t.title, t.id) for t in bench.topics], description="topic",
+    def __init__(self, workbench):
+        self.workbench = workbench
+        self.topic = w.Dropdown(options=[(t.title, t.id) for t in workbench.topics], description="topic",
                                 layout=w.Layout(width="520px"))
         self.suggested = w.HTML()  # the topic to correct next, and why
         self.suggested.add_class("wb-next")
@@ -282,7 +282,7 @@ class TrainingApp(w.VBox):
                               tooltip="Propose a pipeline update from everything you submitted")
         self.train.add_class("wb-train")
         self.editor_area, self.review_area = w.VBox(), w.VBox()
-        self.dashboard = RunDashboard(bench.run, bench.status)
+        self.dashboard = RunDashboard(workbench.run, workbench.status)
         self.draft_button.on_click(self._draft)
         self.train.on_click(self._train)
         self._suggest_next()
@@ -303,7 +303,7 @@ class TrainingApp(w.VBox):
 
     def _suggest_next(self) -> None:
         """Preselect the topic whose correction would teach the bot most, and say why; any other can be picked."""
-        pick = None if self.bench.read_only else self._attempt(self.bench.next_topic)
+        pick = None if self.workbench.read_only else self._attempt(self.workbench.next_topic)
         if pick is None:
             self.suggested.value = ""
             return
@@ -317,7 +317,7 @@ class TrainingApp(w.VBox):
 
         if self.own_title.value.strip():
             return topic_from_text(self.own_title.value, self.own_points.value)
-        return next(t for t in self.bench.topics if t.id == self.topic.value)
+        return next(t for t in self.workbench.topics if t.id == self.topic.value)
 
     def _attempt(self, call: Callable[[], object]):
         """call(); bad input, an API error or an unusable answer becomes one line in the status line (and None)."""
@@ -325,31 +325,32 @@ class TrainingApp(w.VBox):
 
     def _draft(self, _=None) -> None:
         topic = self._attempt(self._current_topic)
-        draft = self._attempt(lambda: self.bench.draft(topic)) if topic is not None else None
+        draft = self._attempt(lambda: self.workbench.draft(topic)) if topic is not None else None
         if draft is None:
             return
 
         def submit(feedback: str, ground_truth: str, effort=None) -> str:
-            record = self.bench.submit(topic, draft, feedback, ground_truth, effort)
+            record = self.workbench.submit(topic, draft, feedback, ground_truth, effort)
             self.dashboard.refresh(f"saved: {topic.title} ({record['word_edit_distance']} words edited). "
-                                   + self.bench.status())
+                                   + self.workbench.status())
             self._suggest_next()
             return "saved to the run folder"
 
         def suggest(draft: str, feedback: str) -> str | None:
-            return self._attempt(lambda: self.bench.suggest_revision(draft, feedback))
+            return self._attempt(lambda: self.workbench.suggest_revision(draft, feedback))
 
-        verdicts = self._attempt(lambda: self.bench.judge.judge(topic, draft).points) if self.bench.judge else None
+        judge = self.workbench.judge
+        verdicts = self._attempt(lambda: judge.judge(topic, draft).points) if judge else None
         self.editor_area.children = [FeedbackEditor(topic.title, draft, submit, suggest, topic.points, verdicts)]
 
     def _train(self, _=None) -> None:
-        proposal = self._attempt(self.bench.propose)
+        proposal = self._attempt(self.workbench.propose)
         if proposal is None:
             return
 
         def apply(accepted: set[str]) -> str:
-            self.bench.apply(proposal, accepted)
-            self.dashboard.refresh(f"epoch {self.bench.epoch}: new pipeline version saved "
+            self.workbench.apply(proposal, accepted)
+            self.dashboard.refresh(f"epoch {self.workbench.epoch}: new pipeline version saved "
                                    f"({len(accepted)} of {len(proposal.hunks)} hunks accepted)")
             self._suggest_next()
             self._draft()

@@ -115,7 +115,7 @@ class Workbench:
 
     def submitted(self, epoch: int | None = None) -> list[dict]:
         epoch = self.epoch if epoch is None else epoch
-        return [r for r in self.run.records if r["epoch"] == epoch]
+        return [r for r in self.run.draft_records if r["epoch"] == epoch]
 
     def status(self) -> str:
         if self.read_only:
@@ -130,10 +130,10 @@ class Workbench:
         """The topic to correct next, and why in one line: of the topics never corrected (else of those not corrected
         this epoch), the one whose correction would teach the learner most (writebot.loop.next_topic). None when every
         topic was corrected this epoch."""
-        ever = {r["topic_id"] for r in self.run.records}
+        ever = {r["topic_id"] for r in self.run.draft_records}
         now = {r["topic_id"] for r in self.submitted()}
         backlog = [t for t in self.topics if t.id not in ever] or [t for t in self.topics if t.id not in now]
-        return self.chooser.rank(backlog, self.run.records, self.pipeline)[0] if backlog else None
+        return self.chooser.rank(backlog, self.run.draft_records, self.pipeline)[0] if backlog else None
 
     # -- one draft ----------------------------------------------------------------------------------------
     def draft(self, topic: Topic) -> str:
@@ -174,7 +174,7 @@ class Workbench:
             update = Update(base, f"nothing to learn: the drafts you reviewed in epoch {self.epoch} needed no edits "
                                   "and got no feedback")
         else:
-            update = self.engine.update(base, evidence(self.run.records), self.run.update_history())
+            update = self.engine.update(base, evidence(self.run.draft_records), self.run.update_history())
         content, replayed = None, None
         if self.engine.gate is GateKind.IMMEDIATE and update.pipeline != base:  # re-drafting is free offline
             replayed, content = replay(self.engine, self.judge, update.pipeline, self.submitted(),

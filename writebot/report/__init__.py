@@ -37,10 +37,11 @@ def summary_table(run: RunStore) -> str:
         kept = f"{'-':>5}" if row["kept"] != row["kept"] else f"{row['kept']:>5.0%}"
         line += f"  {kept}  {_cell(row['lost'], 4, 0)}  {_cell(row['claims'], 6, 1)}"
         lines.append(line + f"  {rules.get(epoch, 0):>5}  {status}".rstrip())
-    if run.refused:
-        shown = ", ".join(f"{r['topic_id']}@{r['epoch']}" for r in run.refused[:5])
-        lines.append(f"\n{len(run.refused)} refused by Claude and left out of the scores (refusals.jsonl): {shown}"
-                     + (", ..." if len(run.refused) > 5 else ""))
+    if run.refusal_records:
+        shown = ", ".join(f"{r['topic_id']}@{r['epoch']}" for r in run.refusal_records[:5])
+        lines.append(f"\n{len(run.refusal_records)} refused by Claude and left out of the scores (refusals.jsonl): "
+                     f"{shown}"
+                     + (", ..." if len(run.refusal_records) > 5 else ""))
     if run.usage_rows():
         lines.append(f"\n{cost_line(run)[0].upper()}{cost_line(run)[1:]}")
     lines.append("\nkept: the share of the briefs' points the drafts keep; lost: points dropped that the user keeps;\n"
@@ -96,7 +97,7 @@ def before_after(run: RunStore) -> str:
     """The learned rules, and one val topic's draft before and after training: what a user wants to see."""
     last = max(run.versions())
     lines = ["", f"STYLE.md rules at epoch {last}:"] + [f"  - {r}" for r in run.load_version(last).style.rules]
-    val = [r for r in run.records if r["split"] == "val"]
+    val = [r for r in run.draft_records if r["split"] == "val"]
     if val:
         topic = val[0]["topic_id"]
         first = next(r for r in val if r["topic_id"] == topic and r["epoch"] == 0)
@@ -176,7 +177,7 @@ def run_figures(run: RunStore) -> dict:
     only."""
     from writebot.report.analysis import load_usage
 
-    if not run.records:
+    if not run.draft_records:
         raise InputError(f"{run.path}: no drafts recorded yet; run 'writebot resume {run.path}' first")
     history = load_history(run)
     figures = {"learning_curve.png": learning_curve_figure(run, history, title=f"writebot run: {run.path.name}"),
@@ -298,8 +299,8 @@ def run_header(run: RunStore) -> str:
     engine = _ENGINES.get(config.get("engine"), f"by the {config.get('engine')} engine").format(
         model=config.get("model"), cassette=Path(config.get("cassette") or "").name)
     pipeline = Path(config.get("pipeline_dir") or "the starting guide").name
-    train_steps = sorted({r["epoch"] for r in run.records if r["split"] == "train"})
-    val_steps = sorted({r["epoch"] for r in run.records if r["split"] == "val"})
+    train_steps = sorted({r["epoch"] for r in run.draft_records if r["split"] == "train"})
+    val_steps = sorted({r["epoch"] for r in run.draft_records if r["split"] == "val"})
     n_train, n_val, epochs = config.get("train_topics") or 0, config.get("val_topics") or 0, config.get("epochs")
     if config.get("user") == "human":
         how = (f"**By hand**, {len(train_steps)} epoch{'s' * (len(train_steps) != 1)} so far: each epoch the person "

@@ -15,7 +15,7 @@ def load_history(source: Path | str | RunStore):
     import pandas as pd
 
     run = source if isinstance(source, RunStore) else RunStore.open(Path(source))
-    return pd.read_csv(io.StringIO(history_text(run.records)))
+    return pd.read_csv(io.StringIO(history_text(run.draft_records)))
 
 
 def load_usage(source: Path | str | RunStore):
@@ -88,7 +88,7 @@ def no_learning_costs(run: RunStore):
     if kind is None or kind.needs_llm or 0 not in run.versions():
         return None
     start, writer, drafts, rows = run.load_version(0), RulesEngine(), {}, []
-    for record in run.records:
+    for record in run.draft_records:
         if record["split"] != "train":
             continue
         topic = record["topic_id"]

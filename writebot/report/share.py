@@ -112,7 +112,7 @@ def local_only(page: str) -> str:
 def shareable(run_dir: Path | str) -> RunStore:
     """The run, opened read-only; InputError for a folder that is not a run or has nothing to show."""
     run = RunStore.open(run_dir)  # a damaged line is skipped and named on the page
-    if not run.records:
+    if not run.draft_records:
         raise InputError(f"{run.path}: no drafts recorded yet; nothing to share")
     return run
 

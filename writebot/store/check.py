@@ -22,8 +22,8 @@ def problems(run: RunStore) -> list[str]:
     found += _draft_problems(run, hashes) + _update_problems(run, hashes)
     history = run.path / "history.csv"
     # history.csv is rebuilt at the end of each epoch: a run stopped in the middle of one is behind, not damaged
-    if run.config.get("status") in ("complete", "repaired") and run.records and (
-            not history.exists() or history.read_text("utf-8") != history_text(run.records)):
+    if run.config.get("status") in ("complete", "repaired") and run.draft_records and (
+            not history.exists() or history.read_text("utf-8") != history_text(run.draft_records)):
         found.append(f"history.csv: differs from what feedback.jsonl holds (columns {', '.join(HISTORY_COLUMNS)}); "
                      "a writer rebuilds it (writebot resume)")
     return found
@@ -32,7 +32,7 @@ def problems(run: RunStore) -> list[str]:
 def _draft_problems(run: RunStore, hashes: dict[int, str]) -> list[str]:
     found, seen, mismatched = [], {}, {}
     last = max(hashes, default=-1)
-    for n, record in enumerate(run.records, 1):
+    for n, record in enumerate(run.draft_records, 1):
         line, key = _line_of(run, "feedback.jsonl", n), (record["epoch"], record["topic_id"])
         if key in seen:
             found.append(f"feedback.jsonl:{line}: topic {key[1]} of epoch {key[0]} again (first at line {seen[key]})")
@@ -45,7 +45,7 @@ def _draft_problems(run: RunStore, hashes: dict[int, str]) -> list[str]:
         found.append(f"feedback.jsonl:{drafts[0][0]}: {len(drafts)} draft{'s' * (len(drafts) > 1)} of epoch {epoch} "
                      f"name version {drafts[0][1]}, but {version_dir(epoch)} hashes to {hashes[epoch]} (changed "
                      "after they were written?)")
-    for n, refusal in enumerate(run.refused, 1):
+    for n, refusal in enumerate(run.refusal_records, 1):
         line = _line_of(run, "refusals.jsonl", n)
         if (refusal["epoch"], refusal["topic_id"]) in seen:
             found.append(f"refusals.jsonl:{line}: topic {refusal['topic_id']} of epoch {refusal['epoch']} is also a "

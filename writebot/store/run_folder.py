@@ -96,12 +96,12 @@ class RunStore:
         self.feedback, self.updates, self.refusals, self.batches = (
             JsonlLog(path / name, model) for name, model in LOGS.items())
         scans = {log.path.name: log.scan() for log in (self.feedback, self.updates, self.refusals, self.batches)}
-        self.records = scans["feedback.jsonl"].records
+        self.draft_records = scans["feedback.jsonl"].records
         self._truth_kept: dict[str, list[tuple[int, set[int]]]] = {}
-        for record in self.records:
+        for record in self.draft_records:
             self._index_truth(record)
         self.update_records = scans["updates.jsonl"].records
-        self.refused = scans["refusals.jsonl"].records
+        self.refusal_records = scans["refusals.jsonl"].records
         self.usage = UsageLog(path / "usage.csv")
         self.skipped: list[BadLine] = [b for scan in scans.values() for b in scan.bad] + self.usage.bad
         self.repaired: list[str] = []  # what open_for_writing moved aside, for the caller to say
@@ -200,9 +200,14 @@ class RunStore:
             lock.release()
             raise
 
-    def set_status(self, status: str, **extra: Any) -> None:
+    def set_status(self, status: str, **details: Any) -> None:
+        """The run's status (running, complete, stopped, failed, ...) and what goes with it (finished, reason)."""
+        self.set_config(status=status, **details)
+
+    def set_config(self, **keys: Any) -> None:
+        """Keys of run.json (the tracker's ids, a new budget), written atomically; the status stays as it is."""
         self._writer()
-        self.config = {**self.config, "status": status, "updated": now(), **extra}
+        self.config = {**self.config, "updated": now(), **keys}
         write_json_atomic(self.path / "run.json", self.config)
 
     def input_path(self, name: str) -> Path:
@@ -221,7 +226,7 @@ class RunStore:
 
     def in_use(self, epoch: int) -> bool:
         """Drafts (or refusals) of this epoch are recorded: they were written with its version."""
-        return any(r["epoch"] == epoch for r in self.records) or any(r["epoch"] == epoch for r in self.refused)
+        return any(r["epoch"] == epoch for r in self.draft_records + self.refusal_records)
 
     def load_version(self, epoch: int) -> Pipeline:
         return Pipeline.load(self.path / version_dir(epoch))
@@ -247,12 +252,12 @@ class RunStore:
     # -- records ----------------------------------------------------------------------------------------
     def done(self) -> set[tuple[int, str]]:
         """(epoch, topic id) of every topic drafted and reviewed, or refused, so far."""
-        return {(r["epoch"], r["topic_id"]) for r in self.records + self.refused}
+        return {(r["epoch"], r["topic_id"]) for r in self.draft_records + self.refusal_records}
 
     def record_draft(self, record: dict[str, Any]) -> None:
         self._writer()
         self.feedback.append(record)
-        self.records.append(record)
+        self.draft_records.append(record)
         self._index_truth(record)
 
     def _index_truth(self, record: dict[str, Any]) -> None:
@@ -283,7 +288,7 @@ class RunStore:
         so history, plots and the learner skip it."""
         self._writer()
         self.refusals.append(record)
-        self.refused.append(record)
+        self.refusal_records.append(record)
 
     def update_history(self) -> list[dict]:
         """Every update with its final verdict (a deferred gate's, when there is one) and both train costs."""
@@ -322,7 +327,7 @@ class RunStore:
 
     def write_history(self) -> None:
         self._writer()
-        write_atomic(self.path / "history.csv", history_text(self.records))
+        write_atomic(self.path / "history.csv", history_text(self.draft_records))
 
 
 def history_text(records: list[dict]) -> str:

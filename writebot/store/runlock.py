@@ -36,7 +36,7 @@ class RunLock:
             handle.close()
             if _pid(text) == os.getpid():
                 raise RunInUse(f"{folder}: this process already has the run open for writing ({_holder(text)}); "
-                               "close that first (run.close(), or bench.close() in a notebook)") from None
+                               "close that first (run.close(), or workbench.close() in a notebook)") from None
             raise RunInUse(f"{folder}: run folder in use by {_holder(text)}; wait for it to finish (or stop it), "
                            "or open it read-only (writebot report, notebook 04)") from None
         info = json.dumps({"pid": os.getpid(), "command": command, "started": time.strftime("%Y-%m-%dT%H:%M:%S%z")})

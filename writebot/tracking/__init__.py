@@ -117,7 +117,7 @@ def start_tracking(run: RunStore, track: str | None) -> str | None:
     stays tracked); returns the run's tracker."""
     require(track)
     if track is not None and run.config.get("track") != track:
-        run.set_status(run.config.get("status", "running"), track=track)
+        run.set_config(track=track)
     return run.config.get("track")
 
 
@@ -172,7 +172,7 @@ class MlflowTracker(Tracker):
         resumed = key is not None
         if key is None:  # how a resumed run finds its MLflow run again, should it lose the id
             key = uuid.uuid4().hex
-            run.set_status(run.config.get("status", "running"), mlflow_run_key=key)
+            run.set_config(mlflow_run_key=key)
         self.worker = _take_prestarted()
         params = run_params(run.config)
         self._send(op="open", key=key, name=run.path.resolve().name, folder=str(run.path.resolve()), params=params,
@@ -206,6 +206,6 @@ class MlflowTracker(Tracker):
                   f"log it again with: writebot resume {run.path} --track mlflow", file=sys.stderr)
             return
         if run.config.get("mlflow_run_id") != run_id:
-            run.set_status(run.config.get("status", status), mlflow_run_id=run_id)
+            run.set_config(mlflow_run_id=run_id)
         where = _without_credentials(os.environ.get("MLFLOW_TRACKING_URI", "")) or "MLflow's default store"
         print(f"writebot: logged to MLflow run {run_id} ({where})", file=sys.stderr)

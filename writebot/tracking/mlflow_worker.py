@@ -92,7 +92,7 @@ class Worker:
             with tempfile.TemporaryDirectory(prefix="writebot-plots-") as tmp:
                 if plots is None:
                     run = RunStore.open(root)  # read only
-                    plots = save_figures(run, Path(tmp)) if run.records else []
+                    plots = save_figures(run, Path(tmp)) if run.draft_records else []
                 for path in plots:
                     mlflow.log_artifact(str(path), artifact_path="plots")
         finally:
