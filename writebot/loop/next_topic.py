@@ -73,7 +73,7 @@ class Chooser:
         self.how, self.seed, self.base_text, self.writer = how, seed, base_text, writer
         self._texts: dict[str, tuple[str, frozenset[str], tuple[str, ...]]] = {}
         self._mined: dict[tuple[int, str, str], list[tuple[Rule, bool]]] = {}
-        self._effects: dict[tuple[str, Rule], int] = {}  # (paragraph, rule) -> words it changes
+        self._effects: dict[Rule, dict[str, int]] = {}  # rule -> paragraph -> words it changes there
 
     def pick(self, backlog: list[Topic], records: list[dict], pipeline: Pipeline, pass_no: int = 0,
              train: list[Topic] | None = None) -> Pick:
@@ -109,13 +109,14 @@ class Chooser:
     def _changes(self, topic: Topic, rule: Rule) -> int:
         """Words the rule would change in the topic's text. The rules tested act within a paragraph, so each
         paragraph's change is worked out once for every topic that has it (templates and points repeat)."""
+        effects = self._effects.setdefault(rule, {})  # a rule is hashed once per topic, a paragraph's hash is kept
         total = 0
         for paragraph in self._text(topic.id, topic)[2]:
-            key = (paragraph, rule)
-            if key not in self._effects:
+            words = effects.get(paragraph)
+            if words is None:
                 after = rule.apply(paragraph)
-                self._effects[key] = 0 if after == paragraph else max(1, word_edit_distance(paragraph, after))
-            total += self._effects[key]
+                words = effects[paragraph] = 0 if after == paragraph else max(1, word_edit_distance(paragraph, after))
+            total += words
         return total
 
     def unsettled(self, records: list[dict], pipeline: Pipeline) -> list[Unsettled]:
