@@ -132,3 +132,17 @@ def test_the_loop_stamps_each_usage_row_with_its_epoch(sim, tmp_path, topics_fil
     assert sum(r["epoch"] == "0" for r in drafts) == len(load_topics(topics_file))
     updates = [r for r in rows if r["purpose"].startswith("update")]
     assert updates and all(r["epoch"] == "0" for r in updates)
+
+
+def test_the_workbench_stamps_its_usage_rows_with_the_epoch_too(sim, tmp_path):
+    from writebot.notebook.workbench import Workbench
+
+    workbench = Workbench.open(tmp_path / "wb", engine="claude")
+    topic = workbench.topics[0]
+    draft = workbench.draft(topic)
+    workbench.submit(topic, draft, "Shorter.", draft)
+    workbench.apply(workbench.propose(), set())
+    workbench.draft(workbench.topics[1])
+    workbench.close()
+    epochs = [r["epoch"] for r in UsageLog(tmp_path / "wb" / "usage.csv").rows]
+    assert epochs[0] == "0" and epochs[-1] == "1" and "" not in epochs

@@ -73,9 +73,11 @@ class Workbench:
         self.tracker.close(self.run, "complete")
         self.run.close()
 
-    def _writable(self) -> None:
+    def _begin_change(self) -> None:
+        """Refuse to change a folder opened read-only; else stamp the usage rows of what follows with the epoch."""
         if self.read_only:
             raise InputError(f"read-only: {self.read_only}")
+        self.run.usage.epoch = self.epoch
 
     @classmethod
     def open(cls, run_dir: Path | str, pipeline_dir: Path | str | None = None, topics_file: Path | str | None = None,
@@ -137,7 +139,7 @@ class Workbench:
 
     # -- one draft ----------------------------------------------------------------------------------------
     def draft(self, topic: Topic) -> str:
-        self._writable()
+        self._begin_change()
         key = (self.epoch, topic.id)
         if key not in self._drafts:
             self._drafts[key] = self.engine.write(self.pipeline, topic)
@@ -145,13 +147,13 @@ class Workbench:
 
     def suggest_revision(self, draft: str, feedback: str) -> str:
         """A revised draft to start the ground truth from: the engine's revision following the feedback."""
-        self._writable()
+        self._begin_change()
         return revise(self.engine, draft, feedback)
 
     def submit(self, topic: Topic, draft: str, feedback: str, ground_truth: str, effort: Effort | None = None) -> dict:
         """Record one reviewed draft at once (fsynced): nothing typed is lost if the kernel dies next. `effort`: what
         it cost the person (writebot.users.effort; the notebook's editor measures it)."""
-        self._writable()
+        self._begin_change()
         comments = [line.strip() for line in feedback.splitlines() if line.strip()]
         truth = normalize(ground_truth)
         if not truth.strip():
@@ -166,7 +168,7 @@ class Workbench:
 
     # -- the update ---------------------------------------------------------------------------------------
     def propose(self) -> Proposal:
-        self._writable()
+        self._begin_change()
         if not self.submitted():
             raise InputError(f"no reviewed drafts in epoch {self.epoch} yet: submit feedback on a draft first")
         base = self.pipeline
@@ -184,7 +186,7 @@ class Workbench:
 
     def apply(self, proposal: Proposal, accepted: set[str]) -> Pipeline:
         """Keep the accepted hunks, save the next version, record the update, and start the next epoch."""
-        self._writable()
+        self._begin_change()
         new = apply_hunks(proposal.base, proposal.update.pipeline, accepted)
         new.validate("the reviewed pipeline")
         verdict = Verdict.FAILED if proposal.update.failed else judge_by_hand(proposal.hunks, accepted)
