@@ -391,6 +391,7 @@ def cmd_write(args: argparse.Namespace) -> int:
     """`writebot write`: posts with a trained bot, each judged against its brief (docs/FORMATS.md §1, §10)."""
     from writebot.aio import run_sync
     from writebot.files import write_atomic
+    from writebot.loop.budget import Budget
     from writebot.loop.writing import awrite_posts, engine_for, load_source
     from writebot.runs import build_run_judge
     from writebot.store.usage import UsageLog
@@ -450,17 +451,16 @@ def cmd_write(args: argparse.Namespace) -> int:
         if bar is not None:
             bar.update(1)
 
-    def over() -> bool:
-        return args.max_cost_usd is not None and usage.cost >= args.max_cost_usd
-
     print(f"Writing {len(topics)} post{'s' * (len(topics) != 1)} with {source} ({engine_name} engine, "
           f"{options.judge} judge).", file=sys.stderr)
+
+    def submitted(batch_id: str, members: dict[str, str]) -> None:
+        print(f"batch {batch_id} submitted", file=sys.stderr)
 
     def go() -> int:
         try:
             result = run_sync(awrite_posts(engine, judge, pipeline, topics, args.concurrency, args.batch_api, done,
-                                           over, lambda batch_id, members: print(f"batch {batch_id} submitted",
-                                                                                 file=sys.stderr)))
+                                           Budget(usage, args.max_cost_usd), submitted))
         except BudgetReached as exc:
             print(f"writebot: {exc} (spent ${usage.cost:.4f}); {len(shown)} written", file=sys.stderr)
             return 0

@@ -13,6 +13,7 @@ from writebot import defaults
 from writebot.compare.faithfulness import Judge, Judgement
 from writebot.engines.base import Engine, ability
 from writebot.errors import BudgetReached, InputError, Refused
+from writebot.loop.budget import Stopper
 from writebot.loop.registry import ENGINES, engine_kind
 from writebot.store.run_folder import RunStore, refuse_output_inside
 from writebot.text.pipeline import Pipeline
@@ -78,11 +79,12 @@ class Writing:
 
 async def awrite_posts(engine: Engine, judge: Judge, pipeline: Pipeline, topics: list[Topic], concurrency: int = 4,
                        batch: bool = False, on_post: Callable[[Written], object] | None = None,
-                       should_stop: Callable[[], bool] | None = None,
+                       stopper: Stopper | None = None,
                        on_submit: Callable[[str, dict[str, str]], object] | None = None) -> Writing:
     """A post for each topic, written with the pipeline and judged; `on_post` hears of each the moment it is done.
-    batch: one Message Batch (engines that take one). A topic declined twice is left out and said. `should_stop`
-    (a budget): no new post is started once it says so, and BudgetReached is raised after the posts in flight."""
+    batch: one Message Batch (engines that take one). A topic declined twice is left out and said. `stopper` (a
+    budget, writebot.loop.budget): no new post is started once it is reached, and BudgetReached is raised after the
+    posts in flight."""
     written: list[Written] = []
     refused: dict[str, str] = {}
     stopped: list[str] = []
@@ -109,7 +111,7 @@ async def awrite_posts(engine: Engine, judge: Judge, pipeline: Pipeline, topics:
 
             async def one(topic: Topic) -> None:
                 async with slots:
-                    if should_stop and should_stop():
+                    if stopper and stopper.reached():
                         stopped.append(topic.id)
                         return
                     try:
