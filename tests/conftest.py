@@ -9,6 +9,7 @@ from hypothesis import settings
 
 from writebot import bundled
 from writebot.cli import main
+from writebot.loop.trainer import Callbacks
 from writebot.text.topics import Topic
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -16,6 +17,19 @@ ROOT = Path(__file__).resolve().parent.parent
 # Property tests write nothing into the checkout (no example database) and do not time out on a slow machine.
 settings.register_profile("writebot", database=None, deadline=None, max_examples=150)
 settings.load_profile("writebot")
+
+
+class KilledAfterUpdates(Callbacks):
+    """A watcher that stands in for a kill: KeyboardInterrupt once `n` updates are recorded (it is not an Exception,
+    so the loop lets it through as it would a real interrupt)."""
+
+    def __init__(self, n: int):
+        self.n = n
+
+    def on_update(self, record: dict) -> None:
+        self.n -= 1
+        if self.n == 0:
+            raise KeyboardInterrupt
 
 
 def make_topics(n: int, val_every: int = 4) -> list[Topic]:

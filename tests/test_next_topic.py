@@ -10,11 +10,12 @@ from writebot import bundled
 from writebot.engines.rules import skeleton
 from writebot.loop.next_topic import Chooser
 from writebot.loop.registry import build_engine
-from writebot.loop.trainer import Callbacks
 from writebot.runs import RunOptions, continue_run, start_run
 from writebot.store.run_folder import RunStore
 from writebot.text.pipeline import Pipeline
 from writebot.text.topics import Topic, load_topics
+
+from .conftest import KilledAfterUpdates
 
 START = Pipeline.load(bundled.starter_pipeline())
 
@@ -110,22 +111,13 @@ def test_each_pass_drafts_every_train_topic_once_with_val_every_n_rounds(tmp_pat
 
 
 def test_active_selection_resumes_as_it_would_have_gone_on(tmp_path, topics_file):
-    class StopAfter(Callbacks):
-        def __init__(self, n):
-            self.n = n
-
-        def on_update(self, record):
-            self.n -= 1
-            if self.n == 0:
-                raise KeyboardInterrupt
-
     options = RunOptions(online=True, epochs=1, select="active", val_every=3)
     persona = bundled.persona("noisy-casual")
     with start_run(tmp_path / "a", topics_file, persona, bundled.starter_pipeline(), options, "test") as run:
         continue_run(run)
     with start_run(tmp_path / "b", topics_file, persona, bundled.starter_pipeline(), options, "test") as run:
         with pytest.raises(KeyboardInterrupt):
-            _train_until(run, StopAfter(3))
+            _train_until(run, KilledAfterUpdates(3))
     with RunStore.open_for_writing(tmp_path / "b", "resume") as run:
         continue_run(run)
     a, b = (sorted((r["epoch"], r["topic_id"], r["word_edit_distance"]) for r in records_of(tmp_path / x))

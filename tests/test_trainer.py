@@ -13,7 +13,7 @@ from writebot.text.pipeline import Pipeline
 from writebot.text.rule_language import Replace
 from writebot.users import PersonaUser, load_persona
 
-from .conftest import make_topics
+from .conftest import KilledAfterUpdates, make_topics
 
 
 def new_run(tmp_path, name="run"):
@@ -100,18 +100,9 @@ def test_online_drafts_one_train_topic_per_round_and_val_with_the_first_and_last
 
 
 def test_an_online_run_resumes_where_it_stopped(tmp_path, topics_file):
-    from writebot.loop.trainer import Callbacks, Online, schedule
+    from writebot.loop.trainer import Online, schedule
     from writebot.runs import RunOptions, continue_run, start_run
     from writebot.text.topics import load_topics
-
-    class StopAfter(Callbacks):
-        def __init__(self, n):
-            self.n = n
-
-        def on_update(self, record):
-            self.n -= 1
-            if self.n == 0:
-                raise KeyboardInterrupt
 
     options = RunOptions(online=True, epochs=1)
     persona = bundled.persona("noisy-formal")
@@ -121,7 +112,7 @@ def test_an_online_run_resumes_where_it_stopped(tmp_path, topics_file):
         topics = load_topics(topics_file)
         try:
             train(run, build_engine("rules"), PersonaUser(load_persona(persona)), topics, run.load_version(0), 1,
-                  StopAfter(3), online=Online())
+                  KilledAfterUpdates(3), online=Online())
         except KeyboardInterrupt:
             pass
         assert run.versions() == [0, 1, 2, 3]
