@@ -249,17 +249,14 @@ def cmd_init(args: argparse.Namespace) -> int:
                   fallback_model=args.fallback_model or os.environ.get("WRITEBOT_FALLBACK_MODEL") or None)
     engine = build_engine(args.engine, llm, args.style_budget)
 
-    def init() -> int:
-        summary = init_pipeline(args.description, args.examples, args.out, engine)
-        print(f"wrote {args.out} ({summary}). Train it with: writebot simulate --pipeline {args.out} ...")
-        size = len(without_comments(Pipeline.load(args.out).files["STYLE.md"]))
-        if size > args.style_budget:
-            print(f"writebot: warning: {args.out}/STYLE.md is {size} characters, over --style-budget "
-                  f"{args.style_budget}: shorten the description (training keeps to the budget by leaving rules out)",
-                  file=sys.stderr)
-        return 0
-
-    return init()
+    summary = init_pipeline(args.description, args.examples, args.out, engine)
+    print(f"wrote {args.out} ({summary}). Train it with: writebot simulate --pipeline {args.out} ...")
+    size = len(without_comments(Pipeline.load(args.out).files["STYLE.md"]))
+    if size > args.style_budget:
+        print(f"writebot: warning: {args.out}/STYLE.md is {size} characters, over --style-budget "
+              f"{args.style_budget}: shorten the description (training keeps to the budget by leaving rules out)",
+              file=sys.stderr)
+    return 0
 
 
 def cmd_models(args: argparse.Namespace) -> int:
@@ -267,12 +264,9 @@ def cmd_models(args: argparse.Namespace) -> int:
 
     llm = LLM(resolve_model(None), offline="")
 
-    def show() -> int:
-        for model in llm.run(llm.list_models()):
-            print(model)
-        return 0
-
-    return show()
+    for model in llm.run(llm.list_models()):
+        print(model)
+    return 0
 
 
 def cmd_judge(args: argparse.Namespace) -> int:
@@ -294,25 +288,22 @@ def cmd_judge(args: argparse.Namespace) -> int:
     usage = UsageLog(None)
     judge, llm = build_run_judge(options, usage)
 
-    def show() -> int:
-        found = judge.judge(topic, draft)
-        if args.json:
-            print(json.dumps(found.to_dict(topic.points), ensure_ascii=False, indent=2))
-            return 0
-        marks = {"kept": "kept", "dropped": "DROPPED", "contradicted": "CONTRADICTED"}
-        for n, (point, verdict) in enumerate(zip(topic.points, found.points, strict=True), 1):
-            print(f"{marks[verdict]:>12}  {n}. {point}")
-        kept = len(found.kept)
-        print(f"\n{kept} of {len(topic.points)} points kept ({found.points_kept:.0%}); judge: {found.judge}")
-        if found.added is None:
-            print("claims added: this judge cannot tell (use --judge claude)")
-        else:
-            print(f"claims added: {len(found.added)}" + "".join(f"\n  - {a}" for a in found.added))
-        if llm is not None:
-            print(f"({len(usage.rows)} call{'s' * (len(usage.rows) != 1)}, ${usage.cost:.4f})", file=sys.stderr)
+    found = judge.judge(topic, draft)
+    if args.json:
+        print(json.dumps(found.to_dict(topic.points), ensure_ascii=False, indent=2))
         return 0
-
-    return show()
+    marks = {"kept": "kept", "dropped": "DROPPED", "contradicted": "CONTRADICTED"}
+    for n, (point, verdict) in enumerate(zip(topic.points, found.points, strict=True), 1):
+        print(f"{marks[verdict]:>12}  {n}. {point}")
+    kept = len(found.kept)
+    print(f"\n{kept} of {len(topic.points)} points kept ({found.points_kept:.0%}); judge: {found.judge}")
+    if found.added is None:
+        print("claims added: this judge cannot tell (use --judge claude)")
+    else:
+        print(f"claims added: {len(found.added)}" + "".join(f"\n  - {a}" for a in found.added))
+    if llm is not None:
+        print(f"({len(usage.rows)} call{'s' * (len(usage.rows) != 1)}, ${usage.cost:.4f})", file=sys.stderr)
+    return 0
 
 
 def _read_draft(name: str) -> str:
@@ -457,24 +448,21 @@ def cmd_write(args: argparse.Namespace) -> int:
     def submitted(batch_id: str, members: dict[str, str]) -> None:
         print(f"batch {batch_id} submitted", file=sys.stderr)
 
-    def go() -> int:
-        try:
-            result = run_sync(awrite_posts(engine, judge, pipeline, topics, args.concurrency, args.batch_api, done,
-                                           Budget(usage, args.max_cost_usd), submitted))
-        except BudgetReached as exc:
-            print(f"writebot: {exc} (spent ${usage.cost:.4f}); {len(shown)} written", file=sys.stderr)
-            return 0
-        finally:
-            if bar is not None:
-                bar.close()
-        for topic_id, why in result.refused.items():
-            print(f"writebot: warning: {topic_id}: Claude declined to write it ({why}); not written", file=sys.stderr)
-        if llm is not None or judge_llm is not None:
-            tokens = sum(int(r["input_tokens"]) + int(r["output_tokens"]) for r in usage.rows)
-            print(f"{len(usage.rows)} Claude calls, {tokens} tokens, ${usage.cost:.4f}", file=sys.stderr)
+    try:
+        result = run_sync(awrite_posts(engine, judge, pipeline, topics, args.concurrency, args.batch_api, done,
+                                       Budget(usage, args.max_cost_usd), submitted))
+    except BudgetReached as exc:
+        print(f"writebot: {exc} (spent ${usage.cost:.4f}); {len(shown)} written", file=sys.stderr)
         return 0
-
-    return go()
+    finally:
+        if bar is not None:
+            bar.close()
+    for topic_id, why in result.refused.items():
+        print(f"writebot: warning: {topic_id}: Claude declined to write it ({why}); not written", file=sys.stderr)
+    if llm is not None or judge_llm is not None:
+        tokens = sum(int(r["input_tokens"]) + int(r["output_tokens"]) for r in usage.rows)
+        print(f"{len(usage.rows)} Claude calls, {tokens} tokens, ${usage.cost:.4f}", file=sys.stderr)
+    return 0
 
 
 def cmd_share(args: argparse.Namespace) -> int:
