@@ -266,12 +266,12 @@ class LineLog:
 
 
 class JsonlLog(LineLog):
-    """JSON lines; a record must be an object with the fields of `model` (a pydantic model, e.g.
-    writebot.store.formats.DraftRecord) or, given a tuple, with those fields."""
+    """JSON lines; a record must be an object that fits `model` when one is given (a writebot.store.formats.Record:
+    its `problem` says why a record does not fit)."""
 
-    def __init__(self, path: Path | str, model: Any = None, required: tuple[str, ...] = ()):
+    def __init__(self, path: Path | str, model: Any = None):
         super().__init__(path)
-        self.model, self.required = model, required
+        self.model = model
 
     def append(self, record: dict[str, Any]) -> None:
         self.append_line(json.dumps(record, ensure_ascii=False) + "\n")
@@ -285,9 +285,6 @@ class JsonlLog(LineLog):
             raise ValueError(f"not a JSON record ({exc.msg})") from None
         if not isinstance(record, dict):
             raise ValueError("not a JSON object")
-        missing = [f for f in self.required if f not in record]
-        if missing:
-            raise ValueError(f"missing {', '.join(missing)}")
         if self.model is not None and (problem := self.model.problem(record)):
             raise ValueError(problem)
         return record

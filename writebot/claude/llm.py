@@ -33,6 +33,7 @@ from writebot.errors import (
     ReplayMiss,
 )
 from writebot.files import JsonlLog
+from writebot.store.formats import Record
 from writebot.store.usage import USAGE_COLUMNS, UsageLog
 
 DEFAULT_MODEL = "claude-sonnet-5-5"  # current in the installed SDK, not in its deprecated list
@@ -106,6 +107,13 @@ def text_of(response: dict) -> str:
     return "".join(b.get("text", "") for b in response.get("content", []) if b.get("type") == "text")
 
 
+class CassetteRecord(Record):
+    """A line of a cassette (--record, --engine replay): a request's key and the response it got."""
+
+    key: str
+    response: dict
+
+
 class LLM:
     """Messages API access with SDK retries, the stop-reason policy, usage accounting and cassettes (the budget is
     the loop's: writebot.loop.budget)."""
@@ -126,7 +134,7 @@ class LLM:
         self.recorder = JsonlLog(record) if record else None
         self.cassette: dict[str, dict] | None = None
         if replay:
-            log = JsonlLog(replay, required=("key", "response"))
+            log = JsonlLog(replay, CassetteRecord)
             if not log.path.exists():
                 raise InputError(f"{replay}: cassette not found; record one with --record FILE")
             scan = log.scan()
