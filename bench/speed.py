@@ -40,7 +40,7 @@ def one(n: int) -> dict:
         for topic in topics:
             draft = engine.write(pipeline, topic)
             review = user.review(topic, draft)
-            found = judge_review(judge, topic, draft, review.ground_truth, run.kept_earlier(topic.id, 0))
+            found = judge_review(judge, topic, draft, review.ground_truth)
             run.record_draft(review_record(review, topic, draft, 0, pipeline, found))
         run.write_history()
         t1 = time.perf_counter()

@@ -74,9 +74,6 @@ def test_without_the_warm_up_concurrent_drafts_each_pay_the_cache_write(sim, tmp
         def record_draft(self, record):
             pass
 
-        def kept_earlier(self, topic_id, epoch):
-            return set()
-
     from writebot.aio import run_sync
     from writebot.compare.faithfulness import OfflineJudge
     from writebot.users import PersonaUser

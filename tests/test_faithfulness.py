@@ -79,11 +79,10 @@ def test_the_offline_writer_carries_every_point(topics):
         assert OfflineJudge().judge(topic, skeleton(topic)).points_kept == 1.0, topic.id
 
 
-def test_a_point_is_lost_only_if_the_user_keeps_it_now_or_kept_it_before():
+def test_a_point_is_lost_only_if_the_user_keeps_it():
     draft = Judgement(("kept", "dropped", "dropped", "contradicted"), None, "rules")
     truth = Judgement(("kept", "kept", "dropped", "dropped"), None, "rules")
     assert points_lost(draft, truth) == [1]  # 2: the user leaves it out too; 3: nor does the user keep it
-    assert points_lost(draft, truth, kept_earlier={3}) == [1, 3]  # a simulated user cannot always put it back
 
 
 def test_the_content_check_allows_the_judges_noise_and_says_why():
@@ -126,12 +125,12 @@ def test_the_gate_keeps_no_update_that_loses_points_the_user_keeps_whatever_its_
               **judge_review(judge, topic, draft, truth)}
     before = word_edit_distance(draft, truth)
     assert before > 5
-    verdict, after, extra = judge_immediate(engine, judge, saves, [record], before, True, lambda t, e: set())
+    verdict, after, extra = judge_immediate(engine, judge, start, saves, [record], before, True)
     assert verdict == Verdict.ACCEPTED and after < before and extra["content"]["lost_after"] == 0
     loses = saves.with_file("STYLE.md", saves.files["STYLE.md"] + '- Drop any sentence containing "doubles".\n')
     lossy_draft = engine.write(loses, topic)
     assert "doubles" not in lossy_draft and word_edit_distance(lossy_draft, truth) < before  # it still saves words
-    verdict, after, extra = judge_immediate(engine, judge, loses, [record], before, True, lambda t, e: set())
+    verdict, after, extra = judge_immediate(engine, judge, start, loses, [record], before, True)
     assert verdict == Verdict.ROLLED_BACK and after < before
     assert extra["content"]["lost_after"] == 1 and "not kept whatever its edit cost" in extra["why"]
 
@@ -181,9 +180,10 @@ def test_a_schema_the_api_does_not_take_is_a_400(sim):
                                output_config={"format": {"type": "json_schema", "schema": schema}})
 
 
-def _judge_by_style(lossy_marker: str, verdicts_after: list[str], added_after: list[str]):
-    """A responder for a Claude run: the writer drops a point once STYLE.md holds `lossy_marker`, the optimizer
-    adds it (and a contraction rule that saves words), the judge reads the drafts as they are."""
+def _judge_by_style(lossy_marker: str, verdicts_after: list[str], added_after: list[str], drop: bool = True):
+    """A responder for a Claude run: the writer adds a claim, and drops the last point when `drop`, once STYLE.md
+    holds `lossy_marker`; the optimizer adds it (and a contraction rule that saves words); the judge reads the
+    drafts as they are."""
 
     def writer(body):
         if (body.get("output_config") or {}).get("format"):  # the judge
@@ -197,7 +197,8 @@ def _judge_by_style(lossy_marker: str, verdicts_after: list[str], added_after: l
             return echo_writer(body)
         title, _, points = parse_brief(body["messages"][0]["content"])
         if lossy_marker in system_text(body):
-            points = [p.replace("It is", "It's") for p in points[:-1]] + ["We swap the doubling test for a smell test."]
+            points = [p.replace("It is", "It's") for p in (points[:-1] if drop else points)]
+            points += ["We swap the doubling test for a smell test."]
         return text_reply(f"# {title}\n\n" + " ".join(points) + "\n")
 
     rules = f"## Rules\n\n- Use contractions (don't, it's, we're, can't, ...).\n- {lossy_marker}\n"
@@ -206,21 +207,24 @@ def _judge_by_style(lossy_marker: str, verdicts_after: list[str], added_after: l
     return scripted(edit, drafts=writer)
 
 
-@pytest.mark.parametrize("judge, verdicts_after, added_after, why", [
-    ("rules", None, None, "lose"),  # the offline judge sees the dropped point
-    ("claude", ["kept", "kept", "kept", "kept"], ["We swap the doubling test for a smell test."], "add 1 claims"),
+@pytest.mark.parametrize("judge, verdicts_after, added_after, drop, why", [
+    # the offline judge sees the dropped point; the user puts it back (FORMATS §3d), so the edit cost sees it too
+    ("rules", None, None, True, "lose 1 of the brief's points"),
+    # an invented claim the user leaves in: the edit cost alone would keep the update
+    ("claude", ["kept", "kept", "kept", "kept"], ["We swap the doubling test for a smell test."], False,
+     "add 1 claims"),
 ])
-def test_a_claude_update_whose_drafts_lose_content_is_rolled_back_though_they_cost_fewer_words(
-        sim, tmp_path, write_yaml, judge, verdicts_after, added_after, why):
+def test_a_claude_update_whose_drafts_lose_content_is_rolled_back_whatever_they_cost(
+        sim, tmp_path, write_yaml, judge, verdicts_after, added_after, drop, why):
     topic = TOPICS["sourdough-starter"]
     topics = write_yaml("topics.yaml", [{**topic.to_dict(), "split": "train"}])
     persona = write_yaml("persona.yaml", {"name": "p", "edits": [{"contractions": "contract"}]})
-    sim.responder = _judge_by_style("End with a shorter test.", verdicts_after or [], added_after or [])
+    sim.responder = _judge_by_style("End with a shorter test.", verdicts_after or [], added_after or [], drop)
     options = RunOptions(engine="claude", epochs=2, concurrency=1, judge=judge)
     with start_run(tmp_path / "run", topics, persona, bundled.starter_pipeline(), options, "simulate") as run:
         continue_run(run)
     gate = run.gate_for(0)
-    assert gate["train_cost_after"] <= gate["train_cost_before"]  # edit cost alone would keep it
+    assert (gate["train_cost_after"] > gate["train_cost_before"]) == drop  # a point put back costs words
     assert gate["status"] == Verdict.ROLLED_BACK and why in gate["why"], gate
     assert run.load_version(2) == run.load_version(0)  # the next version starts from the one before
 

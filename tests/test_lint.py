@@ -4,6 +4,7 @@ a Claude proposal with contradictions sent back once; and the learner never prop
 
 import json
 import random
+from pathlib import Path
 
 import pytest
 
@@ -230,3 +231,19 @@ def test_lint_takes_a_run_folder_and_names_the_rules_only_claude_follows(tmp_pat
     assert out.splitlines() == [f"{folder}/STYLE.md:8: followed by Claude only (the offline engine acts on the "
                                 "phrasings of writebot/claude/prompts/rule_phrasings.md): "
                                 "'Write like a pirate who loves gardening.'"]
+
+
+def test_notes_that_make_the_same_complaint_in_other_words_are_one_note():
+    """A Claude-played reader's notes on 12 drafts (data/notes/young-children.yaml): 5 say one complaint in other
+    words, 2 another; the guide keeps one note per complaint and merges no two complaints."""
+    import itertools
+
+    import yaml
+
+    from writebot.text.lint import merge_notes, same_note
+
+    groups = yaml.safe_load((Path(__file__).parent.parent / "data/notes/young-children.yaml").read_text("utf-8"))
+    notes = [(g["complaint"], note) for g in groups for note in g["notes"]]
+    assert len(notes) == 12 and len(merge_notes(n for _, n in notes)) == len(groups)
+    wrong = [(a, b) for (ga, a), (gb, b) in itertools.combinations(notes, 2) if same_note(a, b) != (ga == gb)]
+    assert not wrong

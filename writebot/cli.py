@@ -208,8 +208,9 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
 def cmd_edit(args: argparse.Namespace) -> int:
     persona = load_persona(args.persona)
+    topic = _topic_of(args.topics, args.topic_id) if args.topics else None
     draft = _read_draft(args.draft)
-    ground_truth, _ = persona_edit(persona, draft, args.topic_id)
+    ground_truth, _ = persona_edit(persona, draft, args.topic_id, topic)
     sys.stdout.write(ground_truth)
     return 0
 
@@ -269,19 +270,25 @@ def cmd_models(args: argparse.Namespace) -> int:
     return 0
 
 
+def _topic_of(path: Path, topic_id: str):
+    """The brief of `topic_id` in the topics file at `path`, or the InputError naming the ids it has."""
+    from writebot.text.topics import load_topics
+
+    topics = {t.id: t for t in load_topics(path)}
+    if topic_id not in topics:
+        shown = ", ".join(list(topics)[:8]) + (", ..." if len(topics) > 8 else "")
+        raise InputError(f"{path}: no topic '{topic_id}' (it has {shown}); pass one of its ids")
+    return topics[topic_id]
+
+
 def cmd_judge(args: argparse.Namespace) -> int:
     """`writebot judge`: one post against its brief (docs/FORMATS.md §10)."""
     import json
 
     from writebot.runs import build_run_judge
     from writebot.store.usage import UsageLog
-    from writebot.text.topics import load_topics
 
-    topics = {t.id: t for t in load_topics(args.topics)}
-    if args.topic_id not in topics:
-        shown = ", ".join(list(topics)[:8]) + (", ..." if len(topics) > 8 else "")
-        raise InputError(f"{args.topics}: no topic '{args.topic_id}' (it has {shown}); pass one of its ids")
-    topic = topics[args.topic_id]
+    topic = _topic_of(args.topics, args.topic_id)
     draft = _read_draft(args.draft)
     options = RunOptions(judge=args.judge, judge_model=args.judge_model, effort=args.effort)
     check_options(options)
@@ -591,7 +598,11 @@ def build_parser() -> Parser:
     edit.add_argument("--persona", type=Path, required=True, help="persona YAML file (docs/FORMATS.md §3)")
     edit.add_argument("--topic-id", default="draft",
                       help="a noisy persona (docs/FORMATS.md §3b) skips edits and makes one-off ones per topic: the "
-                           "id that decides which (default: draft)")
+                           "id that decides which (default: draft); with --topics, the brief whose lost points the "
+                           "persona puts back (docs/FORMATS.md §3d)")
+    edit.add_argument("--topics", type=Path,
+                      help="a topics file: the persona first puts back each point of --topic-id's brief the draft "
+                           "lost (docs/FORMATS.md §3d)")
     edit.add_argument("draft", help="Markdown draft file, or - for stdin")
     edit.set_defaults(func=cmd_edit)
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Protocol
 
+from writebot.text.english import STOPWORDS, stem
 from writebot.text.topics import Topic
 
 KEPT, DROPPED, CONTRADICTED = "kept", "dropped", "contradicted"
@@ -69,31 +70,30 @@ class Judge(Protocol):
         ...
 
 
-def points_lost(draft: Judgement, truth: Judgement, kept_earlier: Iterable[int] = ()) -> list[int]:
-    """The points the draft did not keep that the user keeps: in this ground truth, or in an earlier ground truth
-    of the same topic (a simulated user cannot always put a fact back). A point the user leaves out too is not lost
-    (a learned "Drop any sentence containing ..." rule and its user agree)."""
-    keeps = truth.kept | set(kept_earlier)
-    return sorted(i for i in range(len(draft.points)) if draft.points[i] != KEPT and i in keeps)
+def points_lost(draft: Judgement, truth: Judgement) -> list[int]:
+    """The points the draft did not keep that the user keeps in the ground truth (a user puts back what a draft
+    lost, §3d). A point the user leaves out too is not lost (a learned "Drop any sentence containing ..." rule and
+    its user agree)."""
+    return sorted(i for i in range(len(draft.points)) if draft.points[i] != KEPT and i in truth.kept)
 
 
-def faithfulness_fields(draft: Judgement, truth: Judgement, kept_earlier: Iterable[int] = ()) -> dict:
+def faithfulness_fields(draft: Judgement, truth: Judgement) -> dict:
     """What a feedback.jsonl record holds of a reviewed draft's faithfulness (docs/FORMATS.md §10)."""
-    lost = points_lost(draft, truth, kept_earlier)
+    lost = points_lost(draft, truth)
     return {"faithfulness": {"judge": draft.judge, "points": list(draft.points),
                              "added": None if draft.added is None else list(draft.added),
                              "truth_points": list(truth.points), "lost": lost},
             "points_kept": round(draft.points_kept, 4), "claims_added": draft.claims_added, "points_lost": len(lost)}
 
 
-def judge_review(judge: Judge, topic: Topic, draft: str, ground_truth: str, kept_earlier: Iterable[int] = ()) -> dict:
+def judge_review(judge: Judge, topic: Topic, draft: str, ground_truth: str) -> dict:
     """faithfulness_fields of a reviewed draft, judged now (the ground truth once more only if it differs)."""
     from writebot.text.post import normalize
 
     of_draft = judge.judge(topic, draft)
     same = ground_truth == draft or normalize(ground_truth) == normalize(draft)
     of_truth = of_draft if same else judge.judge(topic, ground_truth)
-    return faithfulness_fields(of_draft, of_truth, kept_earlier)
+    return faithfulness_fields(of_draft, of_truth)
 
 
 NOISE = {"rules": (0.05, 0.0), "claude": (0.05, 0.5)}  # judge -> (point_noise, claims_noise), as the judges say
@@ -146,13 +146,6 @@ class ContentCheck:
 
 # -- the offline judge ------------------------------------------------------------------------------------------
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
-STOPWORDS = frozenset("""a about above after again against all also am an and any are as at be because been before
-being below between both but by can could did do does doing down during each either every few for from further get
-gets had has have having he her here hers him his how i if in into is it its itself just let me more most my no nor
-not of off on once only or other our out over own same she should so some such than that the their them then there
-these they this those through to too under until up very was we were what when where which while who whom why will
-with would you your yours yourself really much many lot lots thing things way ways one ones it's that's there's
-you're we're they're i'm i've we've you'll i'll let's""".split())
 NEGATIONS = frozenset({"not", "no", "never", "cannot", "without", "nothing", "none", "nor", "neither", "don't",
                        "doesn't", "didn't", "isn't", "aren't", "wasn't", "won't", "can't", "couldn't", "shouldn't",
                        "wouldn't"})
@@ -162,20 +155,17 @@ _NUMBER_WORDS = {"zero": 0, "once": 1, "one": 1, "twice": 2, "two": 2, "three": 
                  "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "fifteen": 15,
                  "sixteen": 16, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "hundred": 100,
                  "dozen": 12, "half": 0.5, "double": 2}
+# times a point may name, each word as the time it means ("tonight" is the night): a draft that keeps the point keeps
+# its time
+_TIMES = {w: w for w in ("morning", "afternoon", "evening", "night", "midnight", "noon", "dawn", "weekend", "monday",
+                         "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "daily", "weekly",
+                         "monthly", "yearly", "spring", "summer", "autumn", "winter")}
+_TIMES |= {"mornings": "morning", "evenings": "evening", "nights": "night", "tonight": "night", "overnight": "night",
+           "weekends": "weekend", "fall": "autumn", "mondays": "monday", "tuesdays": "tuesday",
+           "wednesdays": "wednesday", "thursdays": "thursday", "fridays": "friday", "saturdays": "saturday",
+           "sundays": "sunday"}
 KEEP_THRESHOLD = 0.5  # the weighted share of a point's content words a window must hold to keep it
 WINDOW = 3  # sentences a point may be spread over
-
-
-@lru_cache(maxsize=65536)
-def _stem(word: str) -> str:
-    """A rough stem, cut to six letters: "feeding", "feeds" and "feed" meet; "doubles" and "doubled" too."""
-    if word.endswith("'s"):
-        word = word[:-2]
-    for suffix, keep in (("ies", "y"), ("ing", ""), ("ed", ""), ("es", ""), ("s", ""), ("ly", "")):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            word = word[: len(word) - len(suffix)] + keep
-            break
-    return word[:6]
 
 
 @dataclass(frozen=True)
@@ -184,6 +174,7 @@ class _Profile:
     numbers: frozenset[float]
     negated: bool
     plain: str  # the point's words, contractions spelled out, between spaces: " do not rush the first week "
+    times: frozenset[str]  # the times of day or week it names: a fact a paraphrase must keep
 
 
 def _words(text: str) -> list[str]:
@@ -205,7 +196,7 @@ def _content_stem(word: str) -> str | None:
     """The stem a content word counts as; None for a stop word or a number."""
     if word in STOPWORDS or word.isdigit() or word in _NUMBER_WORDS or len(word) < 2:
         return None
-    return _stem(word)
+    return stem(word)
 
 
 def _content(words: list[str]) -> list[str]:
@@ -220,7 +211,8 @@ def _profiles(title: str, points: tuple[str, ...]) -> tuple[_Profile, ...]:
     out = []
     for n, (stems, numbers, negated, plain) in enumerate(per_point):
         others = title_stems.union(*(s for m, (s, *_) in enumerate(per_point) if m != n))
-        out.append(_Profile({s: 0.5 if s in others else 1.0 for s in stems}, numbers, negated, plain))
+        out.append(_Profile({s: 0.5 if s in others else 1.0 for s in stems}, numbers, negated, plain,
+                            frozenset(_TIMES[w] for w in _words(points[n]) if w in _TIMES)))
     return tuple(out)
 
 
@@ -238,11 +230,14 @@ _TO_SPACE = {c: " " for c in [*range(128), *map(ord, "“”‘—–…«»")] 
 
 
 def _body(text: str) -> str:
-    """The text's body in lower case (the title is left out: a point named by the title alone is not kept)."""
+    """The text's body in lower case, without its title and headings: a point that only a heading names is not
+    kept (a heading announces what the section says; it says nothing)."""
     low = text.lower().replace("\u2019", "'").replace("\r\n", "\n").strip()
     if low.startswith("# "):  # the title: up to the first blank line
         cut = _BLANK_LINE.search(low)
         low = low[cut.end():] if cut else ""
+    if "#" in low:
+        low = "\n\n".join(b for b in _BLANK_LINE.split(low) if not b.lstrip().startswith("#"))
     return low
 
 
@@ -308,20 +303,42 @@ def _verdict(profile: _Profile, found: list[list[str]], stems: list[set[str]]) -
     present = 0
     for _, mask in masks:
         present |= mask
-    best, where = 0.0, (0, 0)
+    holding = []  # the windows that hold enough of the point's words, best first; each starts and ends on its words
     for start in (k for k in range(len(stems)) if present >> k & 1):
-        for end in range(start + 1, min(start + WINDOW, len(stems)) + 1):
+        for end in (e for e in range(start + 1, min(start + WINDOW, len(stems)) + 1) if present >> (e - 1) & 1):
             window = ((1 << end) - 1) ^ ((1 << start) - 1)
             score = sum(w for w, mask in masks if mask & window) / total
-            if score > best + 1e-9:
-                best, where = score, (start, end)
-    if best < KEEP_THRESHOLD:
+            if score >= KEEP_THRESHOLD:
+                holding.append((-score, start, end))
+    if not holding:
         return DROPPED
-    window = [w for sentence in found[where[0]:where[1]] for w in sentence]
+    # a point told over several sentences is kept when any window that holds it also keeps its facts: its numbers,
+    # its negation, its time of day or week (one window missing them is no contradiction)
+    verdict = CONTRADICTED
+    for _, start, end in sorted(holding):
+        window = [w for sentence in found[start:end] for w in sentence]
+        verdict = min(verdict, _facts(profile, window), key=_FACT_ORDER.index)
+        if verdict == KEPT:
+            break
+    return verdict
+
+
+_FACT_ORDER = (KEPT, DROPPED, CONTRADICTED)
+
+
+def _facts(profile: _Profile, window: list[str]) -> str:
+    """What a window that holds a point's words does with its facts: kept; contradicted (other numbers, the
+    negation gone, another time); dropped (the point's time left out: "the night before" -> "just before")."""
     given = _numbers(window)
     if profile.numbers and given and not profile.numbers & given:
         return CONTRADICTED
-    return CONTRADICTED if profile.negated and not any(w in NEGATING for w in window) else KEPT
+    if profile.negated and not any(w in NEGATING for w in window):
+        return CONTRADICTED
+    if profile.times:
+        said = {_TIMES[w] for w in window if w in _TIMES}
+        if not profile.times & said:
+            return CONTRADICTED if said else DROPPED
+    return KEPT
 
 
 class OfflineJudge:

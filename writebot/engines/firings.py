@@ -94,16 +94,22 @@ def _replace_firings(rule: Replace, text: str, truth: str) -> Firings:
 
 
 def _drop_firings(rule: DropSentencesWith, text: str, truth: str) -> Firings:
-    fired = confirmed = 0
-    flat_truth = _flat(truth)
+    """Each sentence the rule drops, against the ground truth: the user dropped it too (none of its words is left)
+    confirms it; a user who kept it, word for word or edited ("in order to" -> "to"), did not drop it."""
+    fired, firing = 0, []
     for block in Post.parse(text).body:
         if is_heading(block) or not rule.drops(block):
             continue
         for sentence in sentences(block):
             if rule.drops(sentence):
                 fired += 1
-                confirmed += _flat(sentence) not in flat_truth
-    return Firings(fired, confirmed)
+                firing.append(_flat(sentence))
+    if not fired:
+        return Firings()
+    flat_truth = _flat(truth)
+    gone = [sentence for sentence in firing if sentence not in flat_truth]  # the rest the user kept word for word
+    dropped = {_flat(s) for s in analyse(text, truth).dropped_sentences()} if gone else set()
+    return Firings(fired, sum(sentence in dropped for sentence in gone))
 
 
 def firings(rule: Rule, texts: list[str], truths: list[str]) -> Firings:

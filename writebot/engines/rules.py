@@ -276,17 +276,25 @@ def oracle(pipeline: Pipeline, persona: Persona, budget: int = defaults.STYLE_BU
                   budget=budget_note(left_out, budget))
 
 
-def _feedback(evidence: list[Evidence], notes: list[str]) -> list[tuple[Rule, str, str]]:
-    """The rules directive feedback asks for, as (rule, topic, topic@epoch); comments that are no directive we know
-    are appended to `notes`."""
-    said = []
+def _feedback(evidence: list[Evidence], notes: list[str]) -> tuple[list[tuple[Rule, str, str]], dict[str, list]]:
+    """The rules directive feedback asks for, as (rule, topic, topic@epoch), and the readings of each directive
+    comment; comments that are no directive we know are appended to `notes`."""
+    said, readings = [], {}
     for e in evidence:
         for comment in e.feedback:
             rules = parse_feedback(comment)
             said += [(rule, e.topic.id, f"{e.topic.id}@{e.epoch}") for rule in rules]
-            if not rules and not any(same_note(comment, note) for note in notes):
-                notes.append(comment)  # a note that says what one already says is merged into it
-    return said
+            if rules:
+                readings[comment] = rules
+            else:
+                _note(notes, comment)
+    return said, readings
+
+
+def _note(notes: list[str], comment: str) -> None:
+    """A comment as a note, unless a note already says the same (then it is merged into that one)."""
+    if not any(same_note(comment, note) for note in notes):
+        notes.append(comment)
 
 
 def _describe(cand, action: str, saved: int) -> dict:
@@ -433,11 +441,14 @@ def learn(pipeline: Pipeline, evidence: list[Evidence], budget: int = defaults.S
     log: list[dict] = []
     tried: set[Rule] = set()
     notes = merge_notes(style.notes)
-    said = _feedback(evidence, notes)
+    said, readings = _feedback(evidence, notes)
     for round_number in range(MAX_ROUNDS):  # feedback's rules are candidates in the first round only
         if not _select(selector, evidence, log, tried, said if round_number == 0 else []):
             break
     _prune(selector, log)
+    for comment, rules in readings.items():  # a rule the edits do not show is a note, not a rule
+        if not any(rule in selector.rules for rule in rules):
+            _note(notes, comment)
     notes = [n for n in notes if repeats(n, selector.rules) is None]  # a note a rule now says is done with
     updated = Style(style.prose, tuple(r.to_line() for r in selector.rules) + prose_lines,
                     tuple(notes[-MAX_NOTES:]), style.tail)

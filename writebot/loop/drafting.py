@@ -36,7 +36,7 @@ async def draft_all(run: RunStore, engine: Engine, user: User, judge: Judge, pip
             try:
                 draft = await engine.awrite(pipeline, topic)
                 review = await user.areview(topic, draft)
-                found = await judged(judge, topic, draft, review.ground_truth, run.kept_earlier(topic.id, epoch))
+                found = await judged(judge, topic, draft, review.ground_truth)
                 record = {**review_record(review, topic, draft, epoch, pipeline, found),
                           "written_by": engine.written_by(pipeline, topic)}
                 run.record_draft(record)
@@ -84,7 +84,7 @@ async def batch_all(run: RunStore, engine: Engine, user: User, judge: Judge, pip
                     continue
                 draft = result.drafts[topic.id]
                 review = await user.areview(topic, draft)
-                found = await judged(judge, topic, draft, review.ground_truth, run.kept_earlier(topic.id, epoch))
+                found = await judged(judge, topic, draft, review.ground_truth)
                 record = {**review_record(review, topic, draft, epoch, pipeline, found),
                           "written_by": engine.written_by(pipeline, topic)}
                 run.record_draft(record)
@@ -105,13 +105,13 @@ async def batch_all(run: RunStore, engine: Engine, user: User, judge: Judge, pip
                               + ("; fix what the API says first" if fix else ""), 2 if fix else 1)
 
 
-async def judged(judge: Judge, topic: Topic, draft: str, ground_truth: str, kept_earlier: set[int]) -> dict:
+async def judged(judge: Judge, topic: Topic, draft: str, ground_truth: str) -> dict:
     """The faithfulness fields of a reviewed draft (docs/FORMATS.md §10): the judge's verdicts on the draft and on
     the ground truth (judged once when they are the same text), and the points lost."""
     of_draft = await judge.ajudge(topic, draft)
     same = ground_truth == draft or normalize(ground_truth) == normalize(draft)
     of_truth = of_draft if same else await judge.ajudge(topic, ground_truth)
-    return faithfulness_fields(of_draft, of_truth, kept_earlier)
+    return faithfulness_fields(of_draft, of_truth)
 
 
 def review_record(review: Review, topic: Topic, draft: str, epoch: int, pipeline: Pipeline,

@@ -12,7 +12,6 @@ records it (the trainer and the workbench both use it).
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from enum import StrEnum
 
 from writebot import defaults
@@ -44,37 +43,66 @@ class Verdict(StrEnum):
         return self in (Verdict.ROLLED_BACK, Verdict.FAILED)
 
 
-def replay(engine: Engine, judge: Judge, proposal: Pipeline, reviewed: list[dict],
-           kept_earlier: Callable[[str, int], set[int]]) -> tuple[int, ContentCheck | None]:
+EARLIER = 32  # topics seen before the epoch whose drafts an update must not make lose points: the latest ones
+
+
+def _judged(engine: Engine, judge: Judge, version: Pipeline, record: dict) -> tuple[str, dict | None]:
+    """The draft `version` writes of a recorded topic, and its faithfulness fields against the record's ground
+    truth (None for a record from before the judge)."""
+    topic = Topic.from_dict(record["topic"])
+    draft = engine.write(version, topic)
+    if "faithfulness" not in record:
+        return draft, None
+    said = record["faithfulness"]
+    truth = Judgement(tuple(said["truth_points"]), None, judge.name)
+    if draft == record["ground_truth"]:  # the version writes what the user wanted: judged already
+        found = Judgement(truth.points, said["added"] if said["points"] == said["truth_points"] else None, judge.name)
+    elif draft == record["draft"]:  # the version writes what was reviewed
+        found = Judgement(tuple(said["points"]), None if said["added"] is None else tuple(said["added"]), judge.name)
+    else:
+        found = judge.judge(topic, draft)
+    return draft, faithfulness_fields(found, truth)
+
+
+def replay(engine: Engine, judge: Judge, proposal: Pipeline, reviewed: list[dict], earlier: list[dict] = (),
+           start: Pipeline | None = None) -> tuple[int, ContentCheck | None]:
     """Re-draft the reviewed topics with the proposal: the words the user would edit now, and what the drafts
-    keep of the briefs against the drafts before (docs/FORMATS.md §10; None for records from before the judge)."""
+    keep of the briefs against the drafts before (docs/FORMATS.md §10; None for records from before the judge).
+    `earlier` topics (seen before this epoch) are drafted by `start` and by the proposal: an update must not lose
+    points on them either."""
     after, pairs = 0, []
     for record in reviewed:
-        topic = Topic.from_dict(record["topic"])
-        draft = engine.write(proposal, topic)
+        draft, found = _judged(engine, judge, proposal, record)
         after += word_edit_distance(draft, record["ground_truth"])
-        if "faithfulness" in record:
-            said = record["faithfulness"]
-            truth = Judgement(tuple(said["truth_points"]), None, judge.name)
-            if draft == record["ground_truth"]:  # the proposal writes what the user wanted: judged already
-                found = Judgement(truth.points, said["added"] if said["points"] == said["truth_points"] else None,
-                                  judge.name)
-            elif draft == record["draft"]:  # the proposal changes nothing here
-                found = Judgement(tuple(said["points"]), None if said["added"] is None else tuple(said["added"]),
-                                  judge.name)
-            else:
-                found = judge.judge(topic, draft)
-            pairs.append((record, faithfulness_fields(found, truth, kept_earlier(topic.id, record["epoch"]))))
+        if found is not None:
+            pairs.append((record, found))
+    for record in earlier:
+        (_, before), (_, found) = _judged(engine, judge, start, record), _judged(engine, judge, proposal, record)
+        if before is not None and found is not None:
+            pairs.append((before, found))
     return after, ContentCheck.of(judge.name, pairs)
 
 
-def judge_immediate(engine: Engine, judge: Judge, proposal: Pipeline, reviewed: list[dict], before: int,
-                    changed: bool, kept_earlier: Callable[[str, int], set[int]]) -> tuple[Verdict, int, dict]:
+def earlier_records(records: list[dict], epoch: int, limit: int = EARLIER) -> list[dict]:
+    """The latest record of each train topic reviewed before `epoch` and not in it, the most recent `limit` topics
+    (online, a round reviews one topic: the update must keep what the topics before it keep). Bounded so that a
+    round's gate costs the same on a long run."""
+    now = {r["topic_id"] for r in records if r["epoch"] == epoch}
+    latest: dict[str, dict] = {}
+    for record in records:
+        if record["split"] == "train" and record["epoch"] < epoch and record["topic_id"] not in now:
+            latest.pop(record["topic_id"], None)
+            latest[record["topic_id"]] = record  # re-inserted: the dict ends with the most recent
+    return list(latest.values())[-limit:]
+
+
+def judge_immediate(engine: Engine, judge: Judge, start: Pipeline, proposal: Pipeline, reviewed: list[dict],
+                    before: int, changed: bool, earlier: list[dict] = ()) -> tuple[Verdict, int, dict]:
     """Re-draft the epoch's reviewed train topics with the proposal: (verdict, words the user would edit now, extra
     fields for the update record). Kept unless the user would edit more words, or the drafts lose more of the
     brief's points the user keeps (or add more unsupported claims) than the drafts before, beyond the judge's
-    noise (docs/FORMATS.md §10)."""
-    after, content = replay(engine, judge, proposal, reviewed, kept_earlier)
+    noise (docs/FORMATS.md §10), on these topics and on the `earlier` ones."""
+    after, content = replay(engine, judge, proposal, reviewed, earlier if changed else (), start)
     if not changed:
         return Verdict.UNCHANGED, after, {}
     why = content.worse() if content else None

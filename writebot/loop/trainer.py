@@ -212,8 +212,8 @@ def update(run: RunStore, engine: Engine, judge: Judge, start: Pipeline, topics:
     if proposal.failed:
         verdict, after = Verdict.FAILED, None
     elif engine.gate is GateKind.IMMEDIATE:
-        verdict, after, extra = gate.judge_immediate(engine, judge, proposal.pipeline, reviewed, before, changed,
-                                                     run.kept_earlier)
+        verdict, after, extra = gate.judge_immediate(engine, judge, start, proposal.pipeline, reviewed, before,
+                                                     changed, gate.earlier_records(run.draft_records, epoch))
     else:
         verdict, after = (Verdict.PENDING, None) if changed else (Verdict.UNCHANGED, before)
     kept = start if verdict.keeps_base else proposal.pipeline

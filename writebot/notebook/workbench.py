@@ -158,7 +158,7 @@ class Workbench:
         truth = normalize(ground_truth)
         if not truth.strip():
             raise InputError("the post you wanted is empty; edit the draft into the post you want, then Submit")
-        found = judge_review(self.judge, topic, draft, truth, self.run.kept_earlier(topic.id, self.epoch))
+        found = judge_review(self.judge, topic, draft, truth)
         # whatever its split in the topics file, a draft a person reviews is training: the person is the user
         record = review_record(Review(truth, comments, HUMAN), replace(topic, split="train"), draft,
                                self.epoch, self.pipeline, found, effort)
@@ -179,8 +179,7 @@ class Workbench:
             update = self.engine.update(base, evidence(self.run.draft_records), self.run.update_history())
         content, replayed = None, None
         if self.engine.gate is GateKind.IMMEDIATE and update.pipeline != base:  # re-drafting is free offline
-            replayed, content = replay(self.engine, self.judge, update.pipeline, self.submitted(),
-                                       self.run.kept_earlier)
+            replayed, content = replay(self.engine, self.judge, update.pipeline, self.submitted())
         return Proposal(base, update, hunks(base, update.pipeline), lint_findings(self.run, update.pipeline),
                         content, replayed)
 

@@ -97,9 +97,6 @@ class RunStore:
             JsonlLog(path / name, model) for name, model in LOGS.items())
         scans = {log.path.name: log.scan() for log in (self.feedback, self.updates, self.refusals, self.batches)}
         self.draft_records = scans["feedback.jsonl"].records
-        self._truth_kept: dict[str, list[tuple[int, set[int]]]] = {}
-        for record in self.draft_records:
-            self._index_truth(record)
         self.update_records = scans["updates.jsonl"].records
         self.refusal_records = scans["refusals.jsonl"].records
         self.usage = UsageLog(path / "usage.csv")
@@ -258,18 +255,6 @@ class RunStore:
         self._writer()
         self.feedback.append(record)
         self.draft_records.append(record)
-        self._index_truth(record)
-
-    def _index_truth(self, record: dict[str, Any]) -> None:
-        truth = (record.get("faithfulness") or {}).get("truth_points")
-        if truth:
-            kept = {i for i, v in enumerate(truth) if v == "kept"}
-            self._truth_kept.setdefault(record["topic_id"], []).append((record["epoch"], kept))
-
-    def kept_earlier(self, topic_id: str, epoch: int) -> set[int]:
-        """The brief's points the user kept in a ground truth of this topic before `epoch` (docs/FORMATS.md §10:
-        a point dropped later is lost even if the user could not put it back)."""
-        return set().union(*(kept for e, kept in self._truth_kept.get(topic_id, []) if e < epoch))
 
     def update_for(self, epoch: int) -> dict | None:
         """The update made at the end of `epoch` (not a later gate verdict on it)."""

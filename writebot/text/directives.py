@@ -28,6 +28,10 @@ _SWAP = [
 ]
 _SWAP_REVERSED = [
     re.compile(rf"\breplace {_QUOTED} with {_QUOTED}", re.I),
+    # "Cut "in order to"; just say "to"": what to write instead makes it a replacement, not a deletion
+    re.compile(rf"\b(?:cut|drop|lose|skip|avoid|no|not|never|(?:don't|do not|stop) (?:use|say|using|saying)) "
+               rf"{_QUOTED}[;:,.]?\s*(?:and |just |"
+               rf"simply |instead,? |—\s*|-\s*)*(?:say|use|write|put)(?: just| simply)? {_QUOTED}", re.I),
     re.compile(rf"\b(?:not|no) {_QUOTED},? (?:but|use|say) {_QUOTED}", re.I),
     re.compile(rf"{_QUOTED}\s*(?:->|→)\s*{_QUOTED}", re.I),
 ]

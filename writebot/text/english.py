@@ -50,3 +50,30 @@ def keeps_capital(word: str) -> bool:
         return True
     low, names = bare.lower(), lexicon()["proper_nouns"]
     return bare[:1].isupper() and (low in names or (low.endswith("s") and low[:-1] in names))
+
+
+# words that carry no content: what a point, a note or a rule says is in the others
+STOPWORDS = frozenset("""a about above after again against all also am an and any are as at be because been before
+being below between both but by can could did do does doing down during each either every few for from further get
+gets had has have having he her here hers him his how i if in into is it its itself just let me more most my no nor
+not of off on once only or other our out over own same she should so some such than that the their them then there
+these they this those through to too under until up very was we were what when where which while who whom why will
+with would you your yours yourself really much many lot lots thing things way ways one ones it's that's there's
+you're we're they're i'm i've we've you'll i'll let's""".split())
+
+
+@lru_cache(maxsize=65536)
+def stem(word: str) -> str:
+    """A rough stem, cut to six letters: "feeding", "feeds" and "feed" meet; "doubles" and "doubled" too."""
+    if word.endswith("'s"):
+        word = word[:-2]
+    for suffix, keep in (("ies", "y"), ("ing", ""), ("ed", ""), ("es", ""), ("s", ""), ("ly", "")):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            word = word[: len(word) - len(suffix)] + keep
+            break
+    return word[:6]
+
+
+def content_stems(text: str) -> frozenset[str]:
+    """The stems of a text's content words (no stop words, no one-letter words)."""
+    return frozenset(stem(w) for w in words(text) if w not in STOPWORDS and len(w) > 1)

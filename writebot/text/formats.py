@@ -8,13 +8,32 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from writebot.errors import InputError
 from writebot.text.rule_language import HEADING_CASES
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+
+
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise PydanticCustomError("string_too_short", "empty")
+    return value
+
+
+# A persona's value as written: "very " keeps its space (a quoted value keeps every character), blank is empty
+Verbatim = Annotated[str, AfterValidator(_not_blank)]
 MAPPINGS = {"replace": "old and new"}  # what a nested mapping holds, for the message
 TYPES = {"string_type": "text", "int_type": "a whole number", "list_type": "a list", "dict_type": "a mapping",
          "model_type": "a mapping", "bool_type": "true or false", "float_type": "a number"}
@@ -57,7 +76,7 @@ class TopicFields(Fields):
 
 
 class ReplaceFields(Fields):
-    old: Text
+    old: Verbatim
     new: str = Field(default=None, validate_default=True)  # may be empty (a deletion), never missing
     whole_word: bool = True
 
@@ -67,12 +86,12 @@ class EditFields(Fields):
 
     unknown: ClassVar[str] = "edit"
     replace: ReplaceFields | None = None
-    open_with: Text | None = None
-    close_with: Text | None = None
+    open_with: Verbatim | None = None
+    close_with: Verbatim | None = None
     contractions: Literal["contract", "expand"] | None = None
     heading_case: Literal[HEADING_CASES] | None = None
     max_sentence_words: Annotated[int, Field(ge=1)] | None = None
-    drop_sentences_with: Annotated[list[Text], Field(min_length=1)] | None = None
+    drop_sentences_with: Annotated[list[Verbatim], Field(min_length=1)] | None = None
     say: Text | None = None
 
     @model_validator(mode="before")
@@ -81,6 +100,9 @@ class EditFields(Fields):
         if isinstance(data, dict) and len([k for k in data if k != "say"]) != 1:
             raise PydanticCustomError("kinds", "needs exactly one edit besides 'say', found {n}",
                                       {"n": len([k for k in data if k != "say"])})
+        if isinstance(data, dict) and any(v is None for k, v in data.items() if k != "say"):
+            kind = next(k for k in data if k != "say")
+            raise PydanticCustomError("kinds", "'{kind}' has no value (write it after the colon)", {"kind": kind})
         return data
 
     @property

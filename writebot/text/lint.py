@@ -17,6 +17,7 @@ from rapidfuzz.utils import default_process
 
 from writebot import defaults
 from writebot.text.directives import parse_feedback
+from writebot.text.english import content_stems
 from writebot.text.pipeline import STYLE, Pipeline, without_comments
 from writebot.text.rule_language import Rule, contradicts, parse_rule, slot, slot_name, undoes
 from writebot.text.topics import Topic
@@ -25,6 +26,9 @@ CONTRADICTION, DEAD, REPEATED_NOTE, OVER_BUDGET = "contradiction", "dead rule", 
 DUPLICATE_NOTE = "note repeats a note"
 EXAMPLE = "example"
 SAME_NOTE = 85  # rapidfuzz token_sort_ratio from which two notes say the same thing in other words
+# content words two notes share from which they make the same complaint, and the share of the shorter one's
+# (data/notes/young-children.yaml: paraphrases share 5 to 8, different complaints at most 1)
+SAME_WORDS, SAME_SHARE = 4, 0.5
 
 
 @dataclass(frozen=True)
@@ -177,9 +181,16 @@ def examples_against(rules: list[_Line], examples: dict[str, str]) -> list[Findi
 
 
 def same_note(a: str, b: str) -> bool:
-    """Two notes that say the same thing ("Make it more playful and talk to the kids directly." and "Make it more
-    playful and speak to kids directly!"): the guide keeps one."""
-    return fuzz.token_sort_ratio(a, b, processor=default_process) >= SAME_NOTE
+    """Two notes that say the same thing: in nearly the same words ("Make it more playful and talk to the kids
+    directly." and "Make it more playful and speak to kids directly!"), or the same complaint in other words, at
+    least SAME_WORDS content words in common, half of the shorter note's ("still a plain grown-up guide, not a
+    little story for young children" and "reads like a guide for grown-ups; tell it as a little story for young
+    children"): the guide keeps one."""
+    if fuzz.token_sort_ratio(a, b, processor=default_process) >= SAME_NOTE:
+        return True
+    first, second = content_stems(a), content_stems(b)
+    shared = len(first & second)
+    return shared >= SAME_WORDS and shared >= SAME_SHARE * min(len(first), len(second))
 
 
 def merge_notes(notes: Iterable[str]) -> list[str]:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from writebot.compare.faithfulness import KEPT, judge_offline
 from writebot.errors import InputError
 from writebot.files import read_yaml
 from writebot.text.formats import EditFields, PersonaFields, input_error, parse, type_name
@@ -24,6 +25,7 @@ from writebot.text.rule_language import (
     OpenWith,
     Replace,
     Rule,
+    short_line,
 )
 from writebot.text.topics import Topic
 
@@ -107,10 +109,27 @@ def unit(key: str) -> float:
     return _draw32(key) / 2**32
 
 
-def persona_edit(persona: Persona, draft: str, topic_id: str = "draft") -> tuple[str, list[str]]:
-    """Apply the persona's edits in order (each only on the share of posts its `consistency` says), then its one-off
-    edits (docs/FORMATS.md §3, §3b); return the ground truth and the `say` of every edit that changed it."""
-    text = normalize(draft)
+def put_back(topic: Topic, draft: str) -> str:
+    """The draft with each point of the brief it lost put back, as a person would (docs/FORMATS.md §3d): the
+    points the offline judge finds dropped or contradicted, each its own text as a paragraph of its own, before the
+    sign-off when the last paragraph is one, else at the end."""
+    verdicts = judge_offline(topic.title, topic.points, draft)
+    lost = [point for point, verdict in zip(topic.points, verdicts, strict=True) if verdict != KEPT]
+    if not lost:
+        return draft
+    post = Post.parse(normalize(draft))
+    last = post.blocks[-1] if len(post.blocks) > post.body_start else None
+    at = len(post.blocks) - 1 if last is not None and short_line(last, greeting=False) else len(post.blocks)
+    post.blocks[at:at] = lost
+    return post.render()
+
+
+def persona_edit(persona: Persona, draft: str, topic_id: str = "draft",
+                 topic: Topic | None = None) -> tuple[str, list[str]]:
+    """Put back what the draft lost of the topic's brief, when the brief is known (docs/FORMATS.md §3d); then apply
+    the persona's edits in order (each only on the share of posts its `consistency` says), then its one-off edits
+    (§3, §3b); return the ground truth and the `say` of every edit that changed it."""
+    text = normalize(put_back(topic, draft) if topic is not None else draft)
     said = []
     for k, (rule, say) in enumerate(persona.edits):
         if unit(f"{persona.name}|{topic_id}|{k}") >= persona.consistency:
@@ -154,7 +173,7 @@ class PersonaUser:
         self.name = persona.name
 
     def review(self, topic: Topic, draft: str) -> Review:
-        ground_truth, feedback = persona_edit(self._persona, draft, topic.id)
+        ground_truth, feedback = persona_edit(self._persona, draft, topic.id, topic)
         return Review(ground_truth, feedback, by=f"persona:{self.name}")
 
     async def areview(self, topic: Topic, draft: str) -> Review:
