@@ -353,3 +353,24 @@ def test_a_note_the_update_adds_is_in_its_rationale():
     assert update.pipeline.style.notes == ("Make it sound more like me.",)
     assert "1 note added, 0 removed over 2 pairs" in update.rationale
     assert "note added: Make it sound more like me." in update.rationale
+
+
+def test_one_posts_sign_off_is_not_every_posts_until_a_second_post_shows_it():
+    """A reader who signs off one coffee post "Happy brewing, little helpers!" and others otherwise teaches no
+    closing line; a second post that ends the same way does (FORMATS §6)."""
+    engine = build_engine("rules")
+    topics = [t for t in make_topics(8) if t.split == "train"]
+    own = ["Happy brewing, little helpers!"] + [f"See you soon, reader number {n}." for n in range(len(topics))]
+
+    def pairs(lines):
+        out = []
+        for topic, line in zip(topics, lines, strict=False):
+            draft = engine.write(EMPTY, topic)
+            out.append(Evidence(topic, 0, draft, (), draft.rstrip("\n") + f"\n\n{line}\n"))
+        return out
+
+    learned = engine.update(EMPTY, pairs(own)).pipeline.style.rules
+    assert not any(line.startswith("Close with") for line in learned), learned
+    twice = [own[0], own[0], *own[2:]]
+    learned = engine.update(EMPTY, pairs(twice)).pipeline.style.rules
+    assert "Close with the line: Happy brewing, little helpers!" in learned

@@ -30,6 +30,9 @@ from writebot.text.rule_language import (
 )
 
 MIN_REPLACE_SUPPORT = 2  # a word swap must be seen in two topics: one topic's wording is not a style
+# nor is one post's greeting or sign-off ("Happy brewing, little helpers!"): a line read off the edits must stand in
+# the ground truths of two posts (a line the user asks for in words needs no second post)
+SEEN_TWICE = ("replace", "open_with", "close_with")
 _LONG = [(re.compile(rf"(?<!\w){re.escape(long)}(?!\w)", re.I), short.lower()) for long, short in CONTRACTIONS]
 _SHORT = [(re.compile(rf"(?<!\w){re.escape(short)}(?![\w'])", re.I), long.lower()) for long, short in CONTRACTIONS]
 # Try class rules before word swaps: one class rule explains many spans at once.
@@ -66,7 +69,7 @@ class Pool:
 
     def ranked(self) -> list[Candidate]:
         keep = [c for c in self.by_rule.values()
-                if c.source == "feedback" or c.rule.kind != "replace" or len(c.topics) >= MIN_REPLACE_SUPPORT]
+                if c.source == "feedback" or c.rule.kind not in SEEN_TWICE or len(c.topics) >= MIN_REPLACE_SUPPORT]
         return sorted(keep, key=lambda c: (PRIORITY[c.rule.kind], -c.support, c.rule.to_line()))
 
 
