@@ -171,7 +171,9 @@ def test_heading_case_keeps_names_and_title_case_ends_on_a_capital():
         "# Inbox zero on Mondays with a USB stick\n")
     assert HeadingCase("title").apply("# sewing on a button that stays on\n") == (
         "# Sewing on a Button That Stays On\n")
-    assert HeadingCase("lower").apply("# Inbox Zero On Mondays\n") == "# inbox zero on mondays\n"
+    # lower case keeps names too (issue 23: "## start with g, c and d", "ten days in japan" read as damage)
+    assert HeadingCase("lower").apply("# Inbox Zero On Mondays\n") == "# inbox zero on Mondays\n"
+    assert HeadingCase("lower").apply("## Start With G, C And D In Japan\n") == "## start with G, C and D in Japan\n"
 
 
 def test_a_swap_is_not_made_where_it_would_break_the_sentence():

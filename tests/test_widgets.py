@@ -26,7 +26,8 @@ def test_submit_saves_feedback_and_ground_truth_at_once(tmp_path):
     editor = app.editor
     assert editor.ground_truth.value == editor.draft.value  # prefilled with the draft
     editor.feedback.value = 'Say "use", not "utilize".'
-    editor.ground_truth.value = editor.draft.value.replace("utilize", "use")
+    editor.ground_truth.value = editor.draft.value.replace("Until next time", "See you next time")
+    assert editor.ground_truth.value != editor.draft.value
     assert "<del" in editor.diff.value and "<ins" in editor.diff.value  # the live diff follows the edit
     editor.submit.click()
     saved = records(tmp_path / "run")

@@ -185,6 +185,11 @@ class Analysis:
         edits = Levenshtein.distance(before, _plain_words(self.counterpart(k)))
         return edits >= 3 and edits >= 0.3 * len(before)
 
+    def sentence_kept(self, k: int) -> float:
+        """The share of draft sentence k's words that stand, aligned, in the ground truth (1.0 for no words)."""
+        idx = [i for i, s in enumerate(self.draft.sentence_of) if s == k and self.draft.tokens[i][0].isalnum()]
+        return sum(self.kept[i] for i in idx) / len(idx) if idx else 1.0
+
     def dropped_sentences(self) -> list[str]:
         """Draft sentences none of whose word tokens survive in the ground truth."""
         out = []

@@ -16,6 +16,7 @@ from writebot.text.post import Post, is_heading, sentences
 from writebot.text.rule_language import DropSentencesWith, Replace, Rule
 
 MIN_CONFIRMED = 0.5  # the share of a rule's firings the ground truths must confirm
+KEPT_WORDS = 0.5  # a sentence the user kept less of than this share of its words, they dropped
 _MARKS = re.compile(r"[.!?]")
 _SPACES = re.compile(r"\s+")
 _LEFT = re.compile(r"(?:\S+[^\S\n]+)?\S*$")  # the word before, on the same line
@@ -94,22 +95,26 @@ def _replace_firings(rule: Replace, text: str, truth: str) -> Firings:
 
 
 def _drop_firings(rule: DropSentencesWith, text: str, truth: str) -> Firings:
-    """Each sentence the rule drops, against the ground truth: the user dropped it too (none of its words is left)
+    """Each sentence the rule drops, against the ground truth: the user dropped it too (most of its words are gone)
     confirms it; a user who kept it, word for word or edited ("in order to" -> "to"), did not drop it."""
-    fired, firing = 0, []
+    fired, gone = 0, []
+    flat_truth = _flat(truth)
     for block in Post.parse(text).body:
         if is_heading(block) or not rule.drops(block):
             continue
         for sentence in sentences(block):
             if rule.drops(sentence):
                 fired += 1
-                firing.append(_flat(sentence))
-    if not fired:
-        return Firings()
-    flat_truth = _flat(truth)
-    gone = [sentence for sentence in firing if sentence not in flat_truth]  # the rest the user kept word for word
-    dropped = {_flat(s) for s in analyse(text, truth).dropped_sentences()} if gone else set()
-    return Firings(fired, sum(sentence in dropped for sentence in gone))
+                if _flat(sentence) not in flat_truth:  # the rest the user kept word for word
+                    gone.append(_flat(sentence))
+    if not gone:
+        return Firings(fired, 0)
+    an = analyse(text, truth)
+    confirmed = 0
+    for k in range(len(an.draft.sentences)):
+        if _flat(an.draft.sentence_text(k)) in gone and an.sentence_kept(k) < KEPT_WORDS:
+            confirmed += 1
+    return Firings(fired, min(confirmed, len(gone)))
 
 
 def firings(rule: Rule, texts: list[str], truths: list[str]) -> Firings:

@@ -70,7 +70,10 @@ class Pool:
     def ranked(self) -> list[Candidate]:
         keep = [c for c in self.by_rule.values()
                 if c.source == "feedback" or c.rule.kind not in SEEN_TWICE or len(c.topics) >= MIN_REPLACE_SUPPORT]
-        return sorted(keep, key=lambda c: (PRIORITY[c.rule.kind], -c.support, c.rule.to_line()))
+        # what the user asked for in words first; then the most posts; of swaps seen on as many posts, the shorter
+        # (more general) one first: "a lot of" -> "many" before "a lot of people" -> "many people"
+        return sorted(keep, key=lambda c: (PRIORITY[c.rule.kind], c.source != "feedback", -len(c.topics),
+                                           len(getattr(c.rule, "old", "")), -c.support, c.rule.to_line()))
 
 
 def _lower_first(text: str) -> str:

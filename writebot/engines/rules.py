@@ -20,7 +20,7 @@ from writebot.compare.changes import analyse
 from writebot.engines.base import Evidence, GateKind, Update
 from writebot.engines.firings import MIN_CONFIRMED, Firings, firings
 from writebot.engines.mining import Pool, mine, split_candidates
-from writebot.engines.selection import Selector, variants
+from writebot.engines.selection import Selector, Spread, variants
 from writebot.text.directives import parse_feedback
 from writebot.text.english import keeps_capital, lexicon, starts_clause
 from writebot.text.hygiene import repair
@@ -63,47 +63,57 @@ def _sentence(point: str) -> str:
 
 _CLAUSE_END = re.compile(r"[;:]| because | so that | but | which | while ")
 _COMMA = re.compile(r", ")
-# a heading may end right before one of these (the next phrase starts there), never on a small word
-_PHRASE_START = {"at", "in", "on", "for", "with", "before", "after", "until", "by", "into", "onto", "from", "than",
-                 "when", "while", "if", "near", "under", "above", "behind", "towards", "without", "every", "each",
-                 "once", "twice", "per", "up", "out", "to", "so", "that", "where", "which"}
+# a heading cut out of an instruction ends right before one of these (the next phrase starts there)
+_PHRASE_START = {"at", "in", "on", "for", "with", "before", "after", "until", "by", "into", "onto", "from", "when",
+                 "while", "if", "near", "under", "above", "behind", "towards", "without", "every", "each", "per",
+                 "to", "so", "where", "which", "once", "up"}
+# a statement ("It is better to train ... than ...") is cut only before the clause that depends on it
+# (not before "than": "It is easier to cut one big cost" asks "than what?")
+_SUBORDINATE = {"when", "once", "if", "because", "while", "until", "before", "after", "unless", "whenever"}
 _SMALL = {"a", "an", "the", "and", "but", "or", "of", "to", "in", "on", "at", "by", "for", "with", "from", "into",
-          "than", "as", "up", "out", "every", "each", "your", "its", "their", "my", "our", "it", "you", "is", "are",
-          "be", "when", "if", "that", "this", "what", "whatever", "no", "more", "less", "not", "do", "just", "all"}
+          "than", "as", "up", "out", "over", "under", "every", "each", "your", "its", "their", "my", "our", "it",
+          "you", "is", "are", "be", "when", "if", "that", "this", "what", "whatever", "no", "more", "less", "not",
+          "do", "just", "all", "about", "through", "around"}
+# a quantity is not a whole phrase without what follows it ("Sow the seeds six weeks | before the last frost")
+_MEASURES = {"second", "seconds", "minute", "minutes", "hour", "hours", "day", "days", "week", "weeks", "month",
+             "months", "year", "years", "time", "times", "percent", "degrees", "grams", "metres", "meters", "miles",
+             "longer", "shorter", "more", "less", "better", "worse", "earlier", "later"}
 _PARTICLES = {"on", "off", "up", "out"}  # "turning on", "lay out": part of the verb, no place to cut
-_OBJECT_START = {"the", "a", "an", "it", "them", "your", "its", "their", "this", "that", "off", "out", "up"}
-SHORT_HEADING = 5  # a clause this short is a heading whole; a longer one is cut where its first phrase ends
+WHOLE_HEADING = 10  # a first clause this short is a heading whole
 HEADING_WORDS = 9  # at most, in a heading cut out of a longer point
-LONGEST_HEADING = 13  # a point's clause this short, with nowhere to cut it, is a heading whole
+MIN_HEADING = 3  # at least, in a heading cut out of a longer instruction (a statement: one more)
 
 
 def _first_clause(point: str) -> str:
     """The point up to its first clause boundary; a comma counts only before a new clause ("Start with G, C and D,
-    because ..." keeps its list)."""
+    because ..." keeps its list; "Knead for ten minutes, or until ..." ends at the comma)."""
     text = _CLAUSE_END.split(point.strip().rstrip(".!?"), maxsplit=1)[0]
     for comma in _COMMA.finditer(text):
         rest = text[comma.end():].split()
-        if rest and (starts_clause(" ".join(rest[:1])) or rest[0].lower() in ("and", "but", "so", "then")):
+        if rest and (starts_clause(" ".join(rest[:1])) or rest[0].lower() in ("and", "but", "so", "then", "or")):
             return text[: comma.start()]
     return text
 
 
 def heading_for(point: str) -> str:
-    """A section heading made of the point it heads: its first clause whole when short, else cut where its first
-    phrase ends (at least four words, at most HEADING_WORDS, never on a small word: "Mix two parts of dry brown
-    material with one part of kitchen scraps." -> "Mix two parts of dry brown material")."""
+    """A section heading made of the point it heads, always a whole phrase: its first clause whole when short;
+    an instruction cut where its first phrase ends (never after a small word or a quantity: "Mix two parts of dry
+    brown material with one part of kitchen scraps." -> "Mix two parts of dry brown material"); a statement cut
+    only before the clause that depends on it ("A lot of the nerves fade | once you hear ..."); else whole."""
     words = _first_clause(point).split()
-    if len(words) > SHORT_HEADING:
-        verbs = lexicon()["imperative_verbs"]
+    if len(words) > WHOLE_HEADING:
         low = [w.lower().strip(",'\"") for w in words] + ["", ""]
-        cuts = [n for n in range(4, min(HEADING_WORDS, len(words) - 2) + 1)  # never one word left over
-                if low[n - 1] not in _SMALL and (low[n] in _PHRASE_START or (  # "..., and dry it on the stove"
-                    low[n] == "and" and low[n + 1] in verbs and low[n + 2] in _OBJECT_START))
+        verbs = lexicon()["imperative_verbs"]
+        instruction = low[0] in verbs or low[0] in ("don't", "never") or low[:2] == ["do", "not"]
+        starts = _PHRASE_START if instruction else _SUBORDINATE
+        most = HEADING_WORDS + 2 * (not instruction)  # a statement's main clause may run a little longer
+        cuts = [n for n in range(MIN_HEADING + (not instruction), min(most, len(words) - 2) + 1)
+                if (low[n] in starts or instruction and low[n] == "and" and low[n + 1] in verbs)  # "..., and dry it"
+                and low[n - 1] not in _SMALL and low[n - 1] not in _MEASURES
+                and not words[n - 1].endswith(",") and low[n - 2 : n] != ["in", "order"]
                 and not (low[n] in _PARTICLES and (low[n - 1].endswith("ing") or low[n - 1] in verbs))]
-        words = words[: cuts[0]] if cuts else words if len(words) <= LONGEST_HEADING else words[:HEADING_WORDS]
-    while len(words) > 2 and (words[-1].lower().strip(",'\"") in _SMALL
-                              or [w.lower() for w in words[-2:]] == ["in", "order"]):
-        words = words[:-2] if words[-1].lower() == "order" else words[:-1]
+        if cuts:  # an instruction keeps as much of itself as a heading holds; a statement its main clause
+            words = words[: cuts[-1] if instruction else cuts[0]]
     return " ".join(words).rstrip(",;:.!?") or point.strip().rstrip(".!?")
 
 
@@ -413,7 +423,7 @@ def _prune(selector: Selector, log: list[dict]) -> None:
     _collapse_chains(selector, log)
     for rule in list(selector.rules):
         without = [r for r in selector.rules if r != rule]
-        if selector.no_worse(without):
+        if selector.no_worse(without) and not _still_general(selector, without):
             log.append({"rule": rule.to_line(), "action": "removed", "words_saved": 0})
             selector.accept(without)
     drops = [r for r in selector.rules if isinstance(r, DropSentencesWith)]
@@ -427,6 +437,15 @@ def _prune(selector: Selector, log: list[dict]) -> None:
                             "replaces": [r.to_line() for r in drops],
                             "why": "one rule drops the sentences of all of them"})
                 break
+
+
+def _still_general(selector: Selector, without: list[Rule]) -> bool:
+    """A rule whose gain the later rules took to nothing or below, but that still helps more posts than it hurts (a
+    user who skips it now and then, on posts where it changes much): kept, as Spread.general kept it (the posts
+    where the user acted tell more than those where they did not)."""
+    selector.full.verify(without)
+    spread = Spread.of(selector.full.pending_costs(), selector.full.costs, selector.keys)
+    return spread.helped >= 2 and spread.helped > spread.hurt
 
 
 def learn(pipeline: Pipeline, evidence: list[Evidence], budget: int = defaults.STYLE_BUDGET) -> Update:

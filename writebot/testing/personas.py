@@ -22,10 +22,10 @@ from writebot.users import Persona
 # "many" would make "many the nerves", "start" -> "begin" "a fresh begin").
 _SWAPS = {"utilize": ["use", "employ"], "in order to": ["to", "so as to"], "a lot of": ["lots of", "plenty of"],
           "difficult": ["tricky", "hard"], "because": ["since", "as"], "simple": ["plain"], "really": ["truly"]}
-_OPENINGS = ["Hi friends,", "Hello, readers.", "Good morning, everyone.", "Hey team!", "Summary: the steps, in order."]
+_OPENINGS = ["Hi friends,", "Hello, readers.", "Good morning, everyone.", "Hey team!", "Quick notes, no filler."]
 _CLOSINGS = ["Thanks so much for reading.", "With kind regards, the editors.", "You've got this!", "See you next week.",
              "Happy making."]
-_FILLER = ["In my opinion", "To be honest", "We have all been there", "It is worth repeating"]
+_FILLER = ["In my opinion", "To be honest", "Trust me", "It is worth repeating"]
 
 
 def _say(rule: Rule) -> str:

@@ -39,12 +39,13 @@ def starts_clause(text: str) -> bool:
 
 @lru_cache(maxsize=16384)
 def keeps_capital(word: str) -> bool:
-    """A word a sentence-case heading writes as it is: "I", a name (days, months, languages), or a word with a
-    capital inside it ("USB", "iPhone")."""
+    """A word a sentence-case heading writes as it is: "I", a name (days, months, languages, places), a capital
+    letter alone (the chords "G, C and D"; not the article "A"), or a word with a capital inside it ("USB",
+    "iPhone")."""
     bare = word.strip("\"'“”‘’()[]:;,.!?")
     if not bare:
         return False
-    if bare == "I" or bare.startswith(("I'", "I\u2019")):
+    if bare == "I" or bare.startswith(("I'", "I\u2019")) or (len(bare) == 1 and bare.isupper() and bare != "A"):
         return True
     if any(c.isupper() for c in bare[1:]):
         return True

@@ -242,14 +242,16 @@ _I_WORD = re.compile(r"(?<![\w'’])i(?![\w])")
 
 
 def heading_case(text: str, case: str) -> str:
-    """A heading in a case (docs/FORMATS.md §3). Sentence case keeps names and words with capitals inside
-    ("Mondays", "USB"); title case capitalises the first and the last word whatever they are ("Stays On")."""
-    if case == "lower":
-        return text.lower()
+    """A heading in a case (docs/FORMATS.md §3). Sentence and lower case keep names and words with capitals inside
+    ("Mondays", "Japan", "G", "USB"; lower case writes "i"); title case capitalises the first and the last word
+    whatever they are ("Stays On")."""
     words = text.split(" ")
     if case == "sentence":
         out = [word if not word.islower() and keeps_capital(word) else word.lower() for word in words]
         return _I_WORD.sub("I", _capitalise(" ".join(out)))
+    if case == "lower":
+        return " ".join(word if keeps_capital(word) and not _I_WORD.match(word.lower()) else word.lower()
+                        for word in words)
     last = max((i for i, word in enumerate(words) if any(c.isalpha() for c in word)), default=0)
     out = []
     for i, word in enumerate(words):
