@@ -69,7 +69,7 @@ def persona_posts(name: str, epochs: int, out: Path) -> dict:
         row["violations"] += len(violations(post))
         row["points lost"] += len(topic.points) - len(judge.judge(topic, post).kept)
         blocks = Post.parse(post).blocks
-        row["bad headings"] += sum(_bad_heading(b) for b in blocks if is_heading(b))
+        row["bad headings"] += sum(_bad_heading(b) for b in blocks[1:] if is_heading(b))  # the title is the brief's
         row["lower-cased names"] += _lowered_names(post, topic)
         counts.update({s for b in blocks[1:] if not is_heading(b) and not short_line(b, greeting=False)
                        for s in sentences(b) if not any(p.rstrip(".!?") in s for p in topic.points)})
