@@ -21,7 +21,7 @@ import time
 import pandas as pd
 
 from writebot import bundled
-from writebot.engines.rules import skeleton
+from writebot.engines.writer import skeleton
 from writebot.loop.next_topic import Chooser
 from writebot.loop.registry import build_engine
 from writebot.report.selection_comparison import compare, run_selection

@@ -24,7 +24,7 @@ import yaml
 
 from writebot import bundled
 from writebot.compare.faithfulness import judge_offline
-from writebot.engines.rules import skeleton
+from writebot.engines.writer import skeleton
 from writebot.loop.registry import build_engine
 from writebot.loop.trainer import train
 from writebot.report.learner_comparison import run_all

@@ -19,7 +19,8 @@ from writebot.compare.faithfulness import (
     parse_answer,
     points_lost,
 )
-from writebot.engines.rules import RulesEngine, skeleton
+from writebot.engines.rules import RulesEngine
+from writebot.engines.writer import skeleton
 from writebot.errors import BadOutput
 from writebot.loop.gate import Verdict, judge_immediate
 from writebot.loop.registry import build_judge

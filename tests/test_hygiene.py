@@ -9,7 +9,9 @@ from hypothesis import strategies as st
 from writebot import bundled
 from writebot.engines import Evidence
 from writebot.engines.firings import MIN_CONFIRMED, confirmed_share, crosses_sentences, edge_punctuation, firings
-from writebot.engines.rules import RulesEngine, learn, skeleton
+from writebot.engines.learner import learn
+from writebot.engines.rules import RulesEngine
+from writebot.engines.writer import skeleton
 from writebot.loop.registry import build_engine
 from writebot.loop.trainer import train
 from writebot.store.run_folder import RunStore

@@ -11,8 +11,8 @@ import pytest
 from writebot import bundled
 from writebot.claude.llm import DEFAULT_MODEL, LLM
 from writebot.engines import Evidence
-from writebot.engines.rules import skeleton
 from writebot.engines.selection import variants
+from writebot.engines.writer import skeleton
 from writebot.loop.registry import build_engine
 from writebot.notebook.widgets import UpdateReview
 from writebot.notebook.workbench import Workbench

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from writebot import bundled
-from writebot.engines.rules import skeleton
+from writebot.engines.writer import skeleton
 from writebot.loop.next_topic import Chooser
 from writebot.loop.registry import build_engine
 from writebot.runs import RunOptions, continue_run, start_run

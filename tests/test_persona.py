@@ -3,7 +3,7 @@
 import pytest
 
 from writebot import bundled
-from writebot.engines.rules import skeleton
+from writebot.engines.writer import skeleton
 from writebot.errors import InputError
 from writebot.testing.personas import generate_personas
 from writebot.testing.topics import generate_topics

@@ -7,7 +7,8 @@ import pytest
 from writebot import bundled
 from writebot.compare.faithfulness import OfflineJudge
 from writebot.engines.claude import system_prefix
-from writebot.engines.rules import RulesEngine, heading_for, skeleton
+from writebot.engines.rules import RulesEngine
+from writebot.engines.writer import heading_for, skeleton
 from writebot.store.run_folder import RunStore
 from writebot.testing.replies import judge_reply, text_reply
 from writebot.testing.topics import generate_topics
@@ -188,7 +189,7 @@ def test_the_writer_follows_the_examples_shape():
 
 
 def test_a_title_that_starts_with_about_is_not_about_about():
-    from writebot.engines.rules import skeleton
+    from writebot.engines.writer import skeleton
     from writebot.text.topics import Topic
 
     for i in range(12):  # every intro and outro template the id can pick

@@ -30,7 +30,7 @@ class EngineKind:
 
 
 def _skeleton(topic: Topic) -> str:
-    from writebot.engines.rules import skeleton
+    from writebot.engines.writer import skeleton
 
     return skeleton(topic)
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from writebot import bundled, defaults
-from writebot.engines.rules import skeleton
+from writebot.engines.writer import skeleton
 from writebot.loop.registry import build_engine
 from writebot.loop.trainer import Online, train
 from writebot.report.analysis import load_history

@@ -12,7 +12,8 @@ import pandas as pd
 
 from writebot import bundled
 from writebot.compare.metrics import word_edit_distance
-from writebot.engines.rules import oracle, skeleton
+from writebot.engines.rules import oracle
+from writebot.engines.writer import skeleton
 from writebot.loop.next_topic import Chooser
 from writebot.loop.registry import build_engine
 from writebot.loop.trainer import Online, train

@@ -11,7 +11,8 @@ from __future__ import annotations
 import re
 
 from writebot.engines.base import Evidence
-from writebot.engines.rules import RulesEngine, in_line, learn
+from writebot.engines.learner import in_line, learn
+from writebot.engines.rules import RulesEngine
 from writebot.testing.replies import last_user_text, parse_brief, text_reply, tool_reply
 from writebot.text.pipeline import Pipeline
 from writebot.text.topics import Topic, topic_from_text
