@@ -393,6 +393,7 @@ def cmd_write(args: argparse.Namespace) -> int:
     from writebot.loop.writing import awrite_posts, engine_for, load_source
     from writebot.runs import build_run_judge
     from writebot.store.usage import UsageLog
+    from writebot.text.kinds import unseen
     from writebot.text.topics import load_topics, topic_from_text
 
     if args.topics and (args.title or args.point):
@@ -402,9 +403,11 @@ def cmd_write(args: argparse.Namespace) -> int:
             raise InputError("one post needs --title TEXT and at least one --point TEXT")
         if args.topic_id:
             raise InputError("--topic-id picks topics of --topics FILE; with --title there is one post")
-        topics = [topic_from_text(args.title, args.point, args.audience or "")]
+        topics = [topic_from_text(args.title, args.point, args.audience or "", args.kind)]
         targets = {topics[0].id: args.out} if args.out else {}
     elif args.topics:
+        if args.kind:
+            raise InputError("--kind is the kind of one post (--title); a topics file says each topic's kind")
         if args.out is None:
             raise InputError("--topics FILE writes DIR/<topic-id>.md: add --out DIR")
         topics = load_topics(args.topics)
@@ -424,6 +427,9 @@ def cmd_write(args: argparse.Namespace) -> int:
         raise InputError(f"{taken[0]}: exists{f' (and {len(taken) - 1} more)' if len(taken) > 1 else ''}; "
                          "pass --force to overwrite, or another --out")
     pipeline, source = load_source(args.source, args.out if args.topics else None)
+    for kind in dict.fromkeys(t.kind for t in topics):  # docs/FORMATS.md §11
+        if (line := unseen(pipeline, kind)) is not None:
+            print(f"writebot: {line}", file=sys.stderr)
     engine_name = args.engine or engine_for(args.source)
     options = RunOptions(engine=engine_name, model=args.model, effort=args.effort, max_cost_usd=args.max_cost_usd,
                          price_in=args.price_in, price_out=args.price_out, judge=args.judge,
@@ -647,6 +653,8 @@ def build_parser() -> Parser:
     wri.add_argument("--title", help="one post: its title")
     wri.add_argument("--point", action="append", help="one post: a point it must make (repeat for each)")
     wri.add_argument("--audience", help="one post: who it is for")
+    wri.add_argument("--kind", help="one post: its kind (recipe, story, how-to, ...): the guide's general rules, then "
+                                    "that kind's (docs/FORMATS.md §11)")
     wri.add_argument("--out", type=Path, help="with --topics: the folder for the posts; with --title: a file "
                                               "(default: stdout)")
     wri.add_argument("--force", action="store_true", help="overwrite posts that exist")

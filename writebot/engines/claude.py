@@ -23,6 +23,7 @@ from writebot.compare.changes import analyse
 from writebot.compare.metrics import word_edit_distance
 from writebot.engines.base import BatchDrafts, Evidence, GateKind, Update
 from writebot.errors import BadOutput, BatchExpired, InputError, ModelStop, Refused, UpdateStopped
+from writebot.text.kinds import examples_for, style_for
 from writebot.text.lint import CONTRADICTION, EXAMPLE, lint
 from writebot.text.pipeline import STYLE, Pipeline, without_comments
 from writebot.text.post import normalize
@@ -38,12 +39,15 @@ def brief(topic: Topic) -> str:
                   points="\n".join(f"- {p}" for p in topic.points))
 
 
-def system_prefix(pipeline: Pipeline) -> str:
-    """The stable part of every draft request: identical bytes for every draft written with this version."""
+def system_prefix(pipeline: Pipeline, kind: str | None = None) -> str:
+    """The stable part of every draft request: identical bytes for every draft of one kind written with this
+    version. A post of a kind reads the general rules, its kind's and its kind's examples, nothing written for
+    other kinds (docs/FORMATS.md §11)."""
     steps = "\n\n".join(f'<step path="{p}">\n{t.strip()}\n</step>' for p, t in pipeline.steps.items())
-    examples = "\n\n".join(f'<example path="{p}">\n{t.strip()}\n</example>' for p, t in pipeline.examples.items())
-    return render("writer_system", style=without_comments(pipeline.files[STYLE]).strip(), steps=steps,
-                  examples=examples or "(none)")
+    examples = "\n\n".join(f'<example path="{p}">\n{t.strip()}\n</example>'
+                           for p, t in examples_for(pipeline, kind).items())
+    return render("writer_system", style=style_for(without_comments(pipeline.files[STYLE]), kind).strip(),
+                  steps=steps, examples=examples or "(none)")
 
 
 def clean_post(text: str) -> str:
@@ -123,8 +127,9 @@ class ClaudeEngine:
         self.max_turns = max_turns
         self.warm_cache = warm_cache
         self.name = "replay" if llm.cassette is not None else "claude"
-        self._warming: dict[tuple[int, str], tuple[float, asyncio.Task]] = {}  # key -> (sent at, the warm-up)
-        self._warmed: dict[str, float] = {}
+        # (loop, (version, kind)) -> (sent at, the warm-up); (version, kind) -> when its cached prefix was written
+        self._warming: dict[tuple[int, tuple[str, str | None]], tuple[float, asyncio.Task]] = {}
+        self._warmed: dict[tuple[str, str | None], float] = {}
         self._writers: dict[tuple[str, str], str] = {}  # (version, topic id) -> the model that wrote its draft
 
     @property
@@ -166,7 +171,7 @@ class ClaudeEngine:
         minutes ("consider using the 1-hour cache duration ... when processing batches with shared context",
         https://platform.claude.com/docs/en/build-with-claude/batch-processing; priced as 1-hour writes)."""
         control = {"type": "ephemeral", "ttl": "1h"} if batch else {"type": "ephemeral"}
-        return {"system": [{"type": "text", "text": system_prefix(pipeline), "cache_control": control}],
+        return {"system": [{"type": "text", "text": system_prefix(pipeline, topic.kind), "cache_control": control}],
                 "messages": [{"role": "user", "content": brief(topic)}]}
 
     async def _warm(self, pipeline: Pipeline, topic: Topic, checking: bool = False) -> None:
@@ -178,8 +183,9 @@ class ClaudeEngine:
         30% more tokens than 4 a token would). `checking`: before a batch, send it anyway, as the batch docs advise
         (one direct request finds a wrong model, key or request before a whole batch does)."""
         model_spec = spec(self.model)
-        cacheable = model_spec is not None and len(system_prefix(pipeline)) / 3 >= model_spec.min_cache_tokens
-        version = pipeline.version_hash
+        prefix = system_prefix(pipeline, topic.kind)
+        cacheable = model_spec is not None and len(prefix) / 3 >= model_spec.min_cache_tokens
+        version = (pipeline.version_hash, topic.kind)  # one cached prefix per version and kind
         if not self.warm_cache or not (cacheable or checking) or \
                 time.monotonic() - self._warmed.get(version, -1e9) < WARM_FOR_SECONDS:
             return
@@ -215,7 +221,8 @@ class ClaudeEngine:
         await self._warm(pipeline, topic)
         sent = time.monotonic()
         response = await self.llm.complete("draft", self.draft_request(pipeline, topic), check=post_problem)
-        self._warmed[pipeline.version_hash] = max(self._warmed.get(pipeline.version_hash, sent), sent)
+        prefix = (pipeline.version_hash, topic.kind)
+        self._warmed[prefix] = max(self._warmed.get(prefix, sent), sent)
         self._writers[pipeline.version_hash, topic.id] = response.get("model", self.model)
         return clean_post(text_of(response))
 

@@ -6,6 +6,7 @@ gain that is general (selection.Spread) and confirmed where it fires (firings).
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 from writebot import defaults
 from writebot.compare.changes import analyse
@@ -16,6 +17,7 @@ from writebot.engines.selection import Selector, Spread, variants
 from writebot.engines.writer import sections_of, skeleton
 from writebot.text.directives import parse_feedback
 from writebot.text.hygiene import repair
+from writebot.text.kinds import example_kind
 from writebot.text.lint import merge_notes, repeats, same_note
 from writebot.text.pipeline import Pipeline, Style, without_comments
 from writebot.text.post import normalize
@@ -50,7 +52,7 @@ def within_budget(style: Style, budget: int, droppable: list[str],
         if style.notes:
             left_out.append({"rule": style.notes[0], "action": "left out", "words_lost": 0,
                              "why": f"the oldest note; STYLE.md must fit in {budget} characters"})
-            style = Style(style.prose, style.rules, style.notes[1:], style.tail)
+            style = replace(style, notes=style.notes[1:])
             continue
         if not droppable:
             break
@@ -63,7 +65,7 @@ def within_budget(style: Style, budget: int, droppable: list[str],
         left_out.append({"rule": line, "action": "left out", "words_lost": lost,
                          "why": f"the rule that saves the fewest words for its length; STYLE.md must fit in {budget} "
                                 f"characters"})
-        style = Style(style.prose, tuple(r for r in style.rules if r != line), style.notes, style.tail)
+        style = replace(style, rules=tuple(r for r in style.rules if r != line))
     return style, left_out
 
 
@@ -258,26 +260,35 @@ def _still_general(selector: Selector, without: list[Rule]) -> bool:
 
 
 
-def learn(pipeline: Pipeline, evidence: list[Evidence], budget: int = defaults.STYLE_BUDGET) -> Update:
-    """The rules optimizer: mine, screen and keep rules that lower the total edit cost; record why."""
-    style = pipeline.style
-    parsed = [(line, parse_rule(line)) for line in style.rules]
-    prose_lines = tuple(line for line, rule in parsed if rule is None)
-    sections = sections_of(pipeline)
-    selector = Selector([skeleton(e.topic, sections) for e in evidence], [e.ground_truth for e in evidence],
-                        [rule for _, rule in parsed if rule is not None], [e.topic.id for e in evidence])
+def fit(rules: list[Rule], evidence: list[Evidence], sections: bool,
+        notes: list[str]) -> tuple[Selector, list[dict], int, list[str]]:
+    """Mine, screen and keep rules, starting from `rules`, that lower the total edit cost of the evidence: (the
+    selector holding the rules kept, what was tried and why, the cost before, the directive comments the edits do
+    not show). Comments that are no directive are merged into `notes`."""
+    selector = Selector([skeleton(e.topic, sections) for e in evidence], [e.ground_truth for e in evidence], rules,
+                        [e.topic.id for e in evidence])
     start = selector.total
     log: list[dict] = []
     tried: set[Rule] = set()
-    notes = merge_notes(style.notes)
     said, readings = _feedback(evidence, notes)
     for round_number in range(MAX_ROUNDS):  # feedback's rules are candidates in the first round only
         if not _select(selector, evidence, log, tried, said if round_number == 0 else []):
             break
     _prune(selector, log)
-    for comment, rules in readings.items():  # a rule the edits do not show is a note, not a rule
-        if not any(rule in selector.rules for rule in rules):
-            _note(notes, comment)
+    unshown = [comment for comment, read in readings.items() if not any(rule in selector.rules for rule in read)]
+    return selector, log, start, unshown
+
+
+def learn(pipeline: Pipeline, evidence: list[Evidence], budget: int = defaults.STYLE_BUDGET) -> Update:
+    """The rules optimizer: mine, screen and keep rules that lower the total edit cost; record why."""
+    style = pipeline.style
+    parsed = [(line, parse_rule(line)) for line in style.rules]
+    prose_lines = tuple(line for line, rule in parsed if rule is None)
+    notes = merge_notes(style.notes)
+    selector, log, start, unshown = fit([rule for _, rule in parsed if rule is not None], evidence,
+                                        sections_of(pipeline), notes)
+    for comment in unshown:  # a rule the edits do not show is a note, not a rule
+        _note(notes, comment)
     notes = [n for n in notes if repeats(n, selector.rules) is None]  # a note a rule now says is done with
     updated = Style(style.prose, tuple(r.to_line() for r in selector.rules) + prose_lines,
                     tuple(notes[-MAX_NOTES:]), style.tail)
@@ -288,16 +299,21 @@ def learn(pipeline: Pipeline, evidence: list[Evidence], budget: int = defaults.S
     log += left_out
     proposal, followed = in_line(pipeline.with_style(updated), selector.rules)
     count, said = _net_changes(style.rules, [r.to_line() for r in selector.rules], log)
-    new_notes = [n for n in updated.notes if n not in style.notes]
-    gone_notes = [n for n in style.notes if n not in updated.notes]
-    said += [f"note added: {n}" for n in new_notes] + [f"note merged or done with: {n}" for n in gone_notes]
-    if new_notes or gone_notes:
-        count += f"; {len(new_notes)} note{'s' * (len(new_notes) != 1)} added, {len(gone_notes)} removed"
+    count, said = notes_changed(style, updated, count, said)
     pairs = f"{len(evidence)} pair{'s' * (len(evidence) != 1)}"
     rationale = "; ".join([f"{count} over {pairs}; total word edit cost {start} -> {selector.total}",
                            *said, *([f"the examples follow the rules ({', '.join(followed)})"] if followed else [])])
     return Update(proposal, rationale + _said_left_out(left_out, budget), log, budget=budget_note(left_out, budget))
 
+
+def notes_changed(before: Style, after: Style, count: str, said: list[str]) -> tuple[str, list[str]]:
+    """The count and the lines of an update's rationale, with the notes it added and removed."""
+    new_notes = [n for n in after.notes if n not in before.notes]
+    gone_notes = [n for n in before.notes if n not in after.notes]
+    said = said + [f"note added: {n}" for n in new_notes] + [f"note merged or done with: {n}" for n in gone_notes]
+    if new_notes or gone_notes:
+        count += f"; {len(new_notes)} note{'s' * (len(new_notes) != 1)} added, {len(gone_notes)} removed"
+    return count, said
 
 
 def _net_changes(before: tuple[str, ...], after: list[str], log: list[dict]) -> tuple[str, list[str]]:
@@ -322,12 +338,14 @@ def _net_changes(before: tuple[str, ...], after: list[str], log: list[dict]) -> 
 
 
 
-def in_line(pipeline: Pipeline, rules: list[Rule]) -> tuple[Pipeline, list[str]]:
+def in_line(pipeline: Pipeline, rules: list[Rule],
+            by_kind: dict[str, list[Rule]] | None = None) -> tuple[Pipeline, list[str]]:
     """The pipeline with its example posts brought in line with the rules (the bot reads both: an example that
-    greets otherwise than the guide says shows it the wrong thing), and the examples changed."""
+    greets otherwise than the guide says shows it the wrong thing), and the examples changed. An example of a kind
+    (`examples/<kind>/`) follows the general rules, then its kind's (`by_kind`)."""
     changed = []
     for path, text in pipeline.examples.items():
-        followed = repair(apply_rules(normalize(text), rules))
+        followed = repair(apply_rules(normalize(text), rules + (by_kind or {}).get(example_kind(path), [])))
         if followed != normalize(text):
             pipeline = pipeline.with_file(path, followed)
             changed.append(path)

@@ -144,11 +144,12 @@ def sections_of(pipeline: Pipeline) -> bool:
 
 
 
-@lru_cache(maxsize=64)
-def _rules_in(style_text: str) -> list[Rule]:
-    return Style.parse(style_text).parsed_rules()
+@lru_cache(maxsize=256)
+def _rules_in(style_text: str, kind: str | None) -> list[Rule]:
+    return Style.parse(style_text).parsed_rules(kind)
 
 
-
-def style_rules(pipeline: Pipeline) -> list[Rule]:
-    return _rules_in(pipeline.files["STYLE.md"])
+def style_rules(pipeline: Pipeline, kind: str | None = None) -> list[Rule]:
+    """The rules a post of `kind` is written with, in order: the general ones, then its kind's (docs/FORMATS.md
+    §11)."""
+    return _rules_in(pipeline.files["STYLE.md"], kind)

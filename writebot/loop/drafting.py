@@ -117,8 +117,8 @@ async def judged(judge: Judge, topic: Topic, draft: str, ground_truth: str) -> d
 def review_record(review: Review, topic: Topic, draft: str, epoch: int, pipeline: Pipeline,
                   faithfulness: dict | None = None, effort: Effort | None = None) -> dict:
     """A feedback.jsonl record (docs/FORMATS.md §4, §10); `effort`: what the review cost a person (None: simulated)."""
-    return {"epoch": epoch, "topic_id": topic.id, "split": topic.split, "version": pipeline.version_hash,
-            "topic": topic.to_dict(), "draft": draft, "feedback": review.feedback,
+    return {"epoch": epoch, "topic_id": topic.id, "split": topic.split, "kind": topic.kind,
+            "version": pipeline.version_hash, "topic": topic.to_dict(), "draft": draft, "feedback": review.feedback,
             "ground_truth": review.ground_truth, "by": review.by, **scores(draft, review.ground_truth),
             **(faithfulness or {}), "effort_seconds": effort.seconds if effort else None,
             "effort_words": effort.words if effort else None, "time": now()}
@@ -126,5 +126,6 @@ def review_record(review: Review, topic: Topic, draft: str, epoch: int, pipeline
 
 def refusal_record(refusal: Refused, topic: Topic, epoch: int, pipeline: Pipeline) -> dict:
     """A refusals.jsonl record: the topic, the stage that refused and why; no draft, no ground truth."""
-    return {"epoch": epoch, "topic_id": topic.id, "split": topic.split, "version": pipeline.version_hash,
-            "stage": refusal.purpose, "category": refusal.category, "reason": str(refusal), "time": now()}
+    return {"epoch": epoch, "topic_id": topic.id, "split": topic.split, "kind": topic.kind,
+            "version": pipeline.version_hash, "stage": refusal.purpose, "category": refusal.category,
+            "reason": str(refusal), "time": now()}

@@ -61,12 +61,15 @@ ENGINES: dict[str, EngineKind] = {
     "rules-oracle": EngineKind("offline writer; the persona's edits written as rules (the oracle baseline)",
                                _rules("oracle", "rules-oracle"), command_line=False, base_text=_skeleton,
                                reads_persona=True),
+    "rules-global": EngineKind("offline writer; the rules learner not shown the kinds of post: one guide for every "
+                               "post (baseline)", _rules("global", "rules-global"), command_line=False,
+                               base_text=_skeleton),
     "claude": EngineKind("Claude writes, and edits the pipeline with the text editor tool", _claude, needs_llm=True),
     REPLAY: EngineKind("the claude engine served from a cassette (--cassette): no network, no key", _claude,
                          needs_llm=True, replays=True),
 }
 LEARNERS = {"mine": "rules", "none": "rules-frozen", "append-feedback": "rules-append-feedback",
-            "oracle": "rules-oracle"}  # --learner
+            "oracle": "rules-oracle", "global": "rules-global"}  # --learner
 
 
 @dataclass(frozen=True)

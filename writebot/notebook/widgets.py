@@ -15,6 +15,7 @@ import ipywidgets as w
 from IPython.display import clear_output, display
 
 from writebot.errors import InputError, explain
+from writebot.text.kinds import known_kinds, unseen
 from writebot.text.pipeline import STYLE
 from writebot.users.effort import EffortMeter
 
@@ -368,7 +369,7 @@ class WritingApp(w.VBox):
         from pathlib import Path
 
         from writebot.loop.registry import build_engine
-        from writebot.loop.writing import engine_for
+        from writebot.loop.writing import engine_for, load_source
         from writebot.runs import RunOptions, build_llm, build_run_judge
         from writebot.store.run_folder import RunStore
         from writebot.store.usage import UsageLog
@@ -384,6 +385,9 @@ class WritingApp(w.VBox):
         self.points = w.Textarea(placeholder="The points it must make, one per line", description="points",
                                  layout=w.Layout(width="620px", height="110px"))
         self.audience = w.Text(placeholder="(optional) who it is for", description="audience",
+                               layout=w.Layout(width="620px"))
+        self.kind = w.Combobox(placeholder="(optional) recipe, story, how-to, ...", description="kind",
+                               options=sorted(known_kinds(load_source(self.source)[0])),
                                layout=w.Layout(width="620px"))
         self.write = w.Button(description="Write", button_style="primary", icon="pencil")
         self.write.add_class("wb-write")
@@ -405,7 +409,7 @@ class WritingApp(w.VBox):
         self.save.on_click(self._save)
         super().__init__([
             w.HTML("<h2 style='margin:4px 0'>Write with your bot</h2>"),
-            self.version, self.title, self.points, self.audience, self.write, self.status, self.brief,
+            self.version, self.title, self.points, self.audience, self.kind, self.write, self.status, self.brief,
             _label("The post"), self.post, w.HBox([self.path, self.save]),
         ], layout=w.Layout(width="100%", max_width="900px"))
 
@@ -415,20 +419,21 @@ class WritingApp(w.VBox):
 
         def write():
             pipeline, name = load_source(self.source, version=self.version.value)
-            topic = topic_from_text(self.title.value, self.points.value, self.audience.value)
-            return name, topic, write_one(self.engine, self.judge, pipeline, topic)
+            topic = topic_from_text(self.title.value, self.points.value, self.audience.value, self.kind.value)
+            return name, topic, write_one(self.engine, self.judge, pipeline, topic), unseen(pipeline, topic.kind)
 
         done = attempt(write, lambda message: setattr(
             self.status, "value", f"<span style='color:#a00'>{html.escape(message)}</span>"))
         if done is None:
             return
-        name, topic, self.written = done
+        name, topic, self.written, untaught = done
         self.brief.value = brief_html(topic.points, self.written.judgement.points)
         self.post.value = _lines_html(self.written.post)
         self.path.value = self.path.value or f"{topic.id}.md"
         self.save.disabled = False
         cost = f"; ${self.usage.cost:.4f} so far" if self.usage.rows else ""
-        self.status.value = html.escape(f"written with {name}: {self.written.summary()}{cost}")
+        self.status.value = html.escape(f"written with {name}: {self.written.summary()}{cost}"
+                                        + (f"; {untaught}" if untaught else ""))
 
     def _save(self, _=None) -> None:
         from pathlib import Path

@@ -21,9 +21,12 @@ def problems(run: RunStore) -> list[str]:
     hashes = _version_hashes(run, found)
     found += _draft_problems(run, hashes) + _update_problems(run, hashes)
     history = run.path / "history.csv"
+    text = history.read_text("utf-8") if history.exists() else ""
+    header = text.partition("\n")[0].split(",")
+    columns = header if header and header == HISTORY_COLUMNS[: len(header)] else HISTORY_COLUMNS  # an older run's
     # history.csv is rebuilt at the end of each epoch: a run stopped in the middle of one is behind, not damaged
     if run.config.get("status") in ("complete", "repaired") and run.draft_records and (
-            not history.exists() or history.read_text("utf-8") != history_text(run.draft_records)):
+            not text or text != history_text(run.draft_records, columns)):
         found.append(f"history.csv: differs from what feedback.jsonl holds (columns {', '.join(HISTORY_COLUMNS)}); "
                      "a writer rebuilds it (writebot resume)")
     return found

@@ -23,7 +23,7 @@ from writebot.text.pipeline import Pipeline
 
 HISTORY_COLUMNS = ["epoch", "topic_id", "split", "similarity", "word_edit_distance", "char_edit_distance",
                    "version", "feedback_count", "points_kept", "claims_added", "points_lost", "effort_seconds",
-                   "effort_words"]
+                   "effort_words", "kind"]
 
 
 def now() -> str:
@@ -315,8 +315,10 @@ class RunStore:
         write_atomic(self.path / "history.csv", history_text(self.draft_records))
 
 
-def history_text(records: list[dict]) -> str:
-    """history.csv as feedback.jsonl's records imply it."""
-    rows = [{**r, "feedback_count": len(r.get("feedback", []))} for r in records]
+def history_text(records: list[dict], columns: list[str] = HISTORY_COLUMNS) -> str:
+    """history.csv as feedback.jsonl's records imply it (`columns`: a run folder written before a column was
+    added keeps the columns it has)."""
+    rows = [{**r, "feedback_count": len(r.get("feedback", [])), "kind": r.get("kind") or r["topic"].get("kind")}
+            for r in records]
     rows.sort(key=lambda r: r["epoch"])
-    return csv_text(HISTORY_COLUMNS, rows)
+    return csv_text(columns, rows)

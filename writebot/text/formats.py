@@ -24,6 +24,7 @@ from writebot.errors import InputError
 from writebot.text.rule_language import HEADING_CASES
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+KIND_PATTERN = r"^[a-z0-9][a-z0-9-]{0,31}$"  # a kind of post: a short label ("recipe", "how-to")
 
 
 def _not_blank(value: str) -> str:
@@ -73,6 +74,7 @@ class TopicFields(Fields):
     points: Annotated[list[Text], Field(min_length=1)]
     audience: Text | None = None
     split: Literal["train", "val"] | None = None
+    kind: Annotated[str, Field(pattern=KIND_PATTERN)] | None = None  # docs/FORMATS.md §2, §11
 
 
 class ReplaceFields(Fields):
@@ -115,6 +117,8 @@ class PersonaFields(Fields):
     description: Text = ""
     max_feedback: Annotated[int, Field(ge=0)] = 2
     edits: list[EditFields] = []
+    kinds: dict[Annotated[str, Field(pattern=KIND_PATTERN)], list[EditFields]] = {}  # §3c: edits per kind of post
+    descriptions: dict[Annotated[str, Field(pattern=KIND_PATTERN)], Text] = {}  # §3c: a Claude-played taste per kind
     consistency: float = 1.0
     one_off: Annotated[int, Field(ge=0)] = 0
 
@@ -152,6 +156,8 @@ def problem(error: dict) -> str:
         return f"'{field}' is empty"
     if kind == "too_short":
         return f"'{field}' is an empty list"
+    if kind == "string_pattern_mismatch" and field in ("kind", "kinds", "descriptions"):
+        return f"'{field}' {'keys' if field != 'kind' else ''} must be a short label: a-z, 0-9 and '-', at most 32"
     if kind == "string_pattern_mismatch":
         return f"'{field}' may use only a-z, 0-9 and '-'"
     if kind == "literal_error":

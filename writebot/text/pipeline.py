@@ -19,8 +19,9 @@ from writebot.text.rule_language import Rule, parse_rule
 STYLE = "STYLE.md"
 STEPS = "steps"
 EXAMPLES = "examples"
-_SECTION = re.compile(r"(?m)^## +(.+?)\s*$")
+SECTION = re.compile(r"(?m)^## +(.+?)\s*$")
 _COMMENT = re.compile(r"<!--.*?-->\n?", re.S)
+KIND_SECTION = re.compile(r"(?i)rules for +(.+)")  # docs/FORMATS.md §11 (text/kinds.py reads it too)
 
 
 def without_comments(text: str) -> str:
@@ -37,31 +38,46 @@ class Style:
     rules: tuple[str, ...]
     notes: tuple[str, ...] = ()
     tail: str = ""  # sections after Rules/Notes that we keep verbatim
+    kinds: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (kind, its rules): `## Rules for <kind>` (FORMATS §11)
 
     @classmethod
     def parse(cls, text: str) -> Style:
-        parts = _SECTION.split(text)
-        prose, rules, notes, tail = parts[0], [], [], []
+        parts = SECTION.split(text)
+        prose, rules, notes, tail, kinds = parts[0], [], [], [], {}
         for name, body in zip(parts[1::2], parts[2::2], strict=True):
             key = name.strip().lower()
+            items = [line[2:].strip() for line in body.splitlines() if line.startswith(("- ", "* "))]
+            kind = KIND_SECTION.fullmatch(name.strip())
             if key in ("rules", "notes"):
-                items = [line[2:].strip() for line in body.splitlines() if line.startswith(("- ", "* "))]
                 (rules if key == "rules" else notes).extend(items)
+            elif kind:
+                kinds.setdefault(kind[1].strip().lower(), []).extend(items)
             else:
                 tail.append(f"## {name}\n{body}")
-        return cls(prose.rstrip() + "\n", tuple(rules), tuple(notes), "".join(tail).strip())
+        return cls(prose.rstrip() + "\n", tuple(rules), tuple(notes), "".join(tail).strip(),
+                   tuple((k, tuple(v)) for k, v in kinds.items()))
+
+    def rules_for(self, kind: str | None) -> tuple[str, ...]:
+        """The rule lines a post of `kind` is written with: the general ones, then its kind's (which win)."""
+        return self.rules + dict(self.kinds).get(kind, ()) if kind else self.rules
+
+    def with_kinds(self, kinds: dict[str, tuple[str, ...]]) -> Style:
+        return Style(self.prose, self.rules, self.notes, self.tail,
+                     tuple((k, tuple(v)) for k, v in sorted(kinds.items()) if v))
 
     def render(self) -> str:
         out = self.prose.rstrip() + "\n\n## Rules\n\n"
         out += "".join(f"- {r}\n" for r in self.rules) if self.rules else "(none yet)\n"
+        for kind, rules in self.kinds:
+            out += f"\n## Rules for {kind}\n\n" + "".join(f"- {r}\n" for r in rules)
         if self.notes:
             out += "\n## Notes\n\n" + "".join(f"- {n}\n" for n in self.notes)
         if self.tail:
             out += "\n" + self.tail + "\n"
         return out
 
-    def parsed_rules(self) -> list[Rule]:
-        return [r for r in (parse_rule(line) for line in self.rules) if r is not None]
+    def parsed_rules(self, kind: str | None = None) -> list[Rule]:
+        return [r for r in (parse_rule(line) for line in self.rules_for(kind)) if r is not None]
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from writebot.errors import InputError
 from writebot.files import read_yaml
-from writebot.text.formats import TopicFields, input_error, parse, type_name
+from writebot.text.formats import KIND_PATTERN, TopicFields, input_error, parse, type_name
 
 
 @dataclass(frozen=True)
@@ -19,16 +19,20 @@ class Topic:
     points: tuple[str, ...]
     audience: str | None = None
     split: str = "train"
+    kind: str | None = None  # the kind of post (docs/FORMATS.md §11): its guide section, its reader's taste
 
     @classmethod
     def from_dict(cls, data: dict) -> Topic:
         """The inverse of to_dict (a run folder's records store topics this way)."""
-        return cls(data["id"], data["title"], tuple(data["points"]), data.get("audience"), data.get("split", "train"))
+        return cls(data["id"], data["title"], tuple(data["points"]), data.get("audience"), data.get("split", "train"),
+                   data.get("kind"))
 
     def to_dict(self) -> dict:
         out = {"id": self.id, "title": self.title, "points": list(self.points), "split": self.split}
         if self.audience:
             out["audience"] = self.audience
+        if self.kind:
+            out["kind"] = self.kind
         return out
 
 
@@ -56,7 +60,7 @@ def parse_topics(data: object, path: Path | str) -> list[Topic]:
             raise input_error(path, where, f"duplicate id '{fields.id}' (also topic {seen[fields.id]})", fix)
         seen[fields.id] = n
         topics.append(Topic(fields.id, fields.title, tuple(fields.points), fields.audience,
-                            fields.split or default_split(fields.id)))
+                            fields.split or default_split(fields.id), fields.kind))
     if not any(t.split == "train" for t in topics):
         raise input_error(path, "", "no topic has split 'train'; mark at least one topic 'split: train'", fix)
     return topics
@@ -66,7 +70,7 @@ def load_topics(path: Path | str) -> list[Topic]:
     return parse_topics(read_yaml(path, "topics file"), path)
 
 
-def topic_from_text(title: str, points: str | list[str], audience: str = "") -> Topic:
+def topic_from_text(title: str, points: str | list[str], audience: str = "", kind: str | None = None) -> Topic:
     """A topic typed by hand (notebooks 02 and 05, `writebot write --title`): one point per line (or a list of
     points); its id is made from the title."""
     title = title.strip()
@@ -75,4 +79,7 @@ def topic_from_text(title: str, points: str | list[str], audience: str = "") -> 
     if not title or not lines:
         raise InputError("a topic needs a title and at least one point (one per line)")
     slug = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")[:60] or "topic"
-    return Topic(slug, title, tuple(lines), audience.strip() or None, "train")
+    kind = (kind or "").strip() or None
+    if kind is not None and not re.fullmatch(KIND_PATTERN, kind):
+        raise InputError(f"kind {kind!r}: a kind is a short label of a-z, 0-9 and '-' (like recipe, story, how-to)")
+    return Topic(slug, title, tuple(lines), audience.strip() or None, "train", kind)

@@ -66,6 +66,15 @@ class Persona:
     edits: list[tuple[Rule, str | None]] = field(default_factory=list)
     consistency: float = 1.0  # docs/FORMATS.md §3b: the share of posts each edit is applied to
     one_off: int = 0  # one-off edits per post, made after all the others
+    kinds: dict[str, list[tuple[Rule, str | None]]] = field(default_factory=dict)  # §3c: edits after `edits`, by kind
+    descriptions: dict[str, str] = field(default_factory=dict)  # §3c: a Claude-played taste per kind
+
+    def edits_for(self, kind: str | None) -> list[tuple[Rule, str | None]]:
+        """The edits made to a post of `kind`: `edits`, then that kind's (docs/FORMATS.md §3c)."""
+        return self.edits + self.kinds.get(kind, []) if kind else self.edits
+
+    def description_for(self, kind: str | None) -> str:
+        return self.descriptions.get(kind, self.description) if kind else self.description
 
 
 def _rule(edit: EditFields) -> Rule:
@@ -81,6 +90,8 @@ def _where(loc: tuple) -> str:
     """("edits", 0, "replace", "new") -> "edit 1 replace"; a top-level field -> ""."""
     if len(loc) >= 2 and loc[0] == "edits" and isinstance(loc[1], int):
         return f"edit {loc[1] + 1}" + (" replace" if loc[2:3] == ("replace",) and len(loc) > 3 else "")
+    if len(loc) >= 3 and loc[0] == "kinds" and isinstance(loc[2], int):  # ("kinds", "recipe", 0, ...)
+        return f"kinds {loc[1]} edit {loc[2] + 1}" + (" replace" if loc[3:4] == ("replace",) and len(loc) > 4 else "")
     return ""
 
 
@@ -91,8 +102,9 @@ def parse_persona(data: object, path: Path | str) -> Persona:
         raise input_error(path, "", f"must be a mapping with name, description, edits; got {type_name(data)}", fix)
     fields = parse(PersonaFields, data, path, fix, _where)
     edits = [(_rule(edit), edit.say) for edit in fields.edits]
+    kinds = {kind: [(_rule(edit), edit.say) for edit in listed] for kind, listed in fields.kinds.items()}
     return Persona(fields.name, fields.description, fields.max_feedback, edits, float(fields.consistency),
-                   fields.one_off)
+                   fields.one_off, kinds, dict(fields.descriptions))
 
 
 def load_persona(path: Path | str) -> Persona:
@@ -127,11 +139,11 @@ def put_back(topic: Topic, draft: str) -> str:
 def persona_edit(persona: Persona, draft: str, topic_id: str = "draft",
                  topic: Topic | None = None) -> tuple[str, list[str]]:
     """Put back what the draft lost of the topic's brief, when the brief is known (docs/FORMATS.md §3d); then apply
-    the persona's edits in order (each only on the share of posts its `consistency` says), then its one-off edits
-    (§3, §3b); return the ground truth and the `say` of every edit that changed it."""
+    the persona's edits for the topic's kind (§3c) in order (each only on the share of posts its `consistency`
+    says), then its one-off edits (§3, §3b); return the ground truth and the `say` of every edit that changed it."""
     text = normalize(put_back(topic, draft) if topic is not None else draft)
     said = []
-    for k, (rule, say) in enumerate(persona.edits):
+    for k, (rule, say) in enumerate(persona.edits_for(topic.kind if topic else None)):
         if unit(f"{persona.name}|{topic_id}|{k}") >= persona.consistency:
             continue  # skipped on this post, as people skip their own rules now and then
         after = rule.apply(text)
@@ -222,9 +234,10 @@ class ClaudeUser:
         from writebot.claude.prompts import render
 
         response = await self.llm.complete(
-            "user", {"system": render("user_system", description=self._persona.description),
+            "user", {"system": render("user_system", description=self._persona.description_for(topic.kind)),
                      "messages": [{"role": "user", "content": render(
                          "user_review", title=topic.title, audience=topic.audience or "general readers",
+                         kind_line=f"Kind of post: {topic.kind}\n" if topic.kind else "",
                          points="\n".join(f"- {p}" for p in topic.points), draft=draft.strip())}]},
             check=review_problem)
         text = text_of(response)

@@ -1,0 +1,184 @@
+"""Kinds of post (docs/FORMATS.md §2, §3c, §11, issue 24): a brief says its kind; STYLE.md holds `## Rules for
+<kind>` sections a post of that kind reads after the general rules, and nothing written for other kinds; the rules
+learner puts what one kind's edits ask in that kind's section; a persona edits per kind."""
+
+import json
+
+import pytest
+
+from writebot import bundled
+from writebot.claude.llm import DEFAULT_MODEL, LLM
+from writebot.engines import Evidence
+from writebot.loop.registry import build_engine
+from writebot.store.check import problems
+from writebot.store.run_folder import RunStore
+from writebot.text.kinds import examples_for, style_for, unseen
+from writebot.text.pipeline import Pipeline, Style
+from writebot.text.rule_language import Contractions, OpenWith
+from writebot.text.topics import Topic, load_topics, parse_topics
+from writebot.users import PersonaUser, load_persona, parse_persona
+
+GUIDE = """# Style
+
+Plain words.
+
+## Rules
+
+- Replace "utilize" with "use".
+
+## Rules for recipe
+
+- Avoid contractions: write "do not", "it is", "we are", "cannot", ...
+- Open with the line: Serves two.
+
+## Rules for story
+
+- Use contractions (don't, it's, we're, can't, ...).
+- Open with the line: Once upon a time,
+"""
+KINDED = Pipeline({"STYLE.md": GUIDE, "steps/01.md": "Draft it.\n", "examples/recipe/cake.md": "# Cake\n\nMix.\n",
+                   "examples/story/bike.md": "# Bike\n\nOnce upon a time, a bike.\n",
+                   "examples/plain.md": "# P\n\nX.\n"})
+RECIPE = Topic("cake", "Lemon Cake", ("It is done when a skewer comes out clean.",), None, "train", "recipe")
+STORY = Topic("bike", "Learning To Ride", ("It is never too late to learn.",), None, "train", "story")
+
+
+def test_a_topic_says_its_kind_and_a_bad_kind_is_one_line(tmp_path):
+    topics = parse_topics([{"id": "a", "title": "A", "points": ["x"], "split": "train", "kind": "recipe"},
+                           {"id": "b", "title": "B", "points": ["y"], "split": "train"}], "t.yaml")
+    assert [t.kind for t in topics] == ["recipe", None]
+    assert Topic.from_dict(topics[0].to_dict()) == topics[0] and "kind" not in topics[1].to_dict()
+    with pytest.raises(Exception) as bad:
+        parse_topics([{"id": "a", "title": "A", "points": ["x"], "split": "train", "kind": "Big Recipes!"}], "t.yaml")
+    assert "t.yaml: topic 1 ('a'): 'kind'" in str(bad.value) and "\n" not in str(bad.value)
+    assert {t.kind for t in load_topics(bundled.starter_topics())} == {"recipe", "habit", "how-to"}
+
+
+def test_a_guide_holds_a_section_per_kind_and_a_post_reads_its_own():
+    style = Style.parse(GUIDE)
+    assert style.rules == ('Replace "utilize" with "use".',) and dict(style.kinds)["recipe"][1].startswith("Open")
+    assert Style.parse(style.render()) == style
+    assert style.parsed_rules("recipe")[-1] == OpenWith("Serves two.") and len(style.parsed_rules(None)) == 1
+    read = style_for(GUIDE, "recipe")
+    assert "Serves two." in read and "Once upon a time" not in read and "Rules for story" not in read
+    assert style_for(GUIDE, None) == GUIDE.split("## Rules for recipe")[0]
+    assert sorted(examples_for(KINDED, "recipe")) == ["examples/plain.md", "examples/recipe/cake.md"]
+    assert sorted(examples_for(KINDED, "poem")) == sorted(KINDED.examples)  # a kind with none: all of them
+    assert unseen(KINDED, "recipe") is None and "no rules for kind 'poem'" in unseen(KINDED, "poem")
+
+
+def test_the_offline_writer_applies_the_general_rules_then_its_kinds():
+    engine = build_engine("rules")
+    recipe, story = engine.write(KINDED, RECIPE), engine.write(KINDED, STORY)
+    assert "\n\nServes two.\n\n" in recipe and "It is done" in recipe and "Once upon" not in recipe
+    assert "\n\nOnce upon a time,\n\n" in story and "It's never too late" in story
+    plain = engine.write(KINDED, Topic("p", "Plain", ("It is plain.",)))
+    assert "Serves two." not in plain and "Once upon" not in plain and "It is plain." in plain
+
+
+def test_the_claude_writer_sends_a_recipe_its_rules_and_examples_and_nothing_of_a_story(sim):
+    starter = Pipeline.load(bundled.starter_pipeline())  # a prefix long enough to be cached
+    big = Pipeline({**starter.files, **{p: t for p, t in KINDED.files.items() if p.startswith("examples/")},
+                    "STYLE.md": starter.files["STYLE.md"] + "\n" + GUIDE[GUIDE.index("## Rules for recipe"):]})
+    assert dict(big.style.kinds)["story"]
+    engine = build_engine("claude", llm=LLM(DEFAULT_MODEL))
+    engine.write(big, RECIPE)
+    engine.write(big, Topic("pie", "Apple Pie", ("Bake it for an hour.",), None, "train", "recipe"))
+    engine.write(big, STORY)
+    drafts = [r for r in sim.requests if r["max_tokens"] != 0]
+    recipe = drafts[0]["system"][0]["text"]
+    assert "Serves two." in recipe and "recipe/cake.md" in recipe and "plain.md" in recipe
+    assert "Once upon a time" not in recipe and "story/bike.md" not in recipe and "Rules for story" not in recipe
+    assert drafts[0]["system"] == drafts[1]["system"] != drafts[2]["system"]
+    warm = [r for r in sim.requests if r["max_tokens"] == 0]  # one cache write per kind and version
+    assert len(warm) == 2 and {json.dumps(w["system"]) for w in warm} == {json.dumps(drafts[0]["system"]),
+                                                                          json.dumps(drafts[2]["system"])}
+
+
+def test_a_persona_edits_per_kind_after_its_general_edits():
+    persona = parse_persona({"name": "p", "edits": [{"replace": {"old": "utilize", "new": "use"}}],
+                             "kinds": {"recipe": [{"contractions": "expand"}], "story": [{"open_with": "Hey,"}]}},
+                            "p.yaml")
+    assert [r for r, _ in persona.edits_for("recipe")][-1] == Contractions("expand")
+    assert len(persona.edits_for(None)) == len(persona.edits_for("poem")) == 1
+    user = PersonaUser(persona)
+    draft = "# T\n\nIt's done. Utilize it.\n"
+    assert user.review(Topic("t", "T", ("It is done.",), kind="recipe"), draft).ground_truth == \
+        "# T\n\nIt is done. Use it.\n"
+    assert user.review(Topic("t", "T", ("It is done.",), kind="story"), draft).ground_truth.startswith("# T\n\nHey,")
+    with pytest.raises(Exception) as bad:
+        parse_persona({"name": "p", "edits": [], "kinds": {"recipe": [{"open_with": None}]}}, "p.yaml")
+    assert "p.yaml: kinds recipe edit 1: 'open_with' has no value" in str(bad.value)
+
+
+def test_the_learner_writes_what_one_kind_asks_in_that_kinds_section():
+    """many-hats (bundled): recipes expand, habit posts contract; each its own greeting and sign-off. No general
+    rule flips between them; the rules every kind shares are general."""
+    persona = load_persona(bundled.persona("many-hats"))
+    user, engine = PersonaUser(persona), build_engine("rules")
+    start = Pipeline.load(bundled.starter_pipeline())
+    topics = [t for t in load_topics(bundled.starter_topics()) if t.split == "train"]
+    pairs = []
+    for topic in topics:
+        draft = engine.write(start, topic)
+        review = user.review(topic, draft)
+        pairs.append(Evidence(topic, 0, draft, tuple(review.feedback), review.ground_truth))
+    style = engine.update(start, pairs).pipeline.style
+    sections = dict(style.kinds)
+    assert 'Replace "utilize" with "use".' in style.rules
+    assert not any("contractions" in line.lower() for line in style.rules)
+    assert any(line.startswith("Avoid contractions") for line in sections["recipe"])
+    assert any(line.startswith("Use contractions") for line in sections["habit"])
+    assert "Open with the line: Serves two." in sections["recipe"]
+    assert "Open with the line: Hi friends," in sections["habit"]
+    assert not any("Serves two" in line for line in sections["habit"] + sections["how-to"] + style.rules)
+
+
+def test_a_persona_with_one_taste_learns_the_same_guide_with_kinds_or_without():
+    persona, engine = load_persona(bundled.persona("warm-casual")), build_engine("rules")
+    start = Pipeline.load(bundled.starter_pipeline())
+    topics = [t for t in load_topics(bundled.starter_topics()) if t.split == "train"]
+
+    def learned(kinded: bool):
+        pairs = []
+        for topic in topics if kinded else [Topic(t.id, t.title, t.points, t.audience, t.split) for t in topics]:
+            draft = engine.write(start, topic)
+            review = PersonaUser(persona).review(topic, draft)
+            pairs.append(Evidence(topic, 0, draft, tuple(review.feedback), review.ground_truth))
+        return engine.update(start, pairs).pipeline.style
+
+    with_kinds, without = learned(True), learned(False)
+    assert with_kinds.kinds == () and with_kinds.rules == without.rules
+
+
+def test_history_says_each_drafts_kind_and_an_older_run_still_checks_sound(tmp_path, cli):
+    code, _, err = cli("simulate", "--topics", bundled.starter_topics(), "--persona", bundled.persona("many-hats"),
+                       "--epochs", "1", "--out", tmp_path / "run")
+    assert code == 0, err
+    header, *rows = (tmp_path / "run" / "history.csv").read_text().splitlines()
+    assert header.endswith(",kind") and {row.rsplit(",", 1)[1] for row in rows} == {"recipe", "habit", "how-to"}
+    run = RunStore.open(tmp_path / "run")
+    assert {r["kind"] for r in run.draft_records} == {"recipe", "habit", "how-to"} and problems(run) == []
+    older = [line.rsplit(",", 1)[0] for line in [header, *rows]]  # history.csv as a run before kinds wrote it
+    (tmp_path / "run" / "history.csv").write_text("\n".join(older) + "\n")
+    assert problems(RunStore.open(tmp_path / "run")) == []
+
+
+def test_writebot_write_takes_a_kind_and_says_when_the_guide_has_never_seen_it(tmp_path, cli):
+    guide = tmp_path / "guide"
+    KINDED.save(guide)
+    code, out, err = cli("write", guide, "--title", "Lemon Cake", "--point", "It is done when it is golden.",
+                         "--kind", "recipe")
+    assert code == 0 and "Serves two." in out and "no rules for kind" not in err
+    code, out, err = cli("write", guide, "--title", "Ode", "--point", "It is spring.", "--kind", "poem")
+    assert code == 0 and "Serves two." not in out and "no rules for kind 'poem'" in err
+    code, _, err = cli("write", guide, "--title", "Ode", "--point", "x", "--kind", "Big Poems!")
+    assert code == 2 and "a kind is a short label" in err
+
+
+def test_writebot_edit_reads_the_topics_kind(tmp_path, cli):
+    draft = tmp_path / "d.md"
+    draft.write_text("# Keeping A Sourdough Starter Alive\n\nIt's easy to keep a starter alive if you feed it.\n")
+    code, out, _ = cli("edit", "--persona", bundled.persona("many-hats"), "--topics", bundled.starter_topics(),
+                       "--topic-id", "sourdough-starter", draft)
+    assert code == 0 and "\n\nServes two.\n\n" in out and "It is easy" in out and "Bon appetit." in out
