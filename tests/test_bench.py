@@ -14,6 +14,7 @@ pytestmark = pytest.mark.slow  # every benchmark script runs in a process of its
     ("speed.py", ["60"], "µs/topic"),
     ("learning.py", ["--epochs", "1", "--passes", "1", "--generated", "1"], "share of oracle"),
     ("faithfulness.py", ["--epochs", "1", "--generated", "1"], "partial-sentence swaps"),
+    ("contexts.py", ["--topics", "9", "--epochs", "1", "--passes", "1"], "per kind, online: cumulative share"),
     ("tracking.py", ["--repeat", "1"], "median overhead of tracking"),
     ("claude_stub.py", ["--latency", "0.01", "--drafts", "4", "--repeat", "1"], "cache-read share"),
     ("soak.py", ["--kills", "2", "--topics", "60", "--epochs", "1"], "identical to a clean run"),

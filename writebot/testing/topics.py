@@ -24,14 +24,16 @@ _POINTS = [
 ]
 
 
-def generate_topics(n: int, seed: int = 0, val_share: float = 0.25) -> list[Topic]:
+def generate_topics(n: int, seed: int = 0, val_share: float = 0.25, kinds: tuple[str, ...] = ()) -> list[Topic]:
+    """n briefs; with `kinds`, topic i is of kind i mod len(kinds) (no extra draw: the briefs are those of the same
+    seed without kinds)."""
     rng = random.Random(seed)
     topics = []
     for i in range(n):
         title = f"{rng.choice(_VERBS)} {rng.choice(_SUBJECTS).title()}"
         points = tuple(rng.sample(_POINTS, rng.randint(2, 5)))
         split = "val" if rng.random() < val_share else "train"
-        topics.append(Topic(f"topic-{i:05d}", title, points, None, split))
+        topics.append(Topic(f"topic-{i:05d}", title, points, None, split, kinds[i % len(kinds)] if kinds else None))
     return topics
 
 
