@@ -182,3 +182,22 @@ def test_writebot_edit_reads_the_topics_kind(tmp_path, cli):
     code, out, _ = cli("edit", "--persona", bundled.persona("many-hats"), "--topics", bundled.starter_topics(),
                        "--topic-id", "sourdough-starter", draft)
     assert code == 0 and "\n\nServes two.\n\n" in out and "It is easy" in out and "Bon appetit." in out
+
+
+def test_the_report_and_the_tracker_show_the_cost_per_kind(tmp_path, cli):
+    code, _, err = cli("simulate", "--topics", bundled.starter_topics(), "--persona", bundled.persona("many-hats"),
+                       "--epochs", "1", "--out", tmp_path / "run")
+    assert code == 0, err
+    code, out, _ = cli("report", tmp_path / "run")
+    table = out.split("per kind of post (mean per post):\n", 1)[1].splitlines()
+    assert code == 0 and [row.split()[0] for row in table[2:5]] == ["habit", "how-to", "recipe"]
+    before, after = float(table[4].split()[2]), float(table[4].split()[3])  # recipe: val words, epoch 0 and 1
+    assert after < before and (tmp_path / "run" / "cost_per_kind.png").exists()
+    from writebot.report import summary_tables
+    from writebot.tracking import epoch_metrics
+
+    run = RunStore.open(tmp_path / "run")
+    assert any("Per kind of post" in caption for caption, _ in summary_tables(run))
+    metrics = epoch_metrics(run, 1)
+    assert {"val_word_edit_distance_recipe", "val_word_edit_distance_habit"} <= set(metrics)
+    assert metrics["val_word_edit_distance_recipe"] == after

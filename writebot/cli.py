@@ -15,7 +15,7 @@ from writebot.errors import BudgetReached, InputError, explain
 from writebot.files import read_text
 from writebot.loop.next_topic import SELECTIONS
 from writebot.loop.registry import ENGINES, HUMAN, JUDGES, LEARNERS, USERS, build_engine, engine_kind
-from writebot.report import before_after, summary_table, write_plots
+from writebot.report import before_after, kind_table, summary_table, write_plots
 from writebot.report.export import FORMATS as EXPORT_FORMATS
 from writebot.runs import (
     RunOptions,
@@ -157,6 +157,8 @@ def report(run: RunStore) -> int:
                else f"run 'writebot resume {run.path}'")
         raise InputError(f"{run.path}: no drafts recorded yet; {how} first")
     print(summary_table(run))
+    if (kinds := kind_table(run)) is not None:
+        print("\n" + kinds)
     try:
         figure = write_plots(run)
     except OSError as exc:  # a folder we may read but not write: the table is what matters

@@ -187,7 +187,33 @@ def run_figures(run: RunStore) -> dict:
     if not usage.empty:
         figures["cost_per_epoch.png"] = cost_figure(run, usage)
     figures["val_by_posts.png"] = val_by_posts_figure(run, history)
+    figures["cost_per_kind.png"] = kind_figure(run, history)
     return {name: figure for name, figure in figures.items() if figure is not None}
+
+
+def kind_figure(run: RunStore, history=None):
+    """The words to edit per post, a line per kind of post (docs/FORMATS.md §11); None for a run without kinds."""
+    from writebot.report.analysis import kind_summary
+    from writebot.report.plots import kind_curves
+
+    found = kind_summary(load_history(run) if history is None else history)
+    if found is None:
+        return None
+    table, per_epoch = found
+    split = "val" if "val" in table.columns[1] else "train"
+    return kind_curves(per_epoch, title=f"{split.capitalize()} words to edit per post, by kind of post",
+                       xlabel=_unit(run))
+
+
+def kind_table(run: RunStore, history=None) -> str | None:
+    """The cost per kind of post as a text table (writebot report); None for a run without kinds."""
+    from writebot.report.analysis import kind_summary
+
+    found = kind_summary(load_history(run) if history is None else history)
+    if found is None:
+        return None
+    table = found[0]
+    return "per kind of post (mean per post):\n" + table.to_string(float_format=lambda v: f"{v:.1f}")
 
 
 def val_by_posts_figure(run: RunStore, history=None):
@@ -379,7 +405,7 @@ def summary_tables(run: RunStore, history=None) -> list[tuple[str, object]]:
                    "only drafted and scored, to show whether what was learned carries over to posts it never saw."
                    + (" *With no learning*: the same topics drafted by the starting guide." if baseline is not None
                       else "") + " " + terms)
-        return [(caption, out)]
+        return [(caption, out), *_kind_tables(history)]
     tables = []
     val = history[history["split"] == "val"]
     if len(val):
@@ -411,7 +437,22 @@ def summary_tables(run: RunStore, history=None) -> list[tuple[str, object]]:
                        f"the curves above show every {unit}."
                        + (" *With no learning*: the same topics drafted by the starting guide." if baseline is not None
                           else ""), out))
-    return tables
+    return tables + _kind_tables(history)
+
+
+def _kind_tables(history) -> list[tuple[str, object]]:
+    """The cost per kind of post, with its caption; nothing for a run whose topics have no kinds."""
+    from writebot.report.analysis import kind_summary
+
+    found = kind_summary(history)
+    if found is None:
+        return []
+    table = found[0].copy()
+    for column in table.columns[1:]:
+        table[column] = table[column].map(lambda v: _fmt(v, ".1f"))
+    return [("**Per kind of post** (docs/FORMATS.md §11): the words the user still had to edit per post, with the "
+             "first guide and the last. A guide learned per kind should bring every kind down, not one at the "
+             "others' expense.", table)]
 
 
 def cumulative_summary(run: RunStore, history=None) -> str:

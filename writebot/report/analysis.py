@@ -120,3 +120,21 @@ def pass_summary(history, baseline=None):
         base = baseline.join(passes, on=["epoch", "topic_id"])
         table["no_learning_total"] = base.groupby("pass")["word_edit_distance"].sum()
     return table
+
+
+def kind_summary(history) -> Any:
+    """Per kind of post (docs/FORMATS.md §11): the posts, the mean words to edit per post (val where the run has val
+    topics, else train) with the first version and with the last, and per epoch for the curve; None for a run whose
+    topics have no kinds."""
+    if "kind" not in history or history["kind"].isna().all():
+        return None
+    rows = history.dropna(subset=["kind"])
+    split = "val" if (rows["split"] == "val").any() else "train"
+    rows = rows[rows["split"] == split]
+    per_epoch = rows.pivot_table(index="epoch", columns="kind", values="word_edit_distance", aggfunc="mean")
+    first, last = per_epoch.index.min(), per_epoch.index.max()
+    table = per_epoch.loc[[first, last]].T
+    table.columns = [f"{split} words to edit, epoch {first}", f"{split} words to edit, epoch {last}"]
+    table.insert(0, "topics", rows.groupby("kind")["topic_id"].nunique())
+    table.index.name = "kind"
+    return table, per_epoch

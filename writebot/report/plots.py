@@ -201,6 +201,21 @@ def oracle_share(table, column: str = "val % of oracle", title: str = "") -> Fig
     return fig
 
 
+def kind_curves(per_epoch, title: str = "Words to edit per post, by kind of post", xlabel: str = "epoch",
+                ylabel: str = "words to edit per post") -> Figure:
+    """One line per kind of post (docs/FORMATS.md §11): the mean words to edit per post at each epoch (or online
+    round: `xlabel`). `per_epoch`: DataFrame indexed by epoch, a column per kind."""
+    fig, ax = plt.subplots(figsize=(7, 3.5), constrained_layout=True)
+    for kind in per_epoch.columns:
+        series = per_epoch[kind].dropna()
+        ax.plot(series.index, series.values, marker="o", label=str(kind))
+    ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
+    ax.set_ylim(bottom=0)
+    ax.xaxis.get_major_locator().set_params(integer=True)
+    ax.legend(title="kind")
+    return fig
+
+
 def style_size(sizes, title: str = "STYLE.md size per epoch", xlabel: str = "epoch") -> Figure:
     """Characters and rules in STYLE.md per epoch (or online round: `xlabel`). `sizes`: DataFrame with epoch,
     characters, rules."""

@@ -128,7 +128,8 @@ def _without_credentials(uri: str) -> str:
 
 def epoch_metrics(run: RunStore, epoch: int) -> dict[str, float]:
     """Means over the epoch's topics per split (faithfulness too: points kept, points lost summed, claims added where
-    the judge can tell; docs/FORMATS.md §10), and what the epoch's LLM calls cost (NaN-free)."""
+    the judge can tell; docs/FORMATS.md §10; the words to edit per kind of post, §11), and what the epoch's LLM
+    calls cost (NaN-free)."""
     import pandas as pd
 
     history = load_history(run)
@@ -143,6 +144,9 @@ def epoch_metrics(run: RunStore, epoch: int) -> dict[str, float]:
                 values = pd.to_numeric(part[column], errors="coerce").dropna() if column in part else []
                 if len(values):
                     out[f"{split}_{column}"] = float(values.sum() if how == "sum" else values.mean())
+            if "kind" in part:  # docs/FORMATS.md §11: the cost per kind of post
+                for kind, words in part.dropna(subset=["kind"]).groupby("kind")["word_edit_distance"]:
+                    out[f"{split}_word_edit_distance_{kind}"] = float(words.mean())
     costs = [float(u["cost_usd"]) for u in run.usage_rows()
              if str(u.get("epoch")) == str(epoch) and u.get("cost_usd") not in (None, "")]
     out["cost_usd"] = sum(costs)
