@@ -201,3 +201,20 @@ def test_the_report_and_the_tracker_show_the_cost_per_kind(tmp_path, cli):
     metrics = epoch_metrics(run, 1)
     assert {"val_word_edit_distance_recipe", "val_word_edit_distance_habit"} <= set(metrics)
     assert metrics["val_word_edit_distance_recipe"] == after
+
+
+def test_the_claude_optimizer_is_told_how_sections_work_and_sees_the_drafts_grouped_by_kind(sim):
+    engine = build_engine("claude", llm=LLM(DEFAULT_MODEL))
+    start = Pipeline.load(bundled.starter_pipeline())
+    topics = [t for t in load_topics(bundled.starter_topics()) if t.split == "train"]
+    user = PersonaUser(load_persona(bundled.persona("many-hats")))
+    offline = build_engine("rules")
+    pairs = [Evidence(t, 0, d := offline.write(start, t), (), user.review(t, d).ground_truth) for t in topics]
+    prompt = engine._update_prompt(start, pairs, [])
+    assert '"## Rules for <kind>"' in prompt
+    assert "habit (5 reviewed), how-to (8 reviewed), recipe (3 reviewed)" in prompt
+    kinds = [line.split(": ", 1)[1] for line in prompt.splitlines() if line.startswith("Kind of post: ")]
+    assert kinds == sorted(kinds) and set(kinds) == {"habit", "how-to", "recipe"}  # grouped, every kind shown
+    plain = engine._update_prompt(start, [Evidence(Topic(e.topic.id, e.topic.title, e.topic.points), 0, e.draft,
+                                                   (), e.ground_truth) for e in pairs], [])
+    assert "Rules for" not in plain and "Kind of post" not in plain

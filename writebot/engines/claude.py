@@ -285,17 +285,27 @@ class ClaudeEngine:
         epoch = max(e.epoch for e in evidence)
         latest = sorted((e for e in evidence if e.epoch == epoch),
                         key=lambda e: -word_edit_distance(e.draft, e.ground_truth))
+        kinds = sorted({e.topic.kind for e in evidence if e.topic.kind} | {k for k, _ in pipeline.style.kinds})
+        shown = latest[:PAIRS_SHOWN]
+        if kinds:  # grouped by kind, the most edited of each kind first (docs/FORMATS.md §11)
+            each = -(-PAIRS_SHOWN // len(kinds))
+            shown = sorted([e for k in [*kinds, None] for e in [x for x in latest if x.topic.kind == k][:each]],
+                           key=lambda e: (e.topic.kind or "~", -word_edit_distance(e.draft, e.ground_truth)))
+        counts = {k: sum(e.topic.kind == k for e in latest) for k in kinds}
+        kinds_note = render("optimizer_kinds", kinds=", ".join(f"{k} ({n} reviewed)" for k, n in counts.items())) \
+            + "\n" if kinds else ""
         pairs = "\n".join(render("optimizer_pair", topic=e.topic.id, cost=word_edit_distance(e.draft, e.ground_truth),
                                  title=e.topic.title, audience=e.topic.audience or "general readers",
+                                 kind_line=f"Kind of post: {e.topic.kind}\n" if e.topic.kind else "",
                                  points="\n".join(f"- {p}" for p in e.topic.points), draft=e.draft.strip(),
                                  feedback="\n".join(e.feedback) or "(none)",
                                  ground_truth=e.ground_truth.strip(),
-                                 analysis=describe_spans(e.draft, e.ground_truth)) for e in latest[:PAIRS_SHOWN])
+                                 analysis=describe_spans(e.draft, e.ground_truth)) for e in shown)
         others = ", ".join(f"{ROOT}/{p}" for p in sorted(pipeline.files) if p != STYLE)
         return render("optimizer_update", style=pipeline.files[STYLE].strip(),
                       style_chars=len(without_comments(pipeline.files[STYLE])),
                       budget=self.style_budget, other_files=others or "(none)", history=past_updates(history),
-                      epoch=epoch, shown=min(PAIRS_SHOWN, len(latest)), total=len(latest), pairs=pairs)
+                      epoch=epoch, shown=len(shown), total=len(latest), pairs=pairs, kinds_note=kinds_note)
 
     async def edit_loop(self, files: dict[str, str], system: str, prompt: str, purpose: str = "update",
                         recheck: Callable[[dict[str, str]], str | None] | None = None):
