@@ -218,3 +218,17 @@ def test_the_claude_optimizer_is_told_how_sections_work_and_sees_the_drafts_grou
     plain = engine._update_prompt(start, [Evidence(Topic(e.topic.id, e.topic.title, e.topic.points), 0, e.draft,
                                                    (), e.ground_truth) for e in pairs], [])
     assert "Rules for" not in plain and "Kind of post" not in plain
+
+
+def test_lint_reads_the_kind_sections():
+    from writebot.text.lint import CONTRADICTION, UNUSED_KIND, lint
+
+    assert lint(KINDED) == []  # a kind's rules that decide what the general ones decide override them: no finding
+    assert [f.kind for f in lint(KINDED, kinds=["recipe"])] == []  # story has an example
+    odd = KINDED.with_file("STYLE.md", GUIDE + "\n## Rules for poem\n\n- Use contractions (don't, it's, we're, "
+                                               "can't, ...).\n- Avoid contractions: write \"do not\", \"it is\", "
+                                               "\"we are\", \"cannot\", ...\n")
+    found = lint(odd, kinds=["recipe", "story"])
+    assert [f.kind for f in found] == [UNUSED_KIND, CONTRADICTION]
+    assert "'## Rules for poem': no topic and no example is of kind 'poem'" in found[0].message
+    assert "in '## Rules for poem'" in found[1].message

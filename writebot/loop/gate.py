@@ -157,7 +157,8 @@ def lint_findings(run: RunStore, proposed: Pipeline, budget: int | None = None) 
     sources = run_sources(run.draft_records, lambda epoch: run.load_version(epoch).style.rules,
                           kind.base_text if kind else None)
     budget = budget or run.config.get("style_budget") or defaults.STYLE_BUDGET
-    return [str(f) for f in lint(proposed, sources, budget)]
+    kinds = {r.get("kind") for r in run.draft_records} - {None}
+    return [str(f) for f in lint(proposed, sources, budget, kinds if kinds else None)]
 
 
 def record_update(run: RunStore, epoch: int, start: Pipeline, proposed: Pipeline, kept: Pipeline, verdict: Verdict,

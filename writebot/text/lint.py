@@ -18,13 +18,15 @@ from rapidfuzz.utils import default_process
 from writebot import defaults
 from writebot.text.directives import parse_feedback
 from writebot.text.english import content_stems
-from writebot.text.pipeline import STYLE, Pipeline, without_comments
+from writebot.text.kinds import example_kind
+from writebot.text.pipeline import KIND_SECTION, STYLE, Pipeline, without_comments
 from writebot.text.rule_language import Rule, contradicts, parse_rule, slot, slot_name, undoes
 from writebot.text.topics import Topic
 
 CONTRADICTION, DEAD, REPEATED_NOTE, OVER_BUDGET = "contradiction", "dead rule", "note repeats a rule", "over budget"
 DUPLICATE_NOTE = "note repeats a note"
 EXAMPLE = "example"
+UNUSED_KIND = "section for no kind"
 SAME_NOTE = 85  # rapidfuzz token_sort_ratio from which two notes say the same thing in other words
 # content words two notes share from which they make the same complaint, and the share of the shorter one's
 # (data/notes/young-children.yaml: paraphrases share 5 to 8, different complaints at most 1)
@@ -59,26 +61,32 @@ class _Line:
 
 
 def _section_lines(style: str) -> dict[str, list[_Line]]:
-    """The list items of the Rules and Notes sections, with their line numbers."""
+    """The list items of the Rules and Notes sections, and of each `## Rules for <kind>` section (keyed "for
+    <kind>"; docs/FORMATS.md §11), with their line numbers."""
     sections: dict[str, list[_Line]] = {"rules": [], "notes": []}
     current = None
     for number, line in enumerate(style.splitlines(), 1):
         if line.startswith("## "):
             name = line[3:].strip().lower()
-            current = name if name in sections else None
+            kind = KIND_SECTION.fullmatch(name)
+            current = f"for {kind[1].strip()}" if kind else name if name in sections else None
+            if kind:
+                sections.setdefault(current, [])
         elif current and line.startswith(("- ", "* ")):
             text = line[2:].strip()
-            sections[current].append(_Line(number, text, parse_rule(text) if current == "rules" else None))
+            sections[current].append(_Line(number, text, parse_rule(text) if current != "notes" else None))
     return sections
 
 
-def lint(pipeline: Pipeline, sources: Iterable[Source] | None = None,
-         budget: int = defaults.STYLE_BUDGET) -> list[Finding]:
-    """Every finding on the pipeline's STYLE.md; the dead-rule check runs only when `sources` are given."""
+def lint(pipeline: Pipeline, sources: Iterable[Source] | None = None, budget: int = defaults.STYLE_BUDGET,
+         kinds: Iterable[str] | None = None) -> list[Finding]:
+    """Every finding on the pipeline's STYLE.md; the dead-rule check runs only when `sources` are given, and the
+    check for a section of a kind nothing has only when the topics' `kinds` are."""
     style = pipeline.files.get(STYLE, "")
     sections = _section_lines(style)
     rules = [line for line in sections["rules"] if line.rule is not None]
     findings = contradictions(rules)
+    findings += kind_sections(sections, pipeline, kinds)
     if sources is not None:
         findings += dead_rules(rules, list(sources))
     findings += repeated_notes(rules, sections["notes"])
@@ -88,6 +96,25 @@ def lint(pipeline: Pipeline, sources: Iterable[Source] | None = None,
         findings.append(Finding(OVER_BUDGET, 0, f"{size} characters (comments left out), over the budget of "
                                                 f"{budget}; merge or drop rules"))
     return sorted(findings, key=lambda f: (f.line, f.kind))
+
+
+def kind_sections(sections: dict[str, list[_Line]], pipeline: Pipeline,
+                  kinds: Iterable[str] | None) -> list[Finding]:
+    """docs/FORMATS.md §11: two rules of one kind's section that decide one thing; a section for a kind that no
+    topic and no example has (when the topics' kinds are known). A kind's rule that decides what a general rule
+    decides is no finding: the section says whose posts it is for, and it comes after the general rules and wins."""
+    out: list[Finding] = []
+    known = None if kinds is None else set(kinds) | {k for p in pipeline.examples if (k := example_kind(p))}
+    for key, lines in sections.items():
+        if not key.startswith("for "):
+            continue
+        kind = key[4:]
+        out += [Finding(f.kind, f.line, f"in '## Rules for {kind}': {f.message}")
+                for f in contradictions([line for line in lines if line.rule is not None])]
+        if known is not None and kind not in known and lines:
+            out.append(Finding(UNUSED_KIND, lines[0].number, f"'## Rules for {kind}': no topic and no example is of "
+                                                             f"kind {kind!r}; fix the kind's name or drop the section"))
+    return out
 
 
 def contradictions(rules: list[_Line]) -> list[Finding]:
