@@ -232,3 +232,22 @@ def test_lint_reads_the_kind_sections():
     assert [f.kind for f in found] == [UNUSED_KIND, CONTRADICTION]
     assert "'## Rules for poem': no topic and no example is of kind 'poem'" in found[0].message
     assert "in '## Rules for poem'" in found[1].message
+
+
+def test_the_retrieve_baseline_writes_each_post_with_the_rules_of_its_nearest_reviewed_briefs():
+    """CIPHER offline: one post's preference inferred and kept with its brief; a new post takes the rules most of
+    its nearest briefs hold. It knows no kinds."""
+    from writebot.engines.retrieve import K, memory, retrieved
+
+    persona = load_persona(bundled.persona("many-hats"))
+    user, engine = PersonaUser(persona), build_engine("rules-retrieve")
+    start = Pipeline.load(bundled.starter_pipeline())
+    topics = load_topics(bundled.starter_topics())
+    pairs = [Evidence(t, 0, d := engine.write(start, t), (), user.review(t, d).ground_truth)
+             for t in topics if t.split == "train"]
+    learned = engine.update(start, pairs).pipeline
+    assert set(memory(learned)) == {e.topic.id for e in pairs} and learned.style == start.style
+    bread = next(t for t in topics if t.id == "bread-loaf")  # a val recipe: its nearest briefs decide
+    rules = retrieved(learned, bread)
+    assert K == 3 and rules and engine.write(learned, bread) != engine.write(start, bread)
+    assert engine.update(learned, pairs).pipeline == learned  # a context is inferred once per pair

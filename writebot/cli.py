@@ -535,8 +535,9 @@ def _simulate_args(sim: argparse.ArgumentParser) -> None:
     sim.add_argument("--user", choices=list(USERS), default=defaults.USER,
                      help="who plays the persona: " + "; ".join(f"{n}: {k.help}" for n, k in USERS.items()))
     sim.add_argument("--learner", choices=list(LEARNERS), default="mine",
-                     help="rules engine optimizer: mine (default); none, append-feedback and oracle are baselines "
-                          "(oracle alone reads the persona file)")
+                     help="rules engine optimizer: mine (default, per kind of post where the topics have kinds); "
+                          "none, append-feedback, oracle (alone reads the persona file), global (one guide, not shown "
+                          "the kinds) and retrieve (CIPHER) are baselines")
     sim.add_argument("--epochs", type=_count, default=defaults.EPOCHS,
                      help=f"epochs (default {defaults.EPOCHS}); with --online, passes over the train topics")
     sim.add_argument("--online", action="store_true",

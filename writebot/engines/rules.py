@@ -10,6 +10,7 @@ from writebot import defaults
 from writebot.engines.base import Evidence, GateKind, Update
 from writebot.engines.by_kind import has_kinds, learn_by_kind
 from writebot.engines.learner import _said_left_out, budget_note, learn, within_budget
+from writebot.engines.retrieve import remember, retrieved
 from writebot.engines.writer import sections_of, skeleton, style_rules
 from writebot.text.directives import parse_feedback
 from writebot.text.hygiene import repair
@@ -30,7 +31,7 @@ class RulesEngine:
 
     def __init__(self, learner: str = "mine", name: str = "rules", persona: Persona | None = None,
                  style_budget: int = defaults.STYLE_BUDGET):
-        if learner not in ("mine", "none", "append-feedback", "oracle", "global"):
+        if learner not in ("mine", "none", "append-feedback", "oracle", "global", "retrieve"):
             raise ValueError(f"unknown learner {learner!r}")
         if (learner == "oracle") != (persona is not None):
             raise ValueError("the oracle, and only the oracle, reads the persona")
@@ -42,7 +43,8 @@ class RulesEngine:
     def write(self, pipeline: Pipeline, topic: Topic) -> str:
         """The base text (in the examples' shape) with STYLE.md's rules applied in order, then mended
         (writebot.text.hygiene): any rule set leaves a well-formed post."""
-        return repair(apply_rules(skeleton(topic, sections_of(pipeline)), style_rules(pipeline, topic.kind)))
+        rules = style_rules(pipeline, topic.kind) + retrieved(pipeline, topic)  # retrieved: the retrieve baseline's
+        return repair(apply_rules(skeleton(topic, sections_of(pipeline)), rules))
 
     async def awrite(self, pipeline: Pipeline, topic: Topic) -> str:
         return self.write(pipeline, topic)
@@ -58,6 +60,8 @@ class RulesEngine:
             return _append_feedback(pipeline, evidence, self.style_budget)
         if self.learner == "oracle":
             return oracle(pipeline, self._persona, self.style_budget)
+        if self.learner == "retrieve":
+            return remember(pipeline, evidence)
         if self.learner == "global":  # today's single guide: the learner is not shown the kinds (a baseline)
             return learn(pipeline, [dataclasses.replace(e, topic=dataclasses.replace(e.topic, kind=None))
                                     for e in evidence], self.style_budget)

@@ -64,12 +64,16 @@ ENGINES: dict[str, EngineKind] = {
     "rules-global": EngineKind("offline writer; the rules learner not shown the kinds of post: one guide for every "
                                "post (baseline)", _rules("global", "rules-global"), command_line=False,
                                base_text=_skeleton),
+    "rules-retrieve": EngineKind("offline writer; each post's rules retrieved from its nearest reviewed briefs "
+                                 "(CIPHER, the baseline)", _rules("retrieve", "rules-retrieve"), command_line=False,
+                                 base_text=_skeleton),
     "claude": EngineKind("Claude writes, and edits the pipeline with the text editor tool", _claude, needs_llm=True),
     REPLAY: EngineKind("the claude engine served from a cassette (--cassette): no network, no key", _claude,
                          needs_llm=True, replays=True),
 }
+# --learner (FORMATS §1)
 LEARNERS = {"mine": "rules", "none": "rules-frozen", "append-feedback": "rules-append-feedback",
-            "oracle": "rules-oracle", "global": "rules-global"}  # --learner
+            "oracle": "rules-oracle", "global": "rules-global", "retrieve": "rules-retrieve"}
 
 
 @dataclass(frozen=True)
