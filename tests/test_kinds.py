@@ -251,3 +251,20 @@ def test_the_retrieve_baseline_writes_each_post_with_the_rules_of_its_nearest_re
     rules = retrieved(learned, bread)
     assert K == 3 and rules and engine.write(learned, bread) != engine.write(start, bread)
     assert engine.update(learned, pairs).pipeline == learned  # a context is inferred once per pair
+
+
+def test_the_widgets_show_the_posts_kind_and_the_section_an_update_changes():
+    from writebot.engines.base import Update
+    from writebot.notebook.widgets import FeedbackEditor, UpdateReview
+    from writebot.notebook.workbench import Proposal
+    from writebot.text.pipeline import hunks
+
+    editor = FeedbackEditor("Lemon Cake", "# Lemon Cake\n\nMix.\n", lambda *a: "", points=("Mix.",), kind="recipe")
+    assert "kind of post: recipe" in editor.children[0].value
+    assert "kind of post" not in FeedbackEditor("X", "# X\n\nY.\n", lambda *a: "").children[0].value
+    changed = KINDED.with_file("STYLE.md", GUIDE.replace("Serves two.", "Serves four."))
+    review = UpdateReview(Proposal(KINDED, Update(changed, "recipes serve four"), hunks(KINDED, changed)),
+                          lambda accepted: None)
+    shown = "".join(child.value for row in review.children for child in getattr(row, "children", [])
+                    if isinstance(getattr(child, "value", None), str))
+    assert "STYLE.md (line" in shown and "under ## Rules for recipe" in shown

@@ -21,11 +21,15 @@ from writebot.engines.learner import (
     notes_changed,
     within_budget,
 )
-from writebot.engines.selection import Selector
+from writebot.engines.selection import Selector, Spread
 from writebot.engines.writer import sections_of, skeleton
 from writebot.text.lint import merge_notes, repeats
 from writebot.text.pipeline import Pipeline, Style
 from writebot.text.rule_language import Rule, parse_rule
+
+# A kind's own rule is read off few posts, where a user's skipped rules weigh more: it must help at least this many
+# times the posts it hurts (bench/learning.py's noisy personas, whose taste is one for every kind, learn no section)
+KIND_MARGIN = 3
 
 
 def has_kinds(pipeline: Pipeline, evidence: list[Evidence]) -> bool:
@@ -33,14 +37,32 @@ def has_kinds(pipeline: Pipeline, evidence: list[Evidence]) -> bool:
     return bool(pipeline.style.kinds) or any(e.topic.kind for e in evidence)
 
 
-def _helps(selector: Selector, rules: list[Rule], rule: Rule) -> bool:
-    """Does `rule` save words on these posts (their cost rises without it)?"""
-    return selector.full.cost_of([r for r in rules if r != rule]) > selector.full.cost_of(rules)
+def _spread(selector: Selector, rules: list[Rule], rule: Rule) -> Spread:
+    """How `rule`'s gain spreads over these posts: the posts whose cost it lowers, and those it raises."""
+    selector.full.verify([r for r in rules if r != rule])
+    without = selector.full.pending_costs()
+    selector.full.verify(rules)
+    return Spread.of(without, selector.full.pending_costs(), selector.keys)
+
+
+def _one_kinds(rule: Rule, rules: list[Rule], by_group: dict[str | None, Selector]) -> str | None:
+    """The kind a general rule belongs to instead: the one kind whose posts it helps more than it hurts, where the
+    posts of all other kinds together plainly do not want it (it hurts two of them or more, and at least twice as
+    many as it helps). A user who skips a rule now and then leaves it out of a few posts of every kind, and a few
+    posts of a small group can all be skips: that is no kind's rule."""
+    spreads = {k: _spread(selector, rules, rule) for k, selector in by_group.items()}
+    asking = [k for k, s in spreads.items() if s.helped > s.hurt]
+    if len(asking) != 1 or asking[0] is None:
+        return None
+    helped = sum(s.helped for k, s in spreads.items() if k != asking[0])
+    hurt = sum(s.hurt for k, s in spreads.items() if k != asking[0])
+    return asking[0] if hurt >= max(3, KIND_MARGIN * helped) else None
 
 
 def learn_by_kind(pipeline: Pipeline, evidence: list[Evidence], budget: int = defaults.STYLE_BUDGET) -> Update:
-    """1. Fit the general rules on every post, as the learner fits one guide. 2. A rule it adds whose gain comes
-    from one kind's posts alone, where other kinds' posts were seen too, moves to that kind's section. 3. Fit each
+    """1. Fit the general rules on every post, as the learner fits one guide. 2. A rule it adds that one kind's
+    posts ask for and the other kinds' posts do not (`_one_kinds`), where other kinds' posts were seen too, moves to
+    that kind's section. 3. Fit each
     kind's posts on their own, from the general rules and the kind's section: what a kind's edits ask beyond (or
     against) the general rules is its section. A persona with one taste for every kind learns what it learns
     without kinds."""
@@ -61,18 +83,18 @@ def learn_by_kind(pipeline: Pipeline, evidence: list[Evidence], budget: int = de
     for rule in [r for r in general if r not in before] if len(groups) > 1 else []:
         # 2. a rule the update adds, that one kind's posts alone pay for where other kinds' posts could have, is
         # that kind's (with one kind seen so far, nothing tells a kind's rule from a general one: it stays general)
-        helped = [k for k in groups if _helps(by_group[k], general, rule)]
-        if len(helped) == 1 and helped[0] is not None:
+        kind = _one_kinds(rule, general, by_group)
+        if kind is not None:
             general.remove(rule)
-            own = sections_now.setdefault(helped[0], [])
+            own = sections_now.setdefault(kind, [])
             if rule not in own:
                 own.append(rule)
-            log.append({"rule": rule.to_line(), "action": "moved", "kind": helped[0], "words_saved": 0,
-                        "why": f"only the {helped[0]} posts' edits support it: a rule of that kind"})
+            log.append({"rule": rule.to_line(), "action": "moved", "kind": kind, "words_saved": 0,
+                        "why": f"only the {kind} posts' edits support it: a rule of that kind"})
     costs = {}
     for kind in kinds:  # 3. each kind on its own, from the general rules and its section
         own = [r for r in sections_now.get(kind, []) if r not in general]
-        selector, found, before, more = fit(general + own, groups[kind], sections, notes)
+        selector, found, before, more = fit(general + own, groups[kind], sections, notes, KIND_MARGIN)
         unshown += more
         sections_now[kind] = list(dict.fromkeys(r for r in selector.rules if r not in general))
         costs[kind] = (before, selector.total)

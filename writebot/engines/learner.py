@@ -260,13 +260,14 @@ def _still_general(selector: Selector, without: list[Rule]) -> bool:
 
 
 
-def fit(rules: list[Rule], evidence: list[Evidence], sections: bool,
-        notes: list[str]) -> tuple[Selector, list[dict], int, list[str]]:
+def fit(rules: list[Rule], evidence: list[Evidence], sections: bool, notes: list[str],
+        margin: int = 1) -> tuple[Selector, list[dict], int, list[str]]:
     """Mine, screen and keep rules, starting from `rules`, that lower the total edit cost of the evidence: (the
     selector holding the rules kept, what was tried and why, the cost before, the directive comments the edits do
     not show). Comments that are no directive are merged into `notes`."""
     selector = Selector([skeleton(e.topic, sections) for e in evidence], [e.ground_truth for e in evidence], rules,
                         [e.topic.id for e in evidence])
+    selector.margin = margin
     start = selector.total
     log: list[dict] = []
     tried: set[Rule] = set()

@@ -138,12 +138,12 @@ class Spread:
         held_out = sum(g for key, g in gains.items() if not mined or mined - {key})
         return cls(sum(g > 0 for g in gains.values()), sum(g < 0 for g in gains.values()), held_out)
 
-    def general(self, min_helped: int) -> bool:
+    def general(self, min_helped: int, margin: int = 1) -> bool:
         """A rule the user follows: it lowers the cost of the topics it was not mined from (held out: a rule mined
         from one post alone must pay off on the others), helps on at least `min_helped` posts (2: an edit of one
         post is a one-off, not a style) and on no fewer posts than it hurts (a user who skips a rule now and then
         leaves it out but never undoes it: a post where they acted tells more than one where they did not)."""
-        return self.held_out > 0 and self.helped >= min_helped and self.helped >= self.hurt
+        return self.held_out > 0 and self.helped >= min_helped and self.helped >= margin * self.hurt
 
 
 @dataclass
@@ -158,6 +158,7 @@ class Selector:
 
     def __init__(self, skeletons: list[str], truths: list[str], rules: list[Rule], keys: list[str]):
         self.keys = keys
+        self.margin = 1  # a kind's own rule (engines/by_kind.py) must help `margin` times the posts it hurts
         self.full = Evaluator(skeletons, truths, rules)
         idx = screen_sample(keys)
         self.sampled = len(idx) < len(skeletons)
@@ -194,7 +195,7 @@ class Selector:
             if cost >= self.full.total:
                 continue
             spread = Spread.of(self.full.costs, self.full.pending_costs(), self.keys, mined)
-            if spread.general(min_helped):
+            if spread.general(min_helped, self.margin):
                 return Choice(candidates[i], cost, spread)
         return None
 

@@ -49,10 +49,19 @@ def _lines_html(text: str) -> str:
     return f"<div style='{BOX}'>{html.escape(text)}</div>"
 
 
-def _hunk_html(hunk) -> str:
+def section_at(text: str, line: int) -> str | None:
+    """The `## ` heading a line of a file stands under (0-based `line`), e.g. "Rules for recipe"; None above any."""
+    return next((row[3:].strip() for row in reversed(text.splitlines()[:line]) if row.startswith("## ")), None)
+
+
+def _hunk_html(hunk, base: str = "") -> str:
     rows = [f"<div style='{DEL}'>- {html.escape(line.rstrip())}</div>" for line in hunk.old]
     rows += [f"<div style='{INS}'>+ {html.escape(line.rstrip())}</div>" for line in hunk.new]
-    return (f"<div style='font-size:12px;color:#555'>{html.escape(hunk.path)} (line {hunk.a[0] + 1})</div>"
+    section = next((line[3:].strip() for line in hunk.new if line.startswith("## ")), None) or section_at(
+        base, hunk.a[0] + 1)
+    where = f", under ## {section}" if section else ""  # which kind's rules it changes (docs/FORMATS.md §11)
+    return (f"<div style='font-size:12px;color:#555'>{html.escape(hunk.path)} (line {hunk.a[0] + 1}"
+            f"{html.escape(where)})</div>"
             f"<div style='{BOX};max-height:200px'>{''.join(rows) or '(no lines)'}</div>")
 
 
@@ -75,7 +84,7 @@ class FeedbackEditor(w.VBox):
 
     def __init__(self, title: str, draft: str, on_submit: Callable[..., str],
                  on_suggest: Callable[[str, str], str] | None = None, points: tuple[str, ...] = (),
-                 verdicts: tuple[str, ...] | None = None):
+                 verdicts: tuple[str, ...] | None = None, kind: str | None = None):
         """on_submit(feedback, ground_truth, effort): `effort` is what the review cost (writebot.users.effort), measured
         from this editor's first showing to Submit."""
         self.on_submit, self.on_suggest = on_submit, on_suggest
@@ -104,7 +113,9 @@ class FeedbackEditor(w.VBox):
         self.brief = w.HTML(brief_html(points, verdicts) if points else "")
         self.brief.add_class("wb-brief")
         super().__init__([
-            w.HTML(f"<h3 style='margin:4px 0'>{html.escape(title)}</h3>"),
+            w.HTML(f"<h3 style='margin:4px 0'>{html.escape(title)}</h3>" + (
+                f"<div class='wb-kind' style='color:#555;font-size:12px'>kind of post: {html.escape(kind)} (its "
+                f"guide: the general rules, then ## Rules for {html.escape(kind)})</div>" if kind else "")),
             self.brief,
             _label("Draft (read-only)"), self.draft,
             _label("Your feedback"), self.feedback, self.suggest,
@@ -174,7 +185,8 @@ class UpdateReview(w.VBox):
             check = w.Checkbox(value=True, description="accept", indent=False, layout=w.Layout(width="90px"))
             check.add_class("wb-accept-hunk")
             self.checks[hunk.id] = check
-            rows.append(w.HBox([check, w.HTML(_hunk_html(hunk), layout=w.Layout(width="100%"))]))
+            base = proposal.base.files.get(hunk.path, "")
+            rows.append(w.HBox([check, w.HTML(_hunk_html(hunk, base), layout=w.Layout(width="100%"))]))
         self.apply = w.Button(description="Apply", button_style="success", icon="save",
                               tooltip="Save the accepted hunks as the next pipeline version")
         self.apply.add_class("wb-apply")
@@ -342,7 +354,8 @@ class TrainingApp(w.VBox):
 
         judge = self.workbench.judge
         verdicts = self._attempt(lambda: judge.judge(topic, draft).points) if judge else None
-        self.editor_area.children = [FeedbackEditor(topic.title, draft, submit, suggest, topic.points, verdicts)]
+        self.editor_area.children = [FeedbackEditor(topic.title, draft, submit, suggest, topic.points, verdicts,
+                                                     topic.kind)]
 
     def _train(self, _=None) -> None:
         proposal = self._attempt(self.workbench.propose)
