@@ -36,8 +36,9 @@ Plain words.
 - Use contractions (don't, it's, we're, can't, ...).
 - Open with the line: Once upon a time,
 """
-KINDED = Pipeline({"STYLE.md": GUIDE, "steps/01.md": "Draft it.\n", "examples/recipe/cake.md": "# Cake\n\nMix.\n",
-                   "examples/story/bike.md": "# Bike\n\nOnce upon a time, a bike.\n",
+KINDED = Pipeline({"STYLE.md": GUIDE, "steps/01.md": "Draft it.\n",
+                   "examples/recipe/cake.md": "# Cake\n\nServes two.\n\nMix.\n",
+                   "examples/story/bike.md": "# Bike\n\nOnce upon a time,\n\nA bike.\n",
                    "examples/plain.md": "# P\n\nX.\n"})
 RECIPE = Topic("cake", "Lemon Cake", ("It is done when a skewer comes out clean.",), None, "train", "recipe")
 STORY = Topic("bike", "Learning To Ride", ("It is never too late to learn.",), None, "train", "story")
@@ -268,3 +269,13 @@ def test_the_widgets_show_the_posts_kind_and_the_section_an_update_changes():
     shown = "".join(child.value for row in review.children for child in getattr(row, "children", [])
                     if isinstance(getattr(child, "value", None), str))
     assert "STYLE.md (line" in shown and "under ## Rules for recipe" in shown
+
+
+def test_an_example_of_a_kind_is_held_to_the_general_rules_then_its_kinds():
+    from writebot.text.lint import EXAMPLE, lint
+
+    ok = KINDED.with_file("examples/recipe/cake.md", "# Cake\n\nServes two.\n\nMix it.\n")
+    assert [f for f in lint(ok) if f.kind == EXAMPLE and "cake" in f.message] == []
+    off = KINDED.with_file("examples/recipe/cake.md", "# Cake\n\nServes two.\n\nIt's mixed.\n")
+    found = [f.message for f in lint(off) if f.kind == EXAMPLE and "cake" in f.message]
+    assert found and "Avoid contractions" in found[0]

@@ -90,7 +90,9 @@ def lint(pipeline: Pipeline, sources: Iterable[Source] | None = None, budget: in
     if sources is not None:
         findings += dead_rules(rules, list(sources))
     findings += repeated_notes(rules, sections["notes"])
-    findings += examples_against(rules, pipeline.examples)
+    findings += examples_against(rules, pipeline.examples, {
+        key[4:]: [line for line in lines if line.rule is not None] for key, lines in sections.items()
+        if key.startswith("for ")})
     size = len(without_comments(style))
     if size > budget:
         findings.append(Finding(OVER_BUDGET, 0, f"{size} characters (comments left out), over the budget of "
@@ -186,9 +188,11 @@ def claude_only(pipeline: Pipeline) -> list[str]:
             f"writebot/claude/prompts/rule_phrasings.md): {line.text!r}" for line in lines if line.rule is None]
 
 
-def examples_against(rules: list[_Line], examples: dict[str, str]) -> list[Finding]:
-    """An example post the guide would change (its rules applied in order, as the writer applies them): the bot
-    reads both, and they tell it two things. The finding is each rule that changed it."""
+def examples_against(rules: list[_Line], examples: dict[str, str],
+                     by_kind: dict[str, list[_Line]] | None = None) -> list[Finding]:
+    """An example post the guide would change (its rules applied in order, as the writer applies them; an example
+    of a kind, the general rules then its kind's, docs/FORMATS.md §11): the bot reads both, and they tell it two
+    things. The finding is each rule that changed it."""
     from writebot.text.hygiene import repair
     from writebot.text.post import normalize
 
@@ -196,7 +200,7 @@ def examples_against(rules: list[_Line], examples: dict[str, str]) -> list[Findi
     for path, text in examples.items():
         post = normalize(text)
         changed, current = [], post
-        for line in rules:
+        for line in rules + (by_kind or {}).get(example_kind(path) or "", []):
             after = line.rule.apply(current)
             if after != current:
                 changed.append(line)
