@@ -279,3 +279,17 @@ def test_an_example_of_a_kind_is_held_to_the_general_rules_then_its_kinds():
     off = KINDED.with_file("examples/recipe/cake.md", "# Cake\n\nServes two.\n\nIt's mixed.\n")
     found = [f.message for f in lint(off) if f.kind == EXAMPLE and "cake" in f.message]
     assert found and "Avoid contractions" in found[0]
+
+
+def test_an_export_keeps_the_sections_and_says_which_applies_to_which_kind(tmp_path):
+    from writebot.report.export import export
+
+    export(KINDED, "skill", tmp_path / "skill" / "my-voice")
+    export(KINDED, "claude-code", tmp_path / "cc")
+    skill = (tmp_path / "skill" / "my-voice" / "SKILL.md").read_text()
+    memory = (tmp_path / "cc" / "CLAUDE.md").read_text()
+    for text in (" ".join(skill.split()), " ".join(memory.split())):
+        assert "a voice per kind of post (recipe, story)" in text and '"## Rules for <kind>" section' in text
+    assert "## Rules for recipe" in (tmp_path / "skill" / "my-voice" / "references" / "STYLE.md").read_text()
+    export(Pipeline.load(bundled.starter_pipeline()), "skill", tmp_path / "plain" / "my-voice")
+    assert "voice per kind" not in (tmp_path / "plain" / "my-voice" / "SKILL.md").read_text()

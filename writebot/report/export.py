@@ -21,6 +21,7 @@ from writebot import __version__
 from writebot.claude.prompts import render
 from writebot.errors import InputError
 from writebot.files import write_tree_atomic
+from writebot.text.kinds import known_kinds
 from writebot.text.pipeline import STYLE, Pipeline, without_comments
 
 FORMATS = ("claude-code", "skill", "system-prompt")
@@ -32,10 +33,23 @@ def _guide(pipeline: Pipeline) -> str:
     return without_comments(pipeline.files[STYLE]).strip()
 
 
+def _kinds_note(pipeline: Pipeline, indent: str) -> str:
+    """Which of the guide's sections applies to which kind of post (docs/FORMATS.md §11); "" for a guide with no
+    kinds, so its export is as it was."""
+    import textwrap
+
+    kinds = sorted(known_kinds(pipeline))
+    if not kinds:
+        return ""
+    text = render("export_kinds", kinds=", ".join(kinds)).strip()
+    return "\n" + "\n".join(textwrap.wrap(text, 116, initial_indent=indent, subsequent_indent=indent))
+
+
 def claude_code(pipeline: Pipeline) -> dict[str, str]:
     steps = "\n\n".join(_demote(t.strip()) for t in pipeline.steps.values())  # under "## The steps"
     examples = "\n".join(f"- @{p}" for p in pipeline.examples) or "(none yet)"
-    memory = render("export_claude_code", style=_demote(_guide(pipeline)), steps=steps, examples=examples)
+    memory = render("export_claude_code", style=_demote(_guide(pipeline)), steps=steps, examples=examples,
+                    kinds=_kinds_note(pipeline, ""))
     # the pipeline's own files beside it, STYLE.md as the writer reads it (its comments are for whoever trains it)
     return {**pipeline.files, STYLE: _guide(pipeline) + "\n", "CLAUDE.md": memory}
 
@@ -61,7 +75,8 @@ def skill(pipeline: Pipeline, name: str) -> dict[str, str]:
     steps = "\n".join(f"   - [references/{p}](references/{p})" for p in pipeline.steps)
     examples = "\n".join(f"   - [assets/{p}](assets/{p})" for p in pipeline.examples) or "   - (none yet)"
     files["SKILL.md"] = render("export_skill", front_matter=f"---\n{front}---\n",
-                               title=name.replace("-", " ").capitalize(), steps=steps, examples=examples)
+                               title=name.replace("-", " ").capitalize(), steps=steps, examples=examples,
+                               kinds=_kinds_note(pipeline, "   "))
     return files
 
 
