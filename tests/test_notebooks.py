@@ -82,10 +82,14 @@ def test_notebook_02_trains_when_a_person_uses_its_widgets(tmp_path):
 @pytest.mark.slow
 def test_notebook_04_shows_the_last_update(tmp_path):
     from writebot.runs import replay_demo
+    from writebot.store.run_folder import RunStore
 
     run = replay_demo(tmp_path / "demo")
     said = execute("04_inspect_run.ipynb", tmp_path, {"WRITEBOT_NB_INSPECT": str(run)})
-    assert "(update of epoch 1)" in said and "(update of epoch 0)" not in said
+    changed = [u["epoch"] for u in RunStore.open(run).update_records if u.get("kind") != "gate" and u.get("diff")]
+    unchanged = [u["epoch"] for u in RunStore.open(run).update_records if u.get("kind") != "gate" and not u.get("diff")]
+    assert changed and f"(update of epoch {changed[-1]})" in said  # the last update that changed a file
+    assert not any(f"(update of epoch {e})" in said for e in changed[:-1] + unchanged)
 
 
 def test_last_update_is_the_newest_update_not_a_gate_verdict():
