@@ -15,43 +15,12 @@ learned guide (general + per kind); lint findings; and the val cost per kind aft
 from __future__ import annotations
 
 import argparse
-import tempfile
 import time
-from pathlib import Path
 
-import pandas as pd
+from writebot.report.kind_comparison import KINDS, compare
 
-from writebot import bundled
-from writebot.report.learner_comparison import outcome, run_one, with_oracle_share
-from writebot.testing.topics import generate_topics
-from writebot.users import load_persona
-
-KINDS = ("recipe", "habit", "how-to")
-LEARNERS = {"no learning": "rules-frozen", "global": "rules-global", "retrieve": "rules-retrieve", "per kind": "rules",
-            "oracle": "rules-oracle"}
 VAL_SHARE, ONLINE_SHARE = 90.0, 85.0  # issue 24's targets for the per-kind learner, % of the oracle's reduction
 BELOW_RETRIEVE = 20.0  # and its cumulative online cost this % below the retrieval baseline's (CIPHER)
-
-
-def compare(n: int, epochs: int, passes: int, seed: int) -> dict[str, pd.DataFrame]:
-    persona = load_persona(bundled.persona("many-hats"))
-    topics = generate_topics(n, seed=seed, kinds=KINDS)
-    tables = {}
-    with tempfile.TemporaryDirectory() as tmp:
-        for protocol, online, rounds in (("epochs", False, epochs), ("online", True, passes)):
-            rows = []
-            for label, engine in LEARNERS.items():
-                result = run_one(engine, persona, topics, rounds, Path(tmp), online)
-                row = {"persona": persona.name, "learner": label, **outcome(result, persona, topics)}
-                row["rules"] = len(result.pipeline.style.rules) + sum(len(r) for _, r in result.pipeline.style.kinds)
-                h = result.history
-                last = h[(h.split == "val") & (h.epoch == h[h.split == "val"].epoch.max())]
-                kinds = {t.id: t.kind for t in topics}
-                for kind in KINDS:
-                    row[f"val {kind}"] = int(last[last.topic_id.map(kinds) == kind]["word_edit_distance"].sum())
-                rows.append(row)
-            tables[protocol] = with_oracle_share(pd.DataFrame(rows).set_index(["persona", "learner"]))
-    return tables
 
 
 def main() -> None:
