@@ -293,3 +293,22 @@ def test_an_export_keeps_the_sections_and_says_which_applies_to_which_kind(tmp_p
     assert "## Rules for recipe" in (tmp_path / "skill" / "my-voice" / "references" / "STYLE.md").read_text()
     export(Pipeline.load(bundled.starter_pipeline()), "skill", tmp_path / "plain" / "my-voice")
     assert "voice per kind" not in (tmp_path / "plain" / "my-voice" / "SKILL.md").read_text()
+
+
+def test_the_workbench_dashboard_shows_the_cost_per_kind(tmp_path):
+    """Notebook 02: once a draft of a kinded topic is submitted, the dashboard shows the learning curve, the table
+    per kind and its curve."""
+    from unittest import mock
+
+    from writebot.notebook.widgets import TrainingApp
+    from writebot.notebook.workbench import Workbench
+
+    shown = []
+    with mock.patch("writebot.notebook.widgets.display", side_effect=lambda *a: shown.extend(a)):
+        app = TrainingApp(Workbench.open(tmp_path / "run", engine="rules"))
+        app.editor.feedback.value = 'Say "use", not "utilize".'
+        app.editor.suggest.click()
+        app.editor.submit.click()
+    tables = [x for x in shown if type(x).__name__ == "DataFrame"]
+    assert tables and tables[-1].index.name == "kind" and "recipe" in tables[-1].index
+    assert sum(type(x).__name__ == "Figure" for x in shown) >= 2

@@ -252,7 +252,7 @@ class RunDashboard(w.VBox):
 
     def refresh(self, message: str = "") -> None:
         from writebot.report import plots
-        from writebot.report.analysis import load_history
+        from writebot.report.analysis import kind_summary, load_history
 
         epoch = max(self.run.versions())
         self.epoch.value = (f"<span style='font-size:18px;font-weight:700;background:#eef3ff;border-radius:6px;"
@@ -261,9 +261,16 @@ class RunDashboard(w.VBox):
         with self.plot:
             clear_output(wait=True)
             if (self.run.path / "history.csv").exists() and self.run.draft_records:
-                fig = plots.learning_curve(load_history(self.run), figsize=(9, 3.2))
+                history = load_history(self.run)
+                fig = plots.learning_curve(history, figsize=(9, 3.2))
                 display(fig)
                 plots.plt.close(fig)
+                by_kind = kind_summary(history)  # a voice per kind of post (docs/FORMATS.md §11)
+                if by_kind is not None:
+                    display(by_kind[0])
+                    fig = plots.kind_curves(by_kind[1])
+                    display(fig)
+                    plots.plt.close(fig)
 
 
 def attempt(call: Callable[[], object], report: Callable[[str], object]):
