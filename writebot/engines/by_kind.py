@@ -1,5 +1,5 @@
 """The rules learner per kind of post (docs/FORMATS.md §11). The general rules are fitted on every post; a general
-rule that only one kind's posts pay for moves to `## Rules for <kind>`; then each kind's posts are fitted on their
+rule that one kind's posts ask for and the others plainly do not moves to `## Rules for <kind>`; then each kind's posts are fitted on their
 own, from the general rules: what they ask beyond or against them (expand here where the rest contract; another
 greeting) is their section, which comes after the general rules and wins. So preferences that disagree between
 kinds are one rule per kind, never one general rule that flips each update; an opening or closing line read off one
@@ -45,10 +45,10 @@ def _spread(selector: Selector, rules: list[Rule], rule: Rule) -> Spread:
     return Spread.of(without, selector.full.pending_costs(), selector.keys)
 
 
-def _one_kinds(rule: Rule, rules: list[Rule], by_group: dict[str | None, Selector]) -> str | None:
+def _kind_of(rule: Rule, rules: list[Rule], by_group: dict[str | None, Selector]) -> str | None:
     """The kind a general rule belongs to instead: the one kind whose posts it helps more than it hurts, where the
-    posts of all other kinds together plainly do not want it (it hurts two of them or more, and at least twice as
-    many as it helps). A user who skips a rule now and then leaves it out of a few posts of every kind, and a few
+    posts of all other kinds together plainly do not want it (it hurts three of them or more, and KIND_MARGIN times
+    as many as it helps). A user who skips a rule now and then leaves it out of a few posts of every kind, and a few
     posts of a small group can all be skips: that is no kind's rule."""
     spreads = {k: _spread(selector, rules, rule) for k, selector in by_group.items()}
     asking = [k for k, s in spreads.items() if s.helped > s.hurt]
@@ -61,7 +61,7 @@ def _one_kinds(rule: Rule, rules: list[Rule], by_group: dict[str | None, Selecto
 
 def learn_by_kind(pipeline: Pipeline, evidence: list[Evidence], budget: int = defaults.STYLE_BUDGET) -> Update:
     """1. Fit the general rules on every post, as the learner fits one guide. 2. A rule it adds that one kind's
-    posts ask for and the other kinds' posts do not (`_one_kinds`), where other kinds' posts were seen too, moves to
+    posts ask for and the other kinds' posts do not (`_kind_of`), where other kinds' posts were seen too, moves to
     that kind's section. 3. Fit each
     kind's posts on their own, from the general rules and the kind's section: what a kind's edits ask beyond (or
     against) the general rules is its section. A persona with one taste for every kind learns what it learns
@@ -83,7 +83,7 @@ def learn_by_kind(pipeline: Pipeline, evidence: list[Evidence], budget: int = de
     for rule in [r for r in general if r not in before] if len(groups) > 1 else []:
         # 2. a rule the update adds, that one kind's posts alone pay for where other kinds' posts could have, is
         # that kind's (with one kind seen so far, nothing tells a kind's rule from a general one: it stays general)
-        kind = _one_kinds(rule, general, by_group)
+        kind = _kind_of(rule, general, by_group)
         if kind is not None:
             general.remove(rule)
             own = sections_now.setdefault(kind, [])
