@@ -1,9 +1,9 @@
 """The rules learner per kind of post (docs/FORMATS.md §11). The general rules are fitted on every post; a general
-rule that one kind's posts ask for and the others plainly do not moves to `## Rules for <kind>`; then each kind's posts are fitted on their
-own, from the general rules: what they ask beyond or against them (expand here where the rest contract; another
-greeting) is their section, which comes after the general rules and wins. So preferences that disagree between
-kinds are one rule per kind, never one general rule that flips each update; an opening or closing line read off one
-kind's edits needs two posts of that kind (engines/mining.SEEN_TWICE).
+rule that one kind's posts ask for and the others plainly do not moves to `## Rules for <kind>`; then each kind's
+posts are fitted on their own, from the general rules: what they ask beyond or against them (expand here where the
+rest contract; another greeting) is their section, which comes after the general rules and wins. So preferences
+that disagree between kinds are one rule per kind, never one general rule that flips each update; an opening or
+closing line read off one kind's edits needs two posts of that kind (engines/mining.SEEN_TWICE).
 """
 
 from __future__ import annotations
