@@ -18,6 +18,7 @@ import argparse
 import time
 
 from writebot.report.kind_comparison import KINDS, compare
+from writebot.testing.topics import generate_topics
 
 VAL_SHARE, ONLINE_SHARE = 90.0, 85.0  # issue 24's targets for the per-kind learner, % of the oracle's reduction
 BELOW_RETRIEVE = 20.0  # and its cumulative online cost this % below the retrieval baseline's (CIPHER)
@@ -31,7 +32,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=3)
     args = parser.parse_args()
     started = time.perf_counter()
-    tables = compare(args.topics, args.epochs, args.passes, args.seed)
+    tables = compare(generate_topics(args.topics, seed=args.seed, kinds=KINDS), args.epochs, args.passes)
     columns = ["val before", "val after", "train cumulative", "val % of oracle", "cumulative % of oracle", "rules",
                "lint findings", *(f"val {k}" for k in KINDS)]
     for protocol, table in tables.items():

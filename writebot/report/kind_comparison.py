@@ -1,6 +1,6 @@
-"""A voice per kind of post, offline (docs/FORMATS.md §11): the bundled many-hats persona on generated topics of its
-three kinds, for no learning, global (the learner not shown the kinds), retrieve (CIPHER), per kind and the oracle;
-the data behind bench/contexts.py and notebook 03."""
+"""A voice per kind of post, offline (docs/FORMATS.md §11): the bundled many-hats persona on topics of its three
+kinds (the bundled ones in notebook 03, generated ones in bench/contexts.py), for no learning, global (the learner not
+shown the kinds), retrieve (CIPHER), per kind and the oracle."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pandas as pd
 
 from writebot import bundled
 from writebot.report.learner_comparison import outcome, run_one, with_oracle_share
-from writebot.testing.topics import generate_topics
+from writebot.text.topics import Topic
 from writebot.users import load_persona
 
 KINDS = ("recipe", "habit", "how-to")
@@ -19,11 +19,10 @@ LEARNERS = {"no learning": "rules-frozen", "global": "rules-global", "retrieve":
             "oracle": "rules-oracle"}
 
 
-def compare(n: int, epochs: int, passes: int, seed: int) -> dict[str, pd.DataFrame]:
+def compare(topics: list[Topic], epochs: int, passes: int) -> dict[str, pd.DataFrame]:
     """{protocol: one outcome row per learner (learner_comparison.outcome, the rules of every section, and the val
     words to edit per kind after training), with each learner's share of the oracle's reduction}."""
     persona = load_persona(bundled.persona("many-hats"))
-    topics = generate_topics(n, seed=seed, kinds=KINDS)
     kinds = {t.id: t.kind for t in topics}
     tables = {}
     with tempfile.TemporaryDirectory() as tmp:
