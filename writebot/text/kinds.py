@@ -9,10 +9,6 @@ from __future__ import annotations
 from writebot.text.pipeline import EXAMPLES, KIND_SECTION, Pipeline
 
 
-def section_title(kind: str) -> str:
-    return f"Rules for {kind}"
-
-
 def example_kind(path: str) -> str | None:
     """The kind an example post belongs to: `examples/<kind>/<name>.md`; None for `examples/<name>.md`."""
     parts = path.split("/")
