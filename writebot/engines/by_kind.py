@@ -22,7 +22,7 @@ from writebot.engines.learner import (
     within_budget,
 )
 from writebot.engines.selection import Selector, Spread
-from writebot.engines.writer import sections_of, skeleton
+from writebot.engines.writer import sections_of
 from writebot.text.lint import merge_notes, repeats
 from writebot.text.pipeline import Pipeline, Style
 from writebot.text.rule_language import Rule, parse_rule
@@ -70,15 +70,16 @@ def learn_by_kind(pipeline: Pipeline, evidence: list[Evidence], budget: int = de
     sections = sections_of(pipeline)
     notes = merge_notes(style.notes)
     groups: dict[str | None, list[Evidence]] = {}
-    for e in evidence:
+    where: dict[str | None, list[int]] = {}  # each group's places in the evidence
+    for i, e in enumerate(evidence):
         groups.setdefault(e.topic.kind, []).append(e)
+        where.setdefault(e.topic.kind, []).append(i)
     kinds = sorted(k for k in groups if k is not None)
     prose_lines = tuple(line for line in style.rules if parse_rule(line) is None)
     every, log, start, unshown = fit(style.parsed_rules(), evidence, sections, notes)
     general = list(every.rules)
     sections_now = {k: [r for r in (parse_rule(line) for line in rules) if r is not None] for k, rules in style.kinds}
-    by_group = {k: Selector([skeleton(e.topic, sections) for e in groups[k]], [e.ground_truth for e in groups[k]], [],
-                            [e.topic.id for e in groups[k]]) for k in groups}
+    by_group = {k: every.subset(where[k], general) for k in groups}
     before = style.parsed_rules()
     for rule in [r for r in general if r not in before] if len(groups) > 1 else []:
         # 2. a rule the update adds, that one kind's posts alone pay for where other kinds' posts could have, is
@@ -94,7 +95,8 @@ def learn_by_kind(pipeline: Pipeline, evidence: list[Evidence], budget: int = de
     costs = {}
     for kind in kinds:  # 3. each kind on its own, from the general rules and its section
         own = [r for r in sections_now.get(kind, []) if r not in general]
-        selector, found, before, more = fit(general + own, groups[kind], sections, notes, KIND_MARGIN)
+        selector, found, before, more = fit(general + own, groups[kind], sections, notes, KIND_MARGIN,
+                                            every.subset(where[kind], general + own), frozenset(general))
         unshown += more
         sections_now[kind] = list(dict.fromkeys(r for r in selector.rules if r not in general))
         costs[kind] = (before, selector.total)

@@ -209,12 +209,13 @@ def _unconfirmed(found: Firings) -> str | None:
 
 
 
-def _collapse_chains(selector: Selector, log: list[dict]) -> None:
+def _collapse_chains(selector: Selector, log: list[dict], fixed: frozenset[Rule] = frozenset()) -> None:
     """"A" -> "B" followed by "B" -> "C" says "A" -> "C" twice over: one rule takes the first one's place when the
     second is needed only for what the first produced."""
-    for second in list(selector.rules):
-        first = next((r for r in selector.rules if isinstance(r, Replace) and isinstance(second, Replace)
-                      and r.new.lower() == second.old and r.whole_word == second.whole_word), None)
+    for second in [r for r in selector.rules if r not in fixed]:
+        first = next((r for r in selector.rules if r not in fixed and isinstance(r, Replace)
+                      and isinstance(second, Replace) and r.new.lower() == second.old
+                      and r.whole_word == second.whole_word), None)
         if first is None or second not in selector.rules or selector.rules.index(first) > selector.rules.index(second):
             continue
         merged = Replace(first.old, second.new, first.whole_word)
@@ -227,16 +228,16 @@ def _collapse_chains(selector: Selector, log: list[dict]) -> None:
 
 
 
-def _prune(selector: Selector, log: list[dict]) -> None:
+def _prune(selector: Selector, log: list[dict], fixed: frozenset[Rule] = frozenset()) -> None:
     """Collapse replacement chains; drop rules that no longer help (e.g. a word swap a class rule now covers); merge
-    drop rules into one."""
-    _collapse_chains(selector, log)
-    for rule in list(selector.rules):
+    drop rules into one. The `fixed` rules (the general rules, when a kind is fitted) stay as they are."""
+    _collapse_chains(selector, log, fixed)
+    for rule in [r for r in selector.rules if r not in fixed]:
         without = [r for r in selector.rules if r != rule]
         if selector.no_worse(without) and not _still_general(selector, without):
             log.append({"rule": rule.to_line(), "action": "removed", "words_saved": 0})
             selector.accept(without)
-    drops = [r for r in selector.rules if isinstance(r, DropSentencesWith)]
+    drops = [r for r in selector.rules if isinstance(r, DropSentencesWith) and r not in fixed]
     if len(drops) > 1:
         merged = DropSentencesWith(tuple(p for r in drops for p in r.phrases))
         for keep in (drops[-1], drops[0]):  # the merged rule takes the place of the last or the first one
@@ -260,13 +261,17 @@ def _still_general(selector: Selector, without: list[Rule]) -> bool:
 
 
 
-def fit(rules: list[Rule], evidence: list[Evidence], sections: bool, notes: list[str],
-        margin: int = 1) -> tuple[Selector, list[dict], int, list[str]]:
+def fit(rules: list[Rule], evidence: list[Evidence], sections: bool, notes: list[str], margin: int = 1,
+        selector: Selector | None = None, fixed: frozenset[Rule] = frozenset(),
+        ) -> tuple[Selector, list[dict], int, list[str]]:
     """Mine, screen and keep rules, starting from `rules`, that lower the total edit cost of the evidence: (the
     selector holding the rules kept, what was tried and why, the cost before, the directive comments the edits do
-    not show). Comments that are no directive are merged into `notes`."""
-    selector = Selector([skeleton(e.topic, sections) for e in evidence], [e.ground_truth for e in evidence], rules,
-                        [e.topic.id for e in evidence])
+    not show). Comments that are no directive are merged into `notes`. `selector`: one already holding `rules` over
+    this evidence (by_kind's subset of the general fit's, so nothing is drafted twice); `fixed`: rules the prune
+    leaves alone."""
+    if selector is None:
+        selector = Selector([skeleton(e.topic, sections) for e in evidence], [e.ground_truth for e in evidence],
+                            rules, [e.topic.id for e in evidence])
     selector.margin = margin
     start = selector.total
     log: list[dict] = []
@@ -275,7 +280,7 @@ def fit(rules: list[Rule], evidence: list[Evidence], sections: bool, notes: list
     for round_number in range(MAX_ROUNDS):  # feedback's rules are candidates in the first round only
         if not _select(selector, evidence, log, tried, said if round_number == 0 else []):
             break
-    _prune(selector, log)
+    _prune(selector, log, fixed)
     unshown = [comment for comment, read in readings.items() if not any(rule in selector.rules for rule in read)]
     return selector, log, start, unshown
 

@@ -78,6 +78,18 @@ class Evaluator:
         """cost_of, remembering the result for a following reset(rules) and for pending_costs()."""
         return self._run(rules, keep=True)
 
+    def subset(self, indices: list[int]) -> Evaluator:
+        """The evaluator of these pairs only, with the current rules and their cached texts (nothing re-applied)."""
+        part = object.__new__(Evaluator)
+        part.skeletons = [self.skeletons[i] for i in indices]
+        part.truth_words = [self.truth_words[i] for i in indices]
+        part.rules = list(self.rules)
+        part.prefix = [self.prefix[i] for i in indices]  # never changed in place: _run builds new lists
+        part.costs = [self.costs[i] for i in indices]
+        part.total = sum(part.costs)
+        part._pending = None
+        return part
+
     def pending_costs(self) -> list[int]:
         """Per pair, the cost of the list last verified."""
         return self._pending[2]
@@ -157,14 +169,25 @@ class Selector:
     """Greedy forward selection with an exact check over all pairs."""
 
     def __init__(self, skeletons: list[str], truths: list[str], rules: list[Rule], keys: list[str]):
+        self._start(Evaluator(skeletons, truths, rules), keys)
+
+    def _start(self, full: Evaluator, keys: list[str]) -> None:
         self.keys = keys
         self.margin = 1  # a kind's own rule (engines/by_kind.py) must help `margin` times the posts it hurts
-        self.full = Evaluator(skeletons, truths, rules)
+        self.full = full
         idx = screen_sample(keys)
-        self.sampled = len(idx) < len(skeletons)
-        self.index = idx if self.sampled else list(range(len(skeletons)))
-        self.screen = (Evaluator([skeletons[i] for i in idx], [truths[i] for i in idx], rules)
-                       if self.sampled else self.full)
+        self.sampled = len(idx) < len(keys)
+        self.index = idx if self.sampled else list(range(len(keys)))
+        self.screen = full.subset(idx) if self.sampled else full
+
+    def subset(self, indices: list[int], rules: list[Rule]) -> Selector:
+        """A selector over these pairs only, holding `rules`: the texts this one has cached are reused, and only
+        what `rules` changes from its current rules is applied again (engines/by_kind.py fits each kind so)."""
+        part = object.__new__(Selector)
+        full = self.full.subset(indices)
+        full.reset(rules)
+        part._start(full, [self.keys[i] for i in indices])
+        return part
 
     @property
     def rules(self) -> list[Rule]:
