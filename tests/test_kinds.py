@@ -235,6 +235,52 @@ def test_lint_reads_the_kind_sections():
     assert "in '## Rules for poem'" in found[1].message
 
 
+def test_lint_flags_a_general_rule_only_one_kinds_edits_ask_for():
+    from writebot.text.lint import ONE_KIND, Source, lint
+
+    guide = GUIDE.replace('- Replace "utilize" with "use".', '- Replace "in order to" with "to".\n'
+                                                             '- Replace "utilize" with "use".')
+    pipeline = KINDED.with_file("STYLE.md", guide)
+    base = "# T{n}\n\nHello.\n\nWe utilize it in order to learn.\n"
+    recipe = "# T{n}\n\nServes two.\n\nWe use it to learn.\n"
+
+    def sources(story_body: str) -> list[Source]:
+        recipes = [Source(base.format(n=n), None, recipe.format(n=n), "recipe", f"r{n}") for n in range(4)]
+        stories = [Source(base.format(n=n), None, f"# T{n}\n\nOnce upon a time,\n\n{story_body}\n", "story", f"s{n}")
+                   for n in range(4)]
+        return recipes + stories
+
+    # the story posts keep "in order to" (they undo the general rule on every post): the rule is the recipes'
+    found = [f for f in lint(pipeline, sources("We use it in order to learn.")) if f.kind == ONE_KIND]
+    assert len(found) == 1 and found[0].line == guide.splitlines().index('- Replace "in order to" with "to".') + 1
+    assert "only the recipe posts' edits ask for it" in found[0].message
+    assert "move it to '## Rules for recipe'" in found[0].message
+    # both kinds write "to": a rule of every post, and "utilize" -> "use", which both want, is never flagged
+    assert [f for f in lint(pipeline, sources("We use it to learn.")) if f.kind == ONE_KIND] == []
+    # posts of one kind only tell nothing of the others; nor do sources without a ground truth (dead rules only)
+    assert [f for f in lint(pipeline, sources("We use it in order to learn.")[:4]) if f.kind == ONE_KIND] == []
+    assert [f for f in lint(pipeline, [Source(s.text) for s in sources("")]) if f.kind == ONE_KIND] == []
+    # a general rule every other kind's section overrides changes nothing there: no finding
+    opener = GUIDE.replace('- Replace "utilize" with "use".', "- Open with the line: Serves two.")
+    lines = [Source("# T\n\nWe use it.\n", None, "# T\n\nServes two.\n\nWe use it.\n", "recipe", f"r{n}")
+             for n in range(4)]
+    lines += [Source("# T\n\nWe use it.\n", None, "# T\n\nOnce upon a time,\n\nWe use it.\n", "story", f"s{n}")
+              for n in range(4)]
+    assert [f for f in lint(KINDED.with_file("STYLE.md", opener), lines) if f.kind == ONE_KIND] == []
+
+
+def test_the_runs_lint_reads_each_topics_latest_ground_truth_and_kind():
+    from writebot.text.lint import Source, run_sources
+
+    records = [{"topic_id": t.id, "topic": t.to_dict(), "kind": t.kind, "epoch": e, "draft": f"d{e}",
+                "ground_truth": f"{t.id} {e}"} for e in (0, 1) for t in (RECIPE, STORY)]
+    base = run_sources(records, lambda epoch: (), lambda topic: f"base {topic.id}")
+    assert base == [Source("base cake", None, "cake 1", "recipe", "cake"), Source("base bike", None, "bike 1", "story",
+                                                                                  "bike")]
+    drafts = run_sources(records, lambda epoch: (f"rule {epoch}",), None)
+    assert drafts[-1] == Source("d1", frozenset({"rule 1"}), "bike 1", "story", "bike")
+
+
 def test_the_retrieve_baseline_writes_each_post_with_the_rules_of_its_nearest_reviewed_briefs():
     """CIPHER offline: one post's preference inferred and kept with its brief; a new post takes the rules most of
     its nearest briefs hold. It knows no kinds."""

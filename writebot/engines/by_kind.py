@@ -23,13 +23,10 @@ from writebot.engines.learner import (
 )
 from writebot.engines.selection import Selector, Spread
 from writebot.engines.writer import sections_of
+from writebot.text.kinds import KIND_MARGIN, one_kind
 from writebot.text.lint import merge_notes, repeats
 from writebot.text.pipeline import Pipeline, Style
 from writebot.text.rule_language import Rule, parse_rule
-
-# A kind's own rule is read off few posts, where a user's skipped rules weigh more: it must help at least this many
-# times the posts it hurts (bench/learning.py's noisy personas, whose taste is one for every kind, learn no section)
-KIND_MARGIN = 3
 
 
 def has_kinds(pipeline: Pipeline, evidence: list[Evidence]) -> bool:
@@ -46,17 +43,10 @@ def _spread(selector: Selector, rules: list[Rule], rule: Rule) -> Spread:
 
 
 def _kind_of(rule: Rule, rules: list[Rule], by_group: dict[str | None, Selector]) -> str | None:
-    """The kind a general rule belongs to instead: the one kind whose posts it helps more than it hurts, where the
-    posts of all other kinds together plainly do not want it (it hurts three of them or more, and KIND_MARGIN times
-    as many as it helps). A user who skips a rule now and then leaves it out of a few posts of every kind, and a few
-    posts of a small group can all be skips: that is no kind's rule."""
+    """The kind a general rule belongs to instead (text/kinds.one_kind: the one kind whose posts it helps more than
+    it hurts, where the posts of all other kinds together plainly do not want it)."""
     spreads = {k: _spread(selector, rules, rule) for k, selector in by_group.items()}
-    asking = [k for k, s in spreads.items() if s.helped > s.hurt]
-    if len(asking) != 1 or asking[0] is None:
-        return None
-    helped = sum(s.helped for k, s in spreads.items() if k != asking[0])
-    hurt = sum(s.hurt for k, s in spreads.items() if k != asking[0])
-    return asking[0] if hurt >= max(3, KIND_MARGIN * helped) else None
+    return one_kind({k: (s.helped, s.hurt) for k, s in spreads.items()})
 
 
 def learn_by_kind(pipeline: Pipeline, evidence: list[Evidence], budget: int = defaults.STYLE_BUDGET) -> Update:

@@ -37,6 +37,7 @@ class RunResult:
     history: pd.DataFrame
     pipeline: Pipeline  # the last version
     drafts: list[str]  # the val drafts of the last version
+    truths: dict[str, str]  # each topic's latest ground truth, by topic id
 
 
 def run_one(engine_name: str, persona: Persona, topics: list[Topic], epochs: int, workdir: Path,
@@ -48,7 +49,8 @@ def run_one(engine_name: str, persona: Persona, topics: list[Topic], epochs: int
                          Pipeline.load(bundled.starter_pipeline()), epochs, online=Online() if online else None)
         last = max(r["epoch"] for r in run.draft_records if r["split"] == "val")
         drafts = [r["draft"] for r in run.draft_records if r["epoch"] == last and r["split"] == "val"]
-    return RunResult(load_history(path), pipeline, drafts)
+        truths = {r["topic_id"]: r["ground_truth"] for r in run.draft_records if "ground_truth" in r}
+    return RunResult(load_history(path), pipeline, drafts, truths)
 
 
 def _personas(personas: list[Path | Persona] | None) -> list[Persona]:
@@ -79,9 +81,9 @@ def spurious(rule_lines: tuple[str, ...], persona: Persona) -> list[str]:
 
 def outcome(result: RunResult, persona: Persona, topics: list[Topic]) -> dict:
     """What a run ended with: val cost before and after, cumulative train cost, the learned guide's rules,
-    spurious rules, lint findings (with the writer's base texts for dead rules), and in the last version's val drafts
-    what edit cost cannot see: the share of the briefs' points kept, the points lost, hygiene violations and
-    damaged sentences (docs/FORMATS.md §6, §10)."""
+    spurious rules, lint findings (against the writer's base texts and the persona's edits of them), and in the
+    last version's val drafts what edit cost cannot see: the share of the briefs' points kept, the points lost,
+    hygiene violations and damaged sentences (docs/FORMATS.md §6, §10)."""
     h = result.history
     val, train_rows = h[h.split == "val"], h[h.split == "train"]
     epochs = sorted(val["epoch"].unique())
@@ -93,7 +95,7 @@ def outcome(result: RunResult, persona: Persona, topics: list[Topic]) -> dict:
         "train cumulative": int(train_rows["word_edit_distance"].sum()),
         "rules": len(rules),
         "spurious rules": len(spurious(rules, persona)),
-        "lint findings": len(lint(result.pipeline, [Source(skeleton(t)) for t in topics])),
+        "lint findings": len(lint(result.pipeline, _sources(result, topics))),
         "hygiene violations": sum(len(violations(d)) for d in result.drafts),
         "points kept": float(last["points_kept"].mean()),
         "points lost": int(last["points_lost"].sum()),
@@ -102,6 +104,13 @@ def outcome(result: RunResult, persona: Persona, topics: list[Topic]) -> dict:
                                          for line in damage(d)),
         "duplicate notes": sum(f.kind == DUPLICATE_NOTE for f in lint(result.pipeline)),
     }
+
+
+def _sources(result: RunResult, topics: list[Topic]) -> list[Source]:
+    """What lint checks a learned guide against, as the trainer's gate does (loop/gate.lint_findings): the writer's
+    base text of each topic (for dead rules), with the topic's latest ground truth (for a rule of every post that
+    only one kind's edits ask for)."""
+    return [Source(skeleton(t), None, result.truths.get(t.id), t.kind, t.id) for t in topics]
 
 
 def with_oracle_share(table: pd.DataFrame) -> pd.DataFrame:

@@ -8,6 +8,24 @@ from __future__ import annotations
 
 from writebot.text.pipeline import EXAMPLES, KIND_SECTION, Pipeline
 
+# A rule is one kind's when the posts of all other kinds together plainly do not want it: it makes at least this
+# many of them cost more, and KIND_MARGIN times as many as it makes cost less (a user who skips a rule now and then
+# leaves it out of a few posts of every kind: that is no kind's rule). A kind's own rule is read off few posts, where
+# skipped rules weigh more: the learner also holds it to help KIND_MARGIN times the posts it hurts.
+KIND_MARGIN, KIND_HURT = 3, 3
+
+
+def one_kind(spreads: dict[str | None, tuple[int, int]]) -> str | None:
+    """The one kind a rule belongs to, given per kind (None: posts of no kind) the posts it (helps, hurts): the
+    only kind whose posts it helps more than it hurts, where the other kinds' posts plainly do not want it. The
+    rules learner moves such a rule to the kind's section (engines/by_kind.py); lint flags one left general."""
+    asking = [k for k, (helped, hurt) in spreads.items() if helped > hurt]
+    if len(asking) != 1 or asking[0] is None:
+        return None
+    helped = sum(h for k, (h, _) in spreads.items() if k != asking[0])
+    hurt = sum(h for k, (_, h) in spreads.items() if k != asking[0])
+    return asking[0] if hurt >= max(KIND_HURT, KIND_MARGIN * helped) else None
+
 
 def example_kind(path: str) -> str | None:
     """The kind an example post belongs to: `examples/<kind>/<name>.md`; None for `examples/<name>.md`."""

@@ -1,6 +1,6 @@
 """Consistency checks of a pipeline's STYLE.md (docs/FORMATS.md §5): rules that contradict each other, rules that
 fired on none of the recorded drafts, notes that repeat a rule or a note, example posts a rule would change, a guide
-over its budget.
+over its budget, a rule of every post that only one kind's edits ask for.
 
 `writebot lint PIPELINE` prints these; the trainer and the workbench run the same check on every proposed update
 and keep the findings in its record; the Claude engine sends a proposal with contradictions back once.
@@ -8,6 +8,7 @@ and keep the findings in its record; the Claude engine sends a proposal with con
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ from rapidfuzz.utils import default_process
 from writebot import defaults
 from writebot.text.directives import parse_feedback
 from writebot.text.english import content_stems
-from writebot.text.kinds import example_kind
+from writebot.text.kinds import example_kind, one_kind
 from writebot.text.pipeline import KIND_SECTION, STYLE, Pipeline, without_comments
 from writebot.text.rule_language import Rule, contradicts, parse_rule, slot, slot_name, undoes
 from writebot.text.topics import Topic
@@ -27,6 +28,7 @@ CONTRADICTION, DEAD, REPEATED_NOTE, OVER_BUDGET = "contradiction", "dead rule", 
 DUPLICATE_NOTE = "note repeats a note"
 EXAMPLE = "example"
 UNUSED_KIND = "section for no kind"
+ONE_KIND = "one kind's rule"
 SAME_NOTE = 85  # rapidfuzz token_sort_ratio from which two notes say the same thing in other words
 # content words two notes share from which they make the same complaint, and the share of the shorter one's
 # (data/notes/young-children.yaml: paraphrases share 5 to 8, different complaints at most 1)
@@ -51,6 +53,9 @@ class Source:
 
     text: str
     followed: frozenset[str] | None = None
+    truth: str | None = None  # what the user made of the topic's draft: the check of one kind's rules reads it
+    kind: str | None = None  # the topic's kind of post
+    topic: str = ""  # the topic's id: a topic's texts count as one post
 
 
 @dataclass(frozen=True)
@@ -87,12 +92,14 @@ def lint(pipeline: Pipeline, sources: Iterable[Source] | None = None, budget: in
     rules = [line for line in sections["rules"] if line.rule is not None]
     findings = contradictions(rules)
     findings += kind_sections(sections, pipeline, kinds)
+    by_kind = {key[4:]: [line for line in lines if line.rule is not None] for key, lines in sections.items()
+               if key.startswith("for ")}
     if sources is not None:
-        findings += dead_rules(rules, list(sources))
+        sources = list(sources)
+        findings += dead_rules(rules, sources)
+        findings += one_kind_rules(rules, sources, by_kind)
     findings += repeated_notes(rules, sections["notes"])
-    findings += examples_against(rules, pipeline.examples, {
-        key[4:]: [line for line in lines if line.rule is not None] for key, lines in sections.items()
-        if key.startswith("for ")})
+    findings += examples_against(rules, pipeline.examples, by_kind)
     size = len(without_comments(style))
     if size > budget:
         findings.append(Finding(OVER_BUDGET, 0, f"{size} characters (comments left out), over the budget of "
@@ -159,6 +166,79 @@ def dead_rules(rules: list[_Line], sources: list[Source]) -> list[Finding]:
         f"the drafts of any of the {tried[line.number]} recorded topics" if base else
         f"any of the {tried[line.number]} recorded drafts written without it") + "; drop it or say what it means")
             for line in rules if line.number in tried and line.number not in fired]
+
+
+def one_kind_rules(rules: list[_Line], sources: list[Source],
+                   by_kind: dict[str, list[_Line]] | None = None) -> list[Finding]:
+    """General rules that only one kind's edits support (docs/FORMATS.md §11): on the sources with a ground truth,
+    the rule lowers the words the user edits on that kind's posts, and the posts of the other kinds plainly do not
+    want it (the rules learner's own test, text/kinds.one_kind). Per source, the cost of what the writer applies to
+    a post of its kind (the general rules, then the kind's section) against the same without the rule: on the
+    offline writer's base text, all of them in order; on a draft, a rule its version did not follow, tried alone (a
+    rule the draft already followed tells nothing). A general rule every other kind's section overrides is no
+    finding: it changes nothing there."""
+    judged = [s for s in sources if s.truth is not None]
+    if len({s.kind for s in judged}) < 2:
+        return []
+    gains: dict[int, dict[tuple[str | None, str], int]] = {}  # rule line -> (kind, topic) -> words saved
+    for source in judged:
+        if source.followed is None:
+            own = tuple(line.rule for line in (by_kind or {}).get(source.kind or "", []))
+            saved = _saved_in_order(source.text, source.truth, tuple(line.rule for line in rules), own)
+        else:
+            saved = [0 if line.text in source.followed else _saved_alone(source.text, source.truth, line.rule)
+                     for line in rules]
+        for line, words in zip(rules, saved, strict=True):
+            per_post = gains.setdefault(line.number, {})
+            per_post[(source.kind, source.topic)] = per_post.get((source.kind, source.topic), 0) + words
+    out = []
+    for line in rules:
+        spreads: dict[str | None, tuple[int, int]] = {}
+        for (kind, _), saved in gains.get(line.number, {}).items():
+            helped, hurt = spreads.get(kind, (0, 0))
+            spreads[kind] = (helped + (saved > 0), hurt + (saved < 0))
+        kind = one_kind(spreads)
+        if kind is not None:
+            others = sum(h for k, (_, h) in spreads.items() if k != kind)
+            out.append(Finding(ONE_KIND, line.number, f"{line.text!r} is a rule of every post, but only the {kind} "
+                                                      f"posts' edits ask for it (it helps {spreads[kind][0]} of them; "
+                                                      f"the other kinds' edits undo it on {others} posts); move it "
+                                                      f"to '## Rules for {kind}'"))
+    return out
+
+
+def _cost(text: str, truth: str) -> int:
+    """The words the user edits from what the writer shows (the text mended) to `truth`."""
+    from rapidfuzz.distance import Levenshtein
+
+    from writebot.text.hygiene import repair
+
+    return Levenshtein.distance(repair(text).split(), truth.split())
+
+
+@functools.lru_cache(maxsize=4096)  # the gate lints every round's proposal; most rounds leave the rules as they were
+def _saved_in_order(base: str, truth: str, general: tuple[Rule, ...], own: tuple[Rule, ...]) -> tuple[int, ...]:
+    """Per general rule, the words the user edits without it minus with it, where the writer applies `general` then
+    the post's kind's `own` rules to `base`, in order."""
+    applied = general + own
+    texts = [base]  # texts[i]: the base text after the first i rules
+    for rule in applied:
+        texts.append(rule.apply(texts[-1]))
+    with_all = _cost(texts[-1], truth)
+    out = []
+    for i in range(len(general)):
+        without = texts[i]
+        if texts[i + 1] != without:  # a rule that changes nothing where it stands saves nothing
+            for later in applied[i + 1:]:
+                without = later.apply(without)
+        out.append(_cost(without, truth) - with_all if without != texts[-1] else 0)
+    return tuple(out)
+
+
+@functools.lru_cache(maxsize=4096)
+def _saved_alone(draft: str, truth: str, rule: Rule) -> int:
+    after = rule.apply(draft)
+    return 0 if after == draft else _cost(draft, truth) - _cost(after, truth)
 
 
 _QUOTED = re.compile(r'"([^"]+)"|“([^”]+)”')
@@ -254,8 +334,9 @@ def run_sources(records: list[dict], version_rules: Callable[[int], Iterable[str
     """The texts a run's recorded drafts give the dead-rule check: with the offline writer, its base text for each
     recorded topic; with a model, each draft and the rules of the version that wrote it."""
     if base_text is not None:
-        topics = {r["topic_id"]: r["topic"] for r in records if "draft" in r}
-        return [Source(base_text(Topic.from_dict(t))) for t in topics.values()]
+        latest = {r["topic_id"]: r for r in records if "draft" in r}
+        return [Source(base_text(Topic.from_dict(r["topic"])), None, r.get("ground_truth"), r.get("kind"),
+                       r["topic_id"]) for r in latest.values()]
     followed: dict[int, frozenset[str]] = {}
     out = []
     for r in records:
@@ -263,5 +344,5 @@ def run_sources(records: list[dict], version_rules: Callable[[int], Iterable[str
             continue
         if r["epoch"] not in followed:
             followed[r["epoch"]] = frozenset(version_rules(r["epoch"]))
-        out.append(Source(r["draft"], followed[r["epoch"]]))
+        out.append(Source(r["draft"], followed[r["epoch"]], r.get("ground_truth"), r.get("kind"), r["topic_id"]))
     return out
