@@ -76,6 +76,19 @@ def test_secrets_are_found_by_value_and_by_shape(monkeypatch):
 
 
 @pytest.mark.slow
+def test_an_existing_page_is_replaced_only_with_force(shared):
+    run, page, _ = shared
+    before = page.read_bytes()
+    done = writebot("share", run, "--out", page)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert done.stderr.strip().endswith("exists; pass --force to overwrite it, or another --out")
+    assert page.read_bytes() == before
+    done = writebot("share", run, "--out", page, "--force")
+    assert done.returncode == 0, done.stderr
+    assert page.stat().st_size > 0 and "<html" in page.read_text().lower()
+
+
+@pytest.mark.slow  # the fixture executes notebook 04 in a kernel: not quick
 def test_the_page_is_never_written_into_the_run_it_reads(shared):
     run, _, before = shared
     for target in (run / "history.csv", run / "page.html"):
@@ -118,6 +131,7 @@ def reader_text(html: str) -> str:
     return re.sub(r"<[^>]+>", " ", re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S))
 
 
+@pytest.mark.slow  # the fixture executes notebook 04 in a kernel: not quick
 def test_the_page_is_written_for_its_reader(shared):
     """No notebook instructions, no raw settings dict, no NaN: the run in words, the no-learning baseline beside the
     curve, and for a run without LLM calls one line saying so instead of an empty figure and a header-only table."""
@@ -132,6 +146,7 @@ def test_the_page_is_written_for_its_reader(shared):
     assert "no LLM calls" in text and "input_tokens" not in text and "no LLM calls in this run" not in text
 
 
+@pytest.mark.slow
 def test_every_box_on_the_page_shows_all_it_holds(shared):
     """The diffs and the guide are in boxes the notebook caps in height; on the static page nothing scrolls
     inside the page, so each update's change is in sight."""

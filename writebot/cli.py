@@ -485,6 +485,10 @@ def cmd_share(args: argparse.Namespace) -> int:
 
     started = time.perf_counter()
     refuse_output_inside(shareable(args.run).path, args.out)  # one line, before any work
+    if args.out.is_dir():
+        raise InputError(f"--out {args.out}: is a folder; pass the HTML file to write")
+    if args.out.exists() and not args.force:
+        raise InputError(f"--out {args.out}: exists; pass --force to overwrite it, or another --out")
     print(f"Executing notebook 04 on {args.run} ...", file=sys.stderr)
     page = share(args.run, args.out)
     print(f"{page}: one self-contained page ({page.stat().st_size / 1e6:.1f} MB, "
@@ -678,6 +682,7 @@ def build_parser() -> Parser:
     shr = sub.add_parser("share", help="one self-contained HTML page of a run (notebook 04, executed)")
     shr.add_argument("run", type=Path, help="run folder")
     shr.add_argument("--out", type=Path, required=True, help="the HTML file to write")
+    shr.add_argument("--force", action="store_true", help="overwrite the file if it exists")
     shr.set_defaults(func=cmd_share)
 
     exp = sub.add_parser("export", help="write a pipeline as a Claude Code folder, an Agent Skill or a system prompt")
