@@ -48,11 +48,31 @@ def test_simulate_and_resume(sim, cli, tmp_path, topics_file, status, says, code
     assert cli("resume", out)[0] == 0
 
 
-def test_an_unknown_model_names_it_and_how_to_list_models(sim, cli, tmp_path, topics_file):
+def test_an_unknown_model_names_it_and_resume_takes_another(sim, cli, tmp_path, topics_file):
+    out = tmp_path / "r"
     code, _, err = cli("simulate", "--engine", "claude", "--model", "claude-sonet-5-5", "--topics", topics_file,
-                       "--persona", bundled.persona("warm-casual"), "--epochs", "0", "--out", tmp_path / "r")
+                       "--persona", bundled.persona("warm-casual"), "--epochs", "0", "--out", out)
     assert code == 2 and one_line(err)
-    assert "model 'claude-sonet-5-5' does not exist" in err and "writebot models" in err and "--model" in err
+    assert "model 'claude-sonet-5-5' does not exist" in err and "writebot models" in err
+    assert f"continue with: writebot resume {out} --model ID" in err
+    code, _, err = cli("resume", out, "--judge-model", "claude-haiku-5-5")  # the run's judge calls no model
+    assert code == 2 and one_line(err) and "--judge-model goes with a judge that calls Claude" in err
+    assert cli("resume", out, "--model", "claude-sonnet-5-5")[0] == 0
+    run = json.loads((out / "run.json").read_text())
+    assert run["status"] == "complete" and run["model"] == "claude-sonnet-5-5"
+    assert [(c["option"], c["from"], c["to"], c["drafts_recorded"]) for c in run["model_changes"]] == [
+        ("model", "claude-sonet-5-5", "claude-sonnet-5-5", 0)]
+    code, _, err = cli("resume", out, "--model", "claude-opus-5")
+    assert code == 2 and "is complete, nothing is left to draft" in err
+
+
+def test_a_judge_model_that_does_not_exist_is_named_with_its_own_option(sim, cli, tmp_path):
+    post = tmp_path / "post.md"
+    post.write_text("# Cleaning A Bike Chain\n\nWipe the chain.\n")
+    code, _, err = cli("judge", post, "--topics", bundled.starter_topics(), "--topic-id", "bike-chain", "--judge",
+                       "claude", "--judge-model", "claude-haiku-0")
+    assert code == 2 and one_line(err) and "model 'claude-haiku-0' does not exist" in err
+    assert "run the command again with --judge-model ID (or WRITEBOT_JUDGE_MODEL)" in err
 
 
 @pytest.mark.parametrize("status, says, code", ERRORS)
@@ -107,3 +127,15 @@ def test_the_optimizer_failing_after_retries_leaves_the_pipeline_and_resume_cont
     code, _, err = cli("resume", out)
     assert code == 0, err
     assert "Open with the line: Hi!" in (out / "versions" / "epoch_001" / "STYLE.md").read_text()
+
+
+@pytest.mark.slow  # writebot's own backoff between the five tries takes seconds
+def test_an_unreachable_api_is_one_line_that_says_writebot_retried(cli, tmp_path, monkeypatch):
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "test-key-not-real")
+    monkeypatch.setenv("ANTHROPIC_BASE_URL", "http://127.0.0.1:9")  # loopback, nothing listens: refused at once
+    post = tmp_path / "post.md"
+    post.write_text("# Cleaning A Bike Chain\n\nWipe the chain.\n")
+    code, _, err = cli("judge", post, "--topics", bundled.starter_topics(), "--topic-id", "bike-chain", "--judge",
+                       "claude")
+    assert code == 1 and one_line(err)
+    assert "the Claude API could not be reached, sent 5 times (APIConnectionError)" in err and "SDK" not in err

@@ -20,8 +20,10 @@ from writebot.report.export import FORMATS as EXPORT_FORMATS
 from writebot.runs import (
     RunOptions,
     build_llm,
+    check_model_changes,
     check_options,
     continue_run,
+    record_model_changes,
     start_run,
     track_finished_run,
 )
@@ -224,8 +226,11 @@ def cmd_resume(args: argparse.Namespace) -> int:
         raise InputError(f"{run.path}: a run trained by hand; continue it in notebook 02 (RUN_DIR = '{run.path}') "
                          "or with writebot.notebook.workbench.Workbench.open")
     options = RunOptions.from_config(run.config)
+    models = {key: value for key, value in (("model", args.model), ("fallback_model", args.fallback_model),
+                                            ("judge_model", args.judge_model)) if value}
     check_options(replace(options, max_cost_usd=args.max_cost_usd or options.max_cost_usd,
-                          track=args.track or options.track))
+                          track=args.track or options.track, **models))
+    check_model_changes(run, options, models)
     if run.config.get("status") == "complete":
         if args.track and not run.config.get("mlflow_run_id"):  # a finished run, logged now
             with RunStore.open_for_writing(args.dir, "resume") as run:
@@ -237,6 +242,8 @@ def cmd_resume(args: argparse.Namespace) -> int:
     run = RunStore.open_for_writing(args.dir, "resume")
     print(f"Resuming {run.path}: {len(run.draft_records)} drafts and {len(run.update_records)} updates already "
           "recorded.", file=sys.stderr)
+    if models:
+        record_model_changes(run, models)
     return drive(run, max_cost_usd=args.max_cost_usd, track=args.track)
 
 
@@ -622,6 +629,9 @@ def build_parser() -> Parser:
     resume = sub.add_parser("resume", help="continue an interrupted run")
     resume.add_argument("dir", type=Path)
     resume.add_argument("--max-cost-usd", type=_money, help="a new cost limit for the rest of the run")
+    resume.add_argument("--model", help="the model for the rest of the run (recorded in run.json, with the step)")
+    resume.add_argument("--fallback-model", help="the fallback model for the rest of the run (recorded so too)")
+    resume.add_argument("--judge-model", help="--judge claude's model for the rest of the run (recorded so too)")
     _track_arg(resume)
     resume.set_defaults(func=cmd_resume)
 

@@ -21,7 +21,7 @@ from writebot.loop.budget import Budget
 from writebot.loop.next_topic import SELECTIONS, Chooser
 from writebot.loop.registry import JUDGES, REPLAY, USERS, build_engine, build_judge, build_user, engine_kind, needs_llm
 from writebot.loop.trainer import Callbacks, Online, train
-from writebot.store.run_folder import RunStore
+from writebot.store.run_folder import RunStore, now
 from writebot.store.usage import UsageLog
 from writebot.text.pipeline import Pipeline
 from writebot.text.topics import Topic, load_topics
@@ -111,6 +111,35 @@ def check_options(options: RunOptions) -> None:
                              "the budget cannot be kept; add --price-in and --price-out (USD per million tokens)")
 
 
+MODEL_FLAGS = {"model": "--model", "fallback_model": "--fallback-model", "judge_model": "--judge-model"}
+
+
+def check_model_changes(run: RunStore, options: RunOptions, models: dict[str, str]) -> None:
+    """`writebot resume --model/--fallback-model/--judge-model` (docs/FORMATS.md §1): each must be one the run
+    calls (check_options says so of --judge-model), on a run that still has work to do; nothing is written when one
+    is not."""
+    for key in models:
+        flag = MODEL_FLAGS[key]
+        if run.config.get("status") == "complete":
+            raise InputError(f"{flag}: {run.path} is complete, nothing is left to draft; start a new run with "
+                             f"{flag} instead")
+        if key != "judge_model" and not options.writer_uses_llm():
+            raise InputError(f"{flag}: this run's engine ({options.engine}) and user ({options.user}) call no model; "
+                             f"drop {flag}")
+
+
+def record_model_changes(run: RunStore, models: dict[str, str]) -> None:
+    """Set the models for the rest of the run, and say in run.json's `model_changes` what changed and at which step
+    (the drafts and updates recorded before it)."""
+    changes = list(run.config.get("model_changes", []))
+    for key, value in models.items():
+        if run.config.get(key) != value:
+            changes.append({"option": key, "from": run.config.get(key), "to": value,
+                            "drafts_recorded": len(run.draft_records), "updates_recorded": len(run.update_records),
+                            "time": now()})
+    run.set_config(**models, model_changes=changes)
+
+
 def price_for(options: RunOptions) -> Price | None:
     return Price.custom(options.price_in, options.price_out) if options.price_in is not None else None
 
@@ -127,7 +156,8 @@ def build_llm(options: RunOptions, usage: UsageLog, model: str | None = None,
                replay=options.cassette if engine_kind(options.engine).replays else None,
                effort=resolve_effort(options.effort), price=price,
                fallback_model=options.fallback_model if model is None else None,
-               offline=JUDGE_OFFLINE if model is not None else offline)
+               offline=JUDGE_OFFLINE if model is not None else offline,
+               flag="--model" if model is None else "--judge-model")
 
 
 def build_run_judge(options: RunOptions, usage: UsageLog) -> tuple[Judge, LLM | None]:

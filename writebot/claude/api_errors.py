@@ -59,6 +59,17 @@ def _requested_model(exc) -> str | None:
         return None
 
 
+# the variable that stands for each model option when no option is given
+ENV = {"--model": "WRITEBOT_MODEL", "--judge-model": "WRITEBOT_JUDGE_MODEL",
+       "--fallback-model": "WRITEBOT_FALLBACK_MODEL"}
+
+
+def _tries(exc: BaseException) -> str:
+    """How often writebot sent the request (it retries itself: the SDK's own retries are off, claude/llm.LLM)."""
+    attempts = getattr(exc, "writebot_attempts", None)
+    return f", sent {attempts} times" if attempts and attempts > 1 else ""
+
+
 @errors.register
 def explain(exc: BaseException, run_dir: str | None = None) -> Explained | None:
     """One line for an error of the SDK (None for anything else; writebot.errors.explain reads the rest). With
@@ -74,7 +85,7 @@ def explain(exc: BaseException, run_dir: str | None = None) -> Explained | None:
     after_fix = f"; then continue with: {resume}" if resume else ""
     if isinstance(exc, anthropic.APIConnectionError):
         what = "timed out" if isinstance(exc, anthropic.APITimeoutError) else "could not be reached"
-        return Explained(f"the Claude API {what} after the SDK's retries ({type(exc).__name__}); check your network "
+        return Explained(f"the Claude API {what}{_tries(exc)} ({type(exc).__name__}); check your network "
                          f"and ANTHROPIC_BASE_URL; nothing recorded is lost"
                          + (f". Continue with: {resume}" if resume else ""), 1)
     status = getattr(exc, "status_code", None)
@@ -96,12 +107,15 @@ def explain(exc: BaseException, run_dir: str | None = None) -> Explained | None:
     if status == 404:
         model = _requested_model(exc) if message.startswith("model:") or _path(exc).endswith("/v1/messages") else None
         if model:
+            flag = getattr(exc, "writebot_flags", {}).get(model, "--model")
+            again = (f"continue with: writebot resume {run_dir} {flag} ID" if run_dir else
+                     f"run the command again with {flag} ID (or {ENV[flag]})")
             return Explained(f"model '{model}' does not exist for this API ({_status(exc)}); list the models you can "
-                             "use with 'writebot models' and start again with --model ID (or WRITEBOT_MODEL)", 2)
+                             f"use with 'writebot models' and {again}", 2)
         return Explained(f"not found ({_status(exc)}: {message}); check ANTHROPIC_BASE_URL{after_fix}", 2)
     if status == 402:
         return Explained(f"billing problem ({_status(exc)}: {message}); check your plan and credits{after_fix}", 2)
     if isinstance(status, int) and status < 500 and status not in (408, 409, 429):
         return Explained(f"the Claude API refused the request ({_status(exc)}): {message}", 2)
-    return Explained(f"the Claude API kept failing after the SDK's retries ({_status(exc)}: {message}); nothing "
+    return Explained(f"the Claude API kept failing{_tries(exc)} ({_status(exc)}: {message}); nothing "
                      "recorded is lost" + (f". Continue with: {resume}" if resume else "; try again later"), 1)

@@ -121,8 +121,9 @@ class LLM:
     def __init__(self, model: str, usage: UsageLog | None = None, *, record: Path | str | None = None,
                  replay: Path | str | None = None, max_retries: int = 4,
                  http_client: Any = None, effort: dict[str, str] | None = None, price: Price | None = None,
-                 fallback_model: str | None = None, offline: str = TRAIN_OFFLINE):
+                 fallback_model: str | None = None, offline: str = TRAIN_OFFLINE, flag: str = "--model"):
         self.model = model
+        self.flag = flag  # the option that chose `model` (the judge's: --judge-model): an error names it
         self.fallback_model = fallback_model  # a refused request goes once to this model (and never twice as it was)
         self.usage = usage or UsageLog(None)
         self.max_retries = max_retries
@@ -184,6 +185,10 @@ class LLM:
             except Exception as exc:
                 delay = retry_delay(exc, attempt)
                 if delay is None or attempt == self.max_retries:
+                    # which option chose each model, for the error's advice (claude/api_errors.explain)
+                    exc.writebot_attempts = attempt + 1  # writebot retries itself; the SDK's retries are off
+                    exc.writebot_flags = {self.model: self.flag, **({self.fallback_model: "--fallback-model"}
+                                                                    if self.fallback_model else {})}
                     raise
                 await asyncio.sleep(delay)
         raise AssertionError("unreachable")
