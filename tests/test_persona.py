@@ -334,3 +334,20 @@ def test_two_noisy_personas_are_bundled():
 
     noisy = [load_persona(p) for p in bundled.personas() if load_persona(p).consistency < 1]
     assert len(noisy) >= 2 and all(p.one_off > 0 for p in noisy)
+
+
+def test_an_edit_that_never_fires_in_a_run_is_said_once_at_the_end(tmp_path, cli):
+    persona = tmp_path / "p.yaml"
+    persona.write_text(dedent("""
+        name: late-drop
+        edits:
+          - contractions: expand
+          - drop_sentences_with: ["Don't worry"]
+          - replace: {old: utilize, new: use}
+    """))
+    code, _, err = cli("simulate", "--persona", persona, "--topics", bundled.starter_topics(), "--epochs", "1",
+                       "--out", tmp_path / "run")
+    notes = [line for line in err.splitlines() if line.startswith("writebot: note: ")]
+    assert code == 0 and len(notes) == 1, err  # the drop comes after "Don't" became "Do not": it never fires
+    assert "edits[1] (Drop any sentence containing \"Don't worry\".) changed none of the run's" in notes[0]
+    assert "whether an edit before it already rewrites that" in notes[0]

@@ -30,7 +30,7 @@ from writebot.runs import (
 from writebot.store.run_folder import RunStore, refuse_output_inside, version_dir
 from writebot.text.pipeline import Pipeline, without_comments
 from writebot.tracking import TRACKERS, build_tracker, prestart
-from writebot.users import load_persona, persona_edit
+from writebot.users import load_persona, persona_edit, unused_edits
 
 
 class Parser(argparse.ArgumentParser):
@@ -106,6 +106,9 @@ def drive(run: RunStore, max_cost_usd: float | None = None, track: str | None = 
         for line in run.repaired:
             print(f"writebot: warning: {line}", file=sys.stderr)
         continue_run(run, progress=_progress(), max_cost_usd=max_cost_usd, track=track, tracker=tracker)
+        if run.config.get("user") == "rules":  # the persona's edits: say once which never did anything
+            for line in unused_edits(load_persona(run.input_path("persona.yaml")), run.draft_records):
+                print(f"writebot: note: {line}", file=sys.stderr)
     except KeyboardInterrupt:
         mark(run, "interrupted")
         print(f"writebot: interrupted; nothing recorded is lost. Continue with: writebot resume {run.path}",

@@ -136,21 +136,46 @@ def put_back(topic: Topic, draft: str) -> str:
     return post.render()
 
 
-def persona_edit(persona: Persona, draft: str, topic_id: str = "draft",
-                 topic: Topic | None = None) -> tuple[str, list[str]]:
+def persona_edit(persona: Persona, draft: str, topic_id: str = "draft", topic: Topic | None = None,
+                 fired: set[tuple[str | None, int]] | None = None) -> tuple[str, list[str]]:
     """Put back what the draft lost of the topic's brief, when the brief is known (docs/FORMATS.md §3d); then apply
     the persona's edits for the topic's kind (§3c) in order (each only on the share of posts its `consistency`
-    says), then its one-off edits (§3, §3b); return the ground truth and the `say` of every edit that changed it."""
+    says), then its one-off edits (§3, §3b); return the ground truth and the `say` of every edit that changed it.
+    `fired` collects the edits that changed the text: (None, i) for `edits[i]`, (kind, i) for `kinds[kind][i]`."""
     text = normalize(put_back(topic, draft) if topic is not None else draft)
     said = []
-    for k, (rule, say) in enumerate(persona.edits_for(topic.kind if topic else None)):
+    kind = topic.kind if topic else None
+    for k, (rule, say) in enumerate(persona.edits_for(kind)):
         if unit(f"{persona.name}|{topic_id}|{k}") >= persona.consistency:
             continue  # skipped on this post, as people skip their own rules now and then
         after = rule.apply(text)
         if after != text and say and len(said) < persona.max_feedback:
             said.append(say)
+        if after != text and fired is not None:
+            fired.add((None, k) if k < len(persona.edits) else (kind, k - len(persona.edits)))
         text = after
     return one_off_edits(text, persona.name, topic_id, persona.one_off), said
+
+
+def unused_edits(persona: Persona, records: list[dict]) -> list[str]:
+    """One line for each of the persona's edits that changed none of a run's recorded drafts (the reviews replayed:
+    they are deterministic), e.g. a drop phrase written after `contractions: expand`, which no text then holds. A
+    kind's edits are judged only when the run had posts of that kind."""
+    fired: set[tuple[str | None, int]] = set()
+    kinds, drafts = set(), 0
+    for record in records:
+        if "draft" in record and "topic" in record:
+            topic = Topic.from_dict(record["topic"])
+            kinds.add(topic.kind)
+            drafts += 1
+            persona_edit(persona, record["draft"], topic.id, topic, fired)
+    where = [(None, k, rule) for k, (rule, _) in enumerate(persona.edits)]
+    where += [(kind, k, rule) for kind, edits in persona.kinds.items() if kind in kinds
+              for k, (rule, _) in enumerate(edits)]
+    return [f"persona '{persona.name}': {'edits' if kind is None else f'kinds: {kind}'}[{k}] "
+            f"({rule.to_line()}) changed none of the run's {drafts} drafts; check what it looks for, and whether an "
+            "edit before it already rewrites that (edits apply in order, docs/FORMATS.md §3)"
+            for kind, k, rule in where if (kind, k) not in fired] if drafts else []
 
 
 _LETTERS = re.compile(r"[A-Za-z]{6,}")
