@@ -97,6 +97,19 @@ def test_online_drafts_one_train_topic_per_round_and_val_with_the_first_and_last
     val = val_rows.groupby("epoch")["word_edit_distance"].sum()
     assert val[rounds] < val[0]  # it learned, one post at a time
     assert run.config["online"] is True and (tmp_path / "run" / "cumulative_cost.png").stat().st_size > 0
+    # the table: rounds in a row that left the guide unchanged are one row, their range and their means
+    quiet = [u["epoch"] for u in run.update_records if u.get("status") == "unchanged"]
+    rows = [line.split() for line in out.splitlines() if line.strip()[:1].isdigit() and "  " in line]
+    collapsed = [r for r in rows if "-" in r[0]]
+    assert collapsed
+    for row in collapsed:
+        first, last = map(int, row[0].split("-"))
+        assert set(range(first, last + 1)) <= set(quiet) and row[-1] == "rounds"
+        assert row[-2] == str(last - first + 1)
+        means = train_rows[train_rows.epoch.between(first, last)]["word_edit_distance"].mean()
+        assert float(row[2]) == round(means, 1)
+    singles = [int(r[0]) for r in rows if r[0].isdigit()]
+    assert not [e for e in singles if e in quiet and e + 1 in quiet and e + 1 in singles]  # no two quiet rows in a row
 
 
 def test_an_online_run_resumes_where_it_stopped(tmp_path, topics_file):

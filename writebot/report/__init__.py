@@ -24,19 +24,21 @@ def summary_table(run: RunStore) -> str:
     rules = {e: len(run.load_version(e).style.rules) for e in run.versions()}
     has_val = "val_sim" in table.columns
     has_effort = table["seconds"].notna().any()  # a person trained it (notebook 02)
-    head = f"{_unit(run):>5}  {'train sim':>9}  {'train words':>11}"
+    rows = list(_rows(run, table, has_val))
+    labels = [str(e[0]) if len(e) == 1 else f"{e[0]}-{e[-1]}" for e, _, _ in rows]
+    width = max([5, *map(len, labels)])
+    head = f"{_unit(run):>{width}}  {'train sim':>9}  {'train words':>11}"
     head += f"  {'seconds':>7}  {'typed':>5}" if has_effort else ""
     head += f"  {'val sim':>7}  {'val words':>9}" if has_val else ""
     head += f"  {'kept':>5}  {'lost':>4}  {'claims':>6}  {'rules':>5}  update"
     lines = [head, "-" * len(head)]
-    for epoch, row in table.iterrows():
-        status = update_cell(run, epoch)
-        line = f"{epoch:>5}  {_cell(row['train_sim'], 9, 3)}  {_cell(row['train_words'], 11, 1)}"
+    for (epochs, row, status), label in zip(rows, labels, strict=True):
+        line = f"{label:>{width}}  {_cell(row['train_sim'], 9, 3)}  {_cell(row['train_words'], 11, 1)}"
         line += f"  {_cell(row['seconds'], 7, 0)}  {_cell(row['typed'], 5, 1)}" if has_effort else ""
         line += f"  {_cell(row['val_sim'], 7, 3)}  {_cell(row['val_words'], 9, 1)}" if has_val else ""
         kept = f"{'-':>5}" if row["kept"] != row["kept"] else f"{row['kept']:>5.0%}"
         line += f"  {kept}  {_cell(row['lost'], 4, 0)}  {_cell(row['claims'], 6, 1)}"
-        lines.append(line + f"  {rules.get(epoch, 0):>5}  {status}".rstrip())
+        lines.append(line + f"  {rules.get(epochs[0], 0):>5}  {status}".rstrip())
     if run.refusal_records:
         shown = ", ".join(f"{r['topic_id']}@{r['epoch']}" for r in run.refusal_records[:5])
         lines.append(f"\n{len(run.refusal_records)} refused by Claude and left out of the scores (refusals.jsonl): "
@@ -56,8 +58,34 @@ def summary_table(run: RunStore) -> str:
         rounds = max(run.versions())
         lines.append(f"\nOnline: a round drafts one train topic (val only in the first and last rounds, or every "
                      f"--val-every rounds);\nround {rounds}, the last row, is the val topics drafted with the last "
-                     "version.")
+                     "version. A row 'a-b' is rounds in a row whose update left the guide\nunchanged: the means of "
+                     "their figures.")
     return "\n".join(lines)
+
+
+def _rows(run: RunStore, table, has_val: bool):
+    """(epochs, row, update cell) per line of the table. Online, rounds in a row whose update left the guide
+    unchanged and that drafted no val topic are one line: their range, the means of their figures, and how many
+    rounds (a run of 49 rounds is not 45 lines of "unchanged")."""
+    group: list[int] = []
+
+    def flush():
+        epochs = list(group)
+        group.clear()
+        if len(epochs) == 1:
+            yield epochs, table.loc[epochs[0]], update_cell(run, epochs[0])
+        elif epochs:
+            yield epochs, table.loc[epochs].mean(numeric_only=True), f"unchanged, {len(epochs)} rounds"
+
+    for epoch, row in table.iterrows():
+        quiet = (run.config.get("online") and (run.verdict_for(epoch) or {}).get("status") == "unchanged"
+                 and not (has_val and row["val_sim"] == row["val_sim"]))
+        if quiet:
+            group.append(epoch)
+            continue
+        yield from flush()
+        yield [epoch], row, update_cell(run, epoch)
+    yield from flush()
 
 
 def update_cell(run: RunStore, epoch: int) -> str:
