@@ -17,7 +17,11 @@ from .conftest import ROOT
 
 pytestmark = pytest.mark.slow  # JupyterLab and Chromium start for each test
 
-CHROMIUM = "/usr/bin/chromium"
+CHROMIUM = os.environ.get("WRITEBOT_TEST_CHROMIUM", "/usr/bin/chromium")  # the variable: to test the skip below
+# the reason pytest prints (-rs, pyproject.toml) for each browser test it skips, with the one command that installs
+# what they need
+NO_CHROMIUM = (f"{CHROMIUM} not installed, so this browser test is skipped; install Debian's Chromium with: "
+               "sudo apt-get update && sudo apt-get install -y chromium")
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
          "--disable-component-update", "--disable-sync"]
 
@@ -33,7 +37,7 @@ def lab(tmp_path):
     if not Path(CHROMIUM).exists():
         if os.environ.get("CI"):
             pytest.fail(f"{CHROMIUM} missing: .ci/run installs it with apt-get")
-        pytest.skip(f"{CHROMIUM} not installed (apt-get install chromium)")
+        pytest.skip(NO_CHROMIUM)
     root = tmp_path / "lab"
     root.mkdir()
     shutil.copy(ROOT / "notebooks" / "02_train_with_feedback.ipynb", root)
@@ -134,3 +138,16 @@ def test_notebook_02_in_jupyterlab_with_chromium(lab, tmp_path):
         page.screenshot(path=str(shots / "notebook-02-dashboard.png"))
         browser.close()
     assert time.monotonic() - started < 60
+
+
+@pytest.mark.slow
+def test_without_chromium_the_run_says_which_browser_tests_it_skipped_and_how_to_install_it(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "CI"} | {"WRITEBOT_TEST_CHROMIUM": str(tmp_path / "none")}
+    done = subprocess.run([sys.executable, "-m", "pytest", "tests/test_browser.py::"
+                           "test_notebook_02_in_jupyterlab_with_chromium"], cwd=ROOT, env=env,
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+    skipped = [line for line in done.stdout.splitlines() if line.startswith("SKIPPED")]
+    assert len(skipped) == 1 and "test_browser.py" in skipped[0]
+    assert f"{tmp_path / 'none'} not installed" in skipped[0]
+    assert "sudo apt-get update && sudo apt-get install -y chromium" in skipped[0]

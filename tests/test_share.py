@@ -11,7 +11,7 @@ import pytest
 
 from writebot.report.share import local_only, secrets_in
 
-from .test_browser import CHROMIUM, FLAGS
+from .test_browser import CHROMIUM, FLAGS, NO_CHROMIUM
 
 
 def writebot(*args, env=None):
@@ -107,7 +107,7 @@ def test_a_folder_that_is_not_a_run_is_a_clear_error(tmp_path):
 @pytest.mark.slow
 def test_the_page_opens_in_chromium_with_every_plot_visible(shared, tmp_path):
     if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} not installed (apt-get install chromium)")
+        pytest.skip(NO_CHROMIUM)
     from playwright.sync_api import sync_playwright
 
     _, page_file, _ = shared
@@ -151,7 +151,7 @@ def test_every_box_on_the_page_shows_all_it_holds(shared):
     """The diffs and the guide are in boxes the notebook caps in height; on the static page nothing scrolls
     inside the page, so each update's change is in sight."""
     if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} not installed (apt-get install chromium)")
+        pytest.skip(NO_CHROMIUM)
     from playwright.sync_api import sync_playwright
 
     _, page_file, _ = shared
