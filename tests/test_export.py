@@ -82,8 +82,12 @@ def test_skill_front_matter_follows_the_agent_skills_spec_and_its_links_resolve(
     assert {f"assets/{p}" for p in TRAINED.examples} <= set(links)
     # round trip: the skill's files are the pipeline, as the writer reads it
     files = {"STYLE.md": (out / "references" / "STYLE.md").read_text("utf-8")}
-    files |= {p.relative_to(out / "references").as_posix(): p.read_text("utf-8")
-              for p in (out / "references" / "steps").glob("*.md")}
+    steps = {p.relative_to(out / "references").as_posix(): p.read_text("utf-8")
+             for p in (out / "references" / "steps").glob("*.md")}
+    # a step names the guide where the skill keeps it (the starter's step 1 says "Read STYLE.md")
+    mentions = [m for text in steps.values() for m in re.findall(r"[\w/.]*STYLE\.md", text)]
+    assert mentions and set(mentions) == {"references/STYLE.md"}
+    files |= {p: text.replace("references/STYLE.md", "STYLE.md") for p, text in steps.items()}
     files |= {p.relative_to(out / "assets").as_posix(): p.read_text("utf-8") for p in (out / "assets").rglob("*.md")}
     back = Pipeline(files)
     assert back.steps == TRAINED.steps and back.examples == TRAINED.examples

@@ -70,7 +70,9 @@ def skill(pipeline: Pipeline, name: str) -> dict[str, str]:
     front = "".join([f"name: {json.dumps(name)}\n", f"description: {json.dumps(description)}\n", "metadata:\n",
                      *(f"  {k}: {json.dumps(v)}\n" for k, v in meta.items())])
     files = {f"references/{STYLE}": _guide(pipeline) + "\n"}  # as the writer reads it
-    files |= {f"references/{p}": t for p, t in pipeline.steps.items()}
+    # the steps name the guide as the writer knows it ("Read STYLE.md"); in the skill it sits in references/
+    files |= {f"references/{p}": re.sub(r"(?<![\w/.])STYLE\.md", f"references/{STYLE}", t)
+              for p, t in pipeline.steps.items()}
     files |= {f"assets/{p}": t for p, t in pipeline.examples.items()}
     steps = "\n".join(f"   - [references/{p}](references/{p})" for p in pipeline.steps)
     examples = "\n".join(f"   - [assets/{p}](assets/{p})" for p in pipeline.examples) or "   - (none yet)"
