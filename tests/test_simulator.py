@@ -351,5 +351,15 @@ def test_a_made_up_dated_model_id_is_a_404_and_a_real_one_is_served(sim):
 def test_prefill_is_taken_by_the_models_that_take_it(sim):
     """Prefill was removed with Claude 4.6; the 4.5 models still continue an assistant turn."""
     prefilled = [{"role": "user", "content": "Say hi"}, {"role": "assistant", "content": "Hi"}]
-    assert ask(sim, model="claude-sonnet-4-5", messages=prefilled).stop_reason == "end_turn"
+    assert ask(sim, model="claude-haiku-4-5", messages=prefilled).stop_reason == "end_turn"
     refused_with(sim, "does not support assistant message prefill", messages=prefilled)
+
+
+def test_a_retired_model_is_a_404_and_no_table_of_writebot_lists_it(sim):
+    """claude-sonnet-4-5 retired on 2026-11-30 (https://platform.claude.com/docs/en/about-claude/model-deprecations):
+    the API answers 404, and models.yaml and prices.yaml no longer carry it."""
+    from writebot.claude import models, pricing
+
+    with pytest.raises(anthropic.NotFoundError):
+        ask(sim, model="claude-sonnet-4-5")
+    assert "claude-sonnet-4-5" not in models._table() and pricing.price_of("claude-sonnet-4-5") is None

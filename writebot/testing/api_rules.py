@@ -75,8 +75,6 @@ MODELS: dict[str, SimModel] = {
                                   strict_sampling=False),
     "claude-opus-4-5": SimModel(False, frozenset({"disabled", "enabled"}), ("low", "medium", "high"), "high", 64_000,
                                 4096, display="summarized", strict_sampling=False),
-    "claude-sonnet-4-5": SimModel(False, frozenset({"disabled", "enabled"}), (), None, 64_000, 1024,
-                                  display="summarized", strict_sampling=False),
     "claude-haiku-4-5": SimModel(False, frozenset({"disabled", "enabled"}), (), None, 64_000, 4096,
                                  display="summarized", strict_sampling=False),
 }
@@ -84,10 +82,12 @@ MODELS: dict[str, SimModel] = {
 
 # The dated ids the models overview lists for the models that have one (https://platform.claude.com/docs/en/about-
 # claude/models/overview); any other dated id is a model that does not exist: 404, as the API answers.
-DATED = {"claude-haiku-4-5-20251001", "claude-sonnet-4-5-20250929", "claude-opus-4-5-20251101"}
+# claude-sonnet-4-5 retired on 2026-11-30 (https://platform.claude.com/docs/en/about-claude/model-deprecations):
+# the simulator answers it 404, as the API answers a retired model.
+DATED = {"claude-haiku-4-5-20251001", "claude-opus-4-5-20251101"}
 # Prefill was removed with Claude 4.6 (https://platform.claude.com/docs/en/about-claude/models/whats-new-claude-4-6,
 # "Prefill removal"); the 4.5 models still take an assistant turn at the end.
-TAKES_PREFILL = {"claude-opus-4-5", "claude-sonnet-4-5", "claude-haiku-4-5"}
+TAKES_PREFILL = {"claude-opus-4-5", "claude-haiku-4-5"}
 
 
 def model_spec(model: object) -> SimModel | None:
