@@ -247,3 +247,34 @@ def test_notes_that_make_the_same_complaint_in_other_words_are_one_note():
     assert len(notes) == 12 and len(merge_notes(n for _, n in notes)) == len(groups)
     wrong = [(a, b) for (ga, a), (gb, b) in itertools.combinations(notes, 2) if same_note(a, b) != (ga == gb)]
     assert not wrong
+
+
+@pytest.mark.parametrize("line, clash", [
+    ("No pep talk.", "it says no to encouraging"),
+    ("Stop the cheerleading.", "it says no to encouraging"),
+    ("It feels chatty.", "it says no to friendly"),
+    ("Keep it formal.", "it asks for formal"),
+    ("Be more matter-of-fact.", "it asks for neutral"),
+    ("Sounds too stiff; use contractions.", None),  # asks for less formality: what the prose asks too
+    ("No exclamation marks, please.", None),  # the prose says nothing of them
+    ("Cover every point of its brief.", None),  # a post's brief is its topic, not a length
+    ("Skip the filler like \"In my opinion\".", None),
+])
+def test_a_note_or_rule_against_the_guides_opening_prose_is_a_finding(line, clash):
+    from writebot.text.lint import PROSE
+
+    starter = Pipeline.load(bundled.starter_pipeline())
+    assert "friendly, encouraging tone" in starter.style.prose and lint(starter) == []
+    style = starter.files["STYLE.md"].rstrip() + f"\n\n## Notes\n\n- {line}\n"
+    found = [f for f in lint(starter.with_file("STYLE.md", style)) if f.kind == PROSE]
+    if clash is None:
+        assert found == []
+    else:
+        assert len(found) == 1 and found[0].line == style.splitlines().index(f"- {line}") + 1
+        assert clash in found[0].message and "the guide's opening prose asks for" in found[0].message
+        assert "change the prose or drop the line" in found[0].message
+    # the Claude optimizer is sent the finding back, as it is a contradiction
+    from writebot.engines.claude import contradictions_message
+
+    message = contradictions_message(starter.with_file("STYLE.md", style).files)
+    assert (message is None) == (clash is None)

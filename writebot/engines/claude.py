@@ -24,7 +24,7 @@ from writebot.compare.metrics import word_edit_distance
 from writebot.engines.base import BatchDrafts, Evidence, GateKind, Update
 from writebot.errors import BadOutput, BatchExpired, InputError, ModelStop, Refused, UpdateStopped
 from writebot.text.kinds import examples_for, style_for
-from writebot.text.lint import CONTRADICTION, EXAMPLE, lint
+from writebot.text.lint import CONTRADICTION, EXAMPLE, PROSE, lint
 from writebot.text.pipeline import STYLE, Pipeline, without_comments
 from writebot.text.post import normalize
 from writebot.text.topics import Topic
@@ -380,9 +380,9 @@ class ClaudeEngine:
 
 
 def contradictions_message(files: dict[str, str]) -> str | None:
-    """The lint's contradictions in an edited pipeline, and the example posts its rules would change (docs/FORMATS.md
-    §5), as the message that sends it back."""
-    found = [f for f in lint(Pipeline(files)) if f.kind in (CONTRADICTION, EXAMPLE)]
+    """The lint's contradictions in an edited pipeline (between rules, or a rule or note against the opening prose),
+    and the example posts its rules would change (docs/FORMATS.md §5), as the message that sends it back."""
+    found = [f for f in lint(Pipeline(files)) if f.kind in (CONTRADICTION, EXAMPLE, PROSE)]
     if not found:
         return None
     return render("optimizer_lint", findings="\n".join(f"- {f}" for f in found))

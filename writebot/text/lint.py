@@ -29,6 +29,7 @@ DUPLICATE_NOTE = "note repeats a note"
 EXAMPLE = "example"
 UNUSED_KIND = "section for no kind"
 ONE_KIND = "one kind's rule"
+PROSE = "against the prose"
 SAME_NOTE = 85  # rapidfuzz token_sort_ratio from which two notes say the same thing in other words
 # content words two notes share from which they make the same complaint, and the share of the shorter one's
 # (data/notes/young-children.yaml: paraphrases share 5 to 8, different complaints at most 1)
@@ -98,6 +99,8 @@ def lint(pipeline: Pipeline, sources: Iterable[Source] | None = None, budget: in
         sources = list(sources)
         findings += dead_rules(rules, sources)
         findings += one_kind_rules(rules, sources, by_kind)
+    findings += against_prose(style, [line for key, lines in sections.items() if key != "notes" for line in lines]
+                              + sections["notes"])
     findings += repeated_notes(rules, sections["notes"])
     findings += examples_against(rules, pipeline.examples, by_kind)
     size = len(without_comments(style))
@@ -204,6 +207,60 @@ def one_kind_rules(rules: list[_Line], sources: list[Source],
                                                       f"posts' edits ask for it (it helps {spreads[kind][0]} of them; "
                                                       f"the other kinds' edits undo it on {others} posts); move it "
                                                       f"to '## Rules for {kind}'"))
+    return out
+
+
+@functools.lru_cache(maxsize=1)
+def _qualities() -> tuple[re.Pattern, dict[str, tuple[re.Pattern, str | None]]]:
+    """text/qualities.yaml: a pattern for a negation, and per quality a pattern for its words and its opposite."""
+    from importlib import resources
+
+    import yaml
+
+    data = yaml.safe_load(resources.files("writebot.text").joinpath("qualities.yaml").read_text("utf-8"))
+
+    def words(items: list[str]) -> str:
+        return "|".join(re.escape(w) for w in sorted(items, key=len, reverse=True))
+
+    negation = re.compile(rf"\b(?:{words(data['negations'])})\b(?:\W+\w+){{0,2}}?\W+$", re.I)
+    return negation, {name: (re.compile(rf"(?<![\w-])(?:{words(q['words'])})(?![\w-])", re.I), q.get("opposite"))
+                      for name, q in data["qualities"].items()}
+
+
+def _asks(text: str) -> tuple[dict[str, str], dict[str, str]]:
+    """The qualities a text asks for and those it denies, each with the words that say so."""
+    negation, qualities = _qualities()
+    asked, denied = {}, {}
+    for name, (pattern, _) in qualities.items():
+        for found in pattern.finditer(text):
+            clause = re.split(r"[.;:!?]|\bbut\b", text[:found.start()])[-1]
+            said = (clause.strip().split() or [""])[-3:]
+            target = denied if negation.search(clause + " ") else asked
+            target.setdefault(name, " ".join([*said, found[0]]).strip())
+    return asked, denied
+
+
+def against_prose(style: str, lines: list[_Line]) -> list[Finding]:
+    """A rule or note that denies a quality the guide's opening prose asks of every post ("keeps a friendly,
+    encouraging tone" beside "No pep talk."), or asks for its opposite (text/qualities.yaml): the writer reads both
+    and they tell it two things. Change the prose, or drop the line."""
+    from writebot.text.pipeline import Style
+
+    asked, _ = _asks(without_comments(Style.parse(style).prose))
+    if not asked:
+        return []
+    _, qualities = _qualities()
+    out = []
+    for line in lines:
+        wants, denies = _asks(line.text)
+        clash = [(q, f"it says no to {q}") for q in denies if q in asked]
+        clash += [(a, f"it asks for {q}") for q in wants for a in asked if q in (qualities[a][1], ) or
+                  qualities[q][1] == a]
+        if clash:
+            quality, how = clash[0]
+            out.append(Finding(PROSE, line.number, f"{line.text!r}: {how}, and the guide's opening prose asks for "
+                                                   f"{quality} ({asked[quality]!r}); change the prose or drop the "
+                                                   "line"))
     return out
 
 
