@@ -278,3 +278,18 @@ def test_a_note_or_rule_against_the_guides_opening_prose_is_a_finding(line, clas
 
     message = contradictions_message(starter.with_file("STYLE.md", style).files)
     assert (message is None) == (clash is None)
+
+
+def test_an_example_finding_shows_what_the_rule_would_write_and_the_optimizer_is_told_its_offline_meaning():
+    from writebot.claude.prompts import render  # the optimizer's system prompt holds the rule phrasings
+
+    starter = Pipeline.load(bundled.starter_pipeline())
+    style = starter.files["STYLE.md"].replace("## Rules\n", "## Rules\n\n- Write headings in title case.\n", 1)
+    pipeline = starter.with_file("STYLE.md", style).with_file("examples/water.md",
+                                                              "# Watering\n\nHi.\n\n## When To Water\n\nOften.\n")
+    found = [f for f in lint(pipeline) if f.kind == EXAMPLE and "water.md" in f.message and "title case" in f.message]
+    assert len(found) == 1
+    assert "'## When To Water' would be '## When to Water'" in found[0].message
+    phrasings = render("rule_phrasings")
+    assert '"When to Water"' in phrasings and "of, in and with, which stay lower case" in phrasings
+    assert "stays as it is" in phrasings  # a sentence with no ", and" to split at

@@ -340,12 +340,24 @@ def examples_against(rules: list[_Line], examples: dict[str, str],
         for line in rules + (by_kind or {}).get(example_kind(path) or "", []):
             after = line.rule.apply(current)
             if after != current:
-                changed.append(line)
+                changed.append((line, _first_change(current, after)))
             current = after
-        if repair(current) != post:
-            out += [Finding(EXAMPLE, line.number, f"{path} does not follow {line.text!r}; apply the rule to the "
-                                                  "example (or change the rule)") for line in changed]
+        if repair(current) != post:  # what the rule would write says what it means offline (title case: "When to")
+            out += [Finding(EXAMPLE, line.number, f"{path} does not follow {line.text!r} ({was!r} would be {now!r}); "
+                                                  "apply the rule to the example (or change the rule)")
+                    for line, (was, now) in changed]
     return out
+
+
+def _first_change(before: str, after: str) -> tuple[str, str]:
+    """The first line a rule changes, before and after (a removed line: after is "")."""
+    import difflib
+
+    old, new = before.splitlines(), after.splitlines()
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, old, new, autojunk=False).get_opcodes():
+        if tag != "equal":
+            return (old[i1] if i1 < i2 else ""), (new[j1] if j1 < j2 else "")
+    return before, after
 
 
 def same_note(a: str, b: str) -> bool:
