@@ -174,7 +174,9 @@ def test_a_claude_proposal_with_contradictions_goes_back_once_with_the_findings(
     assert [f for f in lint(update.pipeline) if f.kind != EXAMPLE] == []
     assert "Hello, dear readers!" not in update.pipeline.style.rules[0]
     assert update.pipeline.style.parsed_rules().count(OpenWith("Hi friends,")) == 1
-    assert "Replaced the old greeting" in update.rationale
+    # the update's rationale is the final one alone: the first named a greeting the fix took out
+    assert update.rationale == "Replaced the old greeting with the new one."
+    assert [e["rationale_before"] for e in update.details if "sent_back" in e] == ["Added the new greeting."]
     optimizer = [r for r in sim.requests if r.get("tools")]
     sent_back = optimizer[2]["messages"][-1]["content"]
     text = sent_back if isinstance(sent_back, str) else " ".join(b.get("text", "") for b in sent_back)

@@ -184,3 +184,18 @@ def test_a_record_without_its_fields_or_with_the_wrong_types_is_set_aside_with_t
     assert [b.reason for b in scan.bad] == ["epoch is str, not int, feedback is str, not list",
                                             "epoch is bool, not int",
                                             "missing topic_id, split, version, feedback, ground_truth"]
+
+
+def test_the_update_history_holds_each_update_once_with_its_last_record(tmp_path):
+    with RunStore.create(tmp_path / "run", {"epochs": 2}, {}) as run:
+        run.record_update({"epoch": 0, "status": "failed", "train_cost_before": 9, "train_cost_after": None,
+                           "rationale": "failed: the answer was cut"})
+        run.record_update({"epoch": 0, "status": "accepted", "train_cost_before": 9, "train_cost_after": 4,
+                           "rationale": "Added a greeting."})
+        run.record_update({"epoch": 1, "status": "pending", "train_cost_before": 4, "train_cost_after": None,
+                           "rationale": "Shorter sentences."})
+        run.record_update({"epoch": 1, "kind": "gate", "status": "rolled_back", "train_cost_before": 4,
+                           "train_cost_after": 6})
+        history = run.update_history()
+    assert [(h["epoch"], h["status"], h["train_cost_after"], h["rationale"]) for h in history] == [
+        (0, "accepted", 4, "Added a greeting."), (1, "rolled_back", 6, "Shorter sentences.")]

@@ -319,10 +319,12 @@ class ClaudeEngine:
         rationale, last = await self._edit_turns(editor, system, messages, log, purpose)
         problem = recheck(editor.files) if recheck and last is not None else None
         if problem:
-            log.append({"sent_back": problem})
+            log.append({"sent_back": problem, "rationale_before": rationale})
             messages += [{"role": "assistant", "content": last}, {"role": "user", "content": problem}]
             again, _ = await self._edit_turns(editor, system, messages, log, purpose)
-            rationale = f"{rationale} {again}".strip() if again != rationale else rationale
+            # the final rationale alone (the send-back asks for it again): the first one may name a rule the fix
+            # took out again, and a later update's prompt reads this as what the update did
+            rationale = again or rationale
         return editor, rationale, log
 
     async def _edit_turns(self, editor: PipelineEditor, system: str, messages: list[dict], log: list[dict],

@@ -276,16 +276,19 @@ class RunStore:
         self.refusal_records.append(record)
 
     def update_history(self) -> list[dict]:
-        """Every update with its final verdict (a deferred gate's, when there is one) and both train costs."""
-        out = []
+        """Every update once (the last record of its epoch: a failed update redone on resume is the redone one) with
+        its final verdict (a deferred gate's, when there is one), both train costs and its rationale."""
+        out: dict[int, dict] = {}
         for update in self.update_records:
             if update.get("kind") == "gate":
                 continue
-            verdict = self.verdict_for(update["epoch"])
-            out.append({"epoch": update["epoch"], "status": verdict["status"],
-                        "train_cost_before": update.get("train_cost_before"),
-                        "train_cost_after": verdict.get("train_cost_after"), "rationale": update.get("rationale", "")})
-        return out
+            verdict = self.gate_for(update["epoch"]) or update
+            out.pop(update["epoch"], None)
+            out[update["epoch"]] = {"epoch": update["epoch"], "status": verdict["status"],
+                                    "train_cost_before": update.get("train_cost_before"),
+                                    "train_cost_after": verdict.get("train_cost_after"),
+                                    "rationale": update.get("rationale", "")}
+        return list(out.values())
 
     def record_update(self, record: dict[str, Any]) -> None:
         self._writer()
