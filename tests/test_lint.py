@@ -295,3 +295,24 @@ def test_an_example_finding_shows_what_the_rule_would_write_and_the_optimizer_is
     phrasings = render("rule_phrasings")
     assert '"When to Water"' in phrasings and "of, in and with, which stay lower case" in phrasings
     assert "stays as it is" in phrasings  # a sentence with no ", and" to split at
+
+
+def test_a_new_claude_rule_that_changes_none_of_the_drafts_goes_back_before_the_update_is_kept(sim):
+    dead = '- Replace "In my opinion, " with "I think ".'
+    sim.responder = scripted(
+        tool_reply({"command": "str_replace", "path": "/pipeline/STYLE.md",
+                    "old_str": "## Rules\n", "new_str": f"## Rules\n\n{dead}"}),
+        text_reply("Swapped the hedge."),
+        tool_reply({"command": "str_replace", "path": "/pipeline/STYLE.md", "old_str": f"\n{dead}", "new_str": ""}),
+        text_reply("Dropped the rule: the drafts never write that phrase."))
+    engine = build_engine("claude", llm=LLM(DEFAULT_MODEL))
+    start = Pipeline.load(bundled.starter_pipeline())
+    topic = make_topics(1)[0]
+    draft = "# T\n\nIn my opinion cherry tomatoes are easy.\n"
+    update = engine.update(start, [Evidence(topic, 0, draft, (), "# T\n\nCherry tomatoes are easy.\n")])
+    optimizer = [r for r in sim.requests if r.get("tools")]
+    sent_back = optimizer[2]["messages"][-1]["content"]
+    text = sent_back if isinstance(sent_back, str) else " ".join(b.get("text", "") for b in sent_back)
+    assert "dead rule" in text and "changes nothing in any of the 1 recorded drafts written without it" in text
+    assert dead[2:] not in update.pipeline.style.rules
+    assert update.rationale == "Dropped the rule: the drafts never write that phrase."

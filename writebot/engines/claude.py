@@ -24,7 +24,7 @@ from writebot.compare.metrics import word_edit_distance
 from writebot.engines.base import BatchDrafts, Evidence, GateKind, Update
 from writebot.errors import BadOutput, BatchExpired, InputError, ModelStop, Refused, UpdateStopped
 from writebot.text.kinds import examples_for, style_for
-from writebot.text.lint import CONTRADICTION, EXAMPLE, PROSE, lint
+from writebot.text.lint import CONTRADICTION, DEAD, EXAMPLE, PROSE, Source, lint
 from writebot.text.pipeline import STYLE, Pipeline, without_comments
 from writebot.text.post import normalize
 from writebot.text.topics import Topic
@@ -356,9 +356,11 @@ class ClaudeEngine:
     async def aupdate(self, pipeline: Pipeline, evidence: list[Evidence], history: list[dict]) -> Update:
         system = render("optimizer_system", budget=self.style_budget, rule_phrasings=render("rule_phrasings"))
         try:
+            # a new rule in an offline phrasing is tried on the drafts the update reads (written by `pipeline`)
+            drafts = [Source(e.draft, frozenset(pipeline.style.rules)) for e in evidence]
             editor, rationale, log = await self.edit_loop(pipeline.files, system,
                                                           self._update_prompt(pipeline, evidence, history),
-                                                          recheck=contradictions_message)
+                                                          recheck=lambda files: contradictions_message(files, drafts))
         except UpdateStopped as stopped:
             reason = f"Claude could not finish the update ({stopped}); its edits were discarded"
             return Update(pipeline, f"failed: {reason}", [], failed=reason)
@@ -381,10 +383,11 @@ class ClaudeEngine:
         return None, False
 
 
-def contradictions_message(files: dict[str, str]) -> str | None:
+def contradictions_message(files: dict[str, str], drafts: list[Source] | None = None) -> str | None:
     """The lint's contradictions in an edited pipeline (between rules, or a rule or note against the opening prose),
-    and the example posts its rules would change (docs/FORMATS.md §5), as the message that sends it back."""
-    found = [f for f in lint(Pipeline(files)) if f.kind in (CONTRADICTION, EXAMPLE, PROSE)]
+    the example posts its rules would change and, with the `drafts` the update read, its dead rules: a new rule in
+    an offline phrasing that changes none of them (docs/FORMATS.md §5), as the message that sends it back."""
+    found = [f for f in lint(Pipeline(files), drafts) if f.kind in (CONTRADICTION, EXAMPLE, PROSE, DEAD)]
     if not found:
         return None
     return render("optimizer_lint", findings="\n".join(f"- {f}" for f in found))
