@@ -74,3 +74,20 @@ def test_metrics():
     assert word_edit_distance("the cat sat down", "the dog sat") == 2
     assert word_edit_distance("a  b\n\nc", "a b c") == 0  # words, not white space
     assert char_edit_distance("kitten", "sitting") == 3
+
+
+def test_the_starter_pipelines_texts_agree_on_how_many_points_a_section_holds():
+    """STYLE.md, step 1 and the offline writer's voice say the same: one or two points to a section."""
+    import yaml
+
+    from writebot import bundled
+    from writebot.text.pipeline import Pipeline
+
+    from .conftest import ROOT
+
+    starter = Pipeline.load(bundled.starter_pipeline())
+    prose = " ".join(starter.style.prose.split())
+    outline = " ".join(next(t for p, t in starter.steps.items() if "outline" in p).split())
+    assert "one or two points to a section" in prose and "one section per one or two points" in outline
+    voice = yaml.safe_load((ROOT / "writebot" / "engines" / "rules_voice.yaml").read_text())
+    assert voice["points_per_section"] == 2
