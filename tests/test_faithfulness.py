@@ -182,6 +182,32 @@ def test_a_schema_the_api_does_not_take_is_a_400(sim):
                                output_config={"format": {"type": "json_schema", "schema": schema}})
 
 
+@pytest.mark.parametrize("bound, value, says", [
+    ("maximum", 2, "maximum: this JSON Schema keyword is not supported"),
+    ("maxItems", 2, "maxItems: this JSON Schema keyword is not supported"),
+    ("minItems", 2, "minItems: only 0 or 1 is supported"),
+])
+def test_the_judge_schema_bounds_what_json_outputs_take_and_no_more(sim, bound, value, says):
+    """Structured outputs take an enum of the point numbers and minItems 1 (the docs' "JSON Schema limitations"),
+    not maximum or maxItems: the schema sent holds those bounds, and one with the others is a 400."""
+    import anthropic
+
+    schema = judge_schema(3)
+    points = schema["properties"]["points"]
+    assert points["minItems"] == 1 and points["items"]["properties"]["point"]["enum"] == [1, 2, 3]
+    assert "span paragraphs" in points["items"]["properties"]["evidence"]["description"]
+    client = anthropic.Anthropic()
+    answer = client.messages.create(model="claude-haiku-5-5", max_tokens=100,
+                                    messages=[{"role": "user", "content": "x"}],
+                                    output_config={"format": {"type": "json_schema", "schema": schema}})
+    assert answer.stop_reason == "end_turn"
+    sim.expect_400 = True
+    (points["items"]["properties"]["point"] if bound == "maximum" else points)[bound] = value
+    with pytest.raises(anthropic.BadRequestError, match=says):
+        client.messages.create(model="claude-haiku-5-5", max_tokens=100, messages=[{"role": "user", "content": "x"}],
+                               output_config={"format": {"type": "json_schema", "schema": schema}})
+
+
 def _judge_by_style(lossy_marker: str, verdicts_after: list[str], added_after: list[str], drop: bool = True):
     """A responder for a Claude run: the writer adds a claim, and drops the last point when `drop`, once STYLE.md
     holds `lossy_marker`; the optimizer adds it (and a contraction rule that saves words); the judge reads the

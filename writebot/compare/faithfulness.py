@@ -363,14 +363,19 @@ class OfflineJudge:
 # -- the Claude judge -------------------------------------------------------------------------------------------
 def judge_schema(count: int) -> dict:
     """The JSON schema of the judge's answer (structured outputs: `output_config.format`,
-    https://platform.claude.com/docs/en/build-with-claude/structured-outputs; every object closed with
-    `additionalProperties: false`, no numeric limits, which the feature does not take)."""
+    https://platform.claude.com/docs/en/build-with-claude/structured-outputs, "JSON Schema limitations"). Every
+    object is closed with `additionalProperties: false`. The bounds the feature takes: a point's number is one of
+    1..count (`enum`: numeric limits such as minimum and maximum are not supported), and there is at least one
+    verdict (`minItems` 1: only 0 or 1 is, and `maxItems` is not; parse_answer asks for exactly one per point)."""
     point = {"type": "object", "additionalProperties": False, "required": ["point", "verdict", "evidence"],
-             "properties": {"point": {"type": "integer", "description": f"the point's number, 1 to {count}"},
+             "properties": {"point": {"type": "integer", "enum": list(range(1, count + 1)),
+                                      "description": f"the point's number, 1 to {count}"},
                             "verdict": {"type": "string", "enum": list(VERDICTS)},
-                            "evidence": {"type": "string"}}}
+                            "evidence": {"type": "string", "description": "the post's sentences that keep or "
+                                         "contradict the point, copied exactly; they may span paragraphs"}}}
     return {"type": "object", "additionalProperties": False, "required": ["points", "added"],
-            "properties": {"points": {"type": "array", "items": point},
+            "properties": {"points": {"type": "array", "items": point, "minItems": 1,
+                                      "description": f"one verdict per point, {count} in all"},
                            "added": {"type": "array", "items": {"type": "string"}}}}
 
 
