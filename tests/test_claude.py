@@ -206,6 +206,8 @@ def test_tool_loop_runs_each_command_and_lands_one_new_version(sim):
                     "insert_text": '- Replace "utilize" with "use".'},
                    {"command": "create", "path": "examples/short.md", "file_text": "# Short\n\nHi friends,\n"}),
         text_reply("Swapped the greeting and banned 'utilize', because the user edits both every time."),
+        # the lint sends it back once (the examples still greet the old way); it answers with its rationale again
+        text_reply("Swapped the greeting and banned 'utilize'; the examples keep their greeting for now."),
     )
     engine = build_engine("claude", llm=LLM(DEFAULT_MODEL))
     before = starter()
@@ -223,7 +225,7 @@ def test_tool_loop_runs_each_command_and_lands_one_new_version(sim):
     assert not any(r["is_error"] for r in results)
     assert len(optimizer) == 5  # the examples still greet the old way: the proposal went back once (§5 `example`)
     sent_back = optimizer[4]["messages"][-1]["content"]
-    assert "examples/bike-chain.md does not follow 'Open with the line: Hi friends,'" in str(sent_back)
+    assert "examples/bike-chain.md does not follow 'Open with the line: Hi friends,'" in sent_back[0]["text"]
 
 
 def test_thinking_blocks_go_back_unmodified_and_blank_text_is_dropped(sim):
