@@ -106,7 +106,8 @@ def drive(run: RunStore, max_cost_usd: float | None = None, track: str | None = 
         for line in run.repaired:
             print(f"writebot: warning: {line}", file=sys.stderr)
         continue_run(run, progress=_progress(), max_cost_usd=max_cost_usd, track=track, tracker=tracker)
-        if run.config.get("user") == "rules":  # the persona's edits: say once which never did anything
+        user = USERS.get(run.config.get("user", ""))
+        if user is not None and user.edits_by_rule:  # the persona's edits: say once which never did anything
             for line in unused_edits(load_persona(run.input_path("persona.yaml")), run.draft_records):
                 print(f"writebot: note: {line}", file=sys.stderr)
     except KeyboardInterrupt:

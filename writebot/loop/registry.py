@@ -81,6 +81,7 @@ class UserKind:
     help: str
     build: Callable[[Persona, LLM | None], User]
     needs_llm: bool = False
+    edits_by_rule: bool = False  # applies the persona's edits (docs/FORMATS.md §3): an edit can be checked as unused
 
 
 def _persona_user(persona: Persona, llm: LLM | None) -> User:
@@ -96,7 +97,7 @@ def _claude_user(persona: Persona, llm: LLM | None) -> User:
 
 
 USERS: dict[str, UserKind] = {
-    "rules": UserKind("the persona's deterministic edits", _persona_user),
+    "rules": UserKind("the persona's deterministic edits", _persona_user, edits_by_rule=True),
     "claude": UserKind("Claude playing the persona's description", _claude_user, needs_llm=True),
 }
 
