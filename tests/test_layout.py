@@ -105,6 +105,38 @@ def test_the_base_modules_do_not_import_each_other_in_a_circle():
         visit(room, [])
 
 
+def module_level_imports(path: Path) -> set[str]:
+    """The writebot modules a module imports when it is loaded: its top-level imports, those under `if` included
+    (`if TYPE_CHECKING:` too: a type-only import is still a circle to read), not those inside functions."""
+    names = {name for _, name in imports(path)}
+    body, found = list(ast.parse(path.read_text()).body), set()
+    while body:
+        node = body.pop()
+        if isinstance(node, ast.If):
+            body += node.body + node.orelse
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            found |= {name for line, name in imports(path) if line == node.lineno}
+    return found & names
+
+
+def test_no_two_modules_import_each_other_in_a_circle():
+    modules = {".".join(p.relative_to(PACKAGE.parent).with_suffix("").parts).removesuffix(".__init__"): p
+               for p in PACKAGE.rglob("*.py")}
+    edges = {m: {n for n in module_level_imports(p) if n in modules and n != m} for m, p in modules.items()}
+    done: set[str] = set()
+
+    def visit(module, stack):
+        assert module not in stack, f"a circle: {' -> '.join([*stack[stack.index(module):], module])}"
+        if module in done:
+            return
+        for other in sorted(edges[module]):
+            visit(other, [*stack, module])
+        done.add(module)
+
+    for module in sorted(modules):
+        visit(module, [])
+
+
 @pytest.mark.slow
 def test_import_writebot_and_the_offline_demo_never_load_the_claude_sdk(tmp_path):
     probe = ("import sys, writebot, writebot.cli; assert 'anthropic' not in sys.modules, 'import'; "

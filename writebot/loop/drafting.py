@@ -10,6 +10,7 @@ from writebot.compare.faithfulness import Judge, faithfulness_fields
 from writebot.compare.metrics import scores
 from writebot.engines.base import Engine
 from writebot.errors import BatchIncomplete, BudgetReached, Refused
+from writebot.loop.callbacks import Callbacks
 from writebot.store.run_folder import RunStore, now
 from writebot.text.pipeline import Pipeline
 from writebot.text.post import normalize
@@ -19,7 +20,6 @@ from writebot.users.effort import Effort
 
 if TYPE_CHECKING:
     from writebot.loop.budget import Stopper
-    from writebot.loop.trainer import Callbacks
 
 
 async def draft_all(run: RunStore, engine: Engine, user: User, judge: Judge, pipeline: Pipeline, todo: list[Topic],

@@ -18,6 +18,7 @@ from writebot.engines.base import Engine, Evidence, GateKind, Update, ability
 from writebot.errors import BudgetReached
 from writebot.loop import gate
 from writebot.loop.budget import Never, Stopper
+from writebot.loop.callbacks import Callbacks
 from writebot.loop.drafting import batch_all, draft_all
 from writebot.loop.gate import Verdict
 from writebot.loop.next_topic import Chooser
@@ -27,32 +28,6 @@ from writebot.text.topics import Topic
 from writebot.users import User
 
 log = logging.getLogger("writebot")
-
-
-class Callbacks:
-    """What the loop tells its caller; callbacks watch, they never steer (a Stopper decides when to stop). This one
-    does nothing; writebot.runs.RunCallbacks draws the progress bars and logs each epoch to the tracker."""
-
-    def on_epoch(self, epoch: int, todo: int) -> None:
-        """Epoch `epoch` begins, with `todo` topics to draft."""
-
-    def on_draft(self, record: dict) -> None:
-        """A draft was reviewed and recorded (or its topic refused: the record has a `reason`)."""
-
-    def on_batch_poll(self, status) -> None:
-        """A Message Batch of this epoch's drafts was polled (the API's MessageBatch)."""
-
-    def on_warning(self, message: str) -> None:
-        """Something the person should know that does not stop the run (one line)."""
-
-    def on_epoch_end(self, epoch: int) -> None:
-        """Every topic of the epoch is recorded."""
-
-    def on_update(self, record: dict) -> None:
-        """An update was recorded."""
-
-    def on_verdict(self, record: dict) -> None:
-        """A deferred gate's verdict was recorded."""
 
 
 class Observers(Callbacks):
