@@ -52,3 +52,31 @@ def test_readme_shows_what_the_demo_really_prints(cli, tmp_path):
     assert kept == printed[: len(kept)]
     rules = [line for line in kept if line.startswith("  - ")]
     assert sum("Open with the line" in r for r in rules) == 1 and sum("Close with the line" in r for r in rules) == 1
+
+
+def test_the_quick_tier_starts_no_kernel_no_browser_and_no_whole_training_in_a_subprocess():
+    """Quick means no Jupyter kernel (the share fixtures execute notebook 04), no Chromium, and no `writebot demo`,
+    `simulate`, `resume` or `share` run as a subprocess: a test that needs one is marked slow."""
+    import ast
+
+    from .conftest import ROOT
+
+    heavy_fixtures = {"shared", "shared_online", "lab"}
+    heavy_commands = {"demo", "simulate", "resume", "share"}
+    quick_but_heavy = []
+    for path in sorted((ROOT / "tests").glob("test_*.py")):
+        source = path.read_text()
+        if "pytestmark = pytest.mark.slow" in source:
+            continue
+        for node in ast.parse(source).body:
+            if not (isinstance(node, ast.FunctionDef) and node.name.startswith("test_")):
+                continue
+            if any("slow" in ast.unparse(d) for d in node.decorator_list):
+                continue
+            uses = {a.arg for a in node.args.args} & heavy_fixtures
+            runs = {c.value for call in ast.walk(node) if isinstance(call, ast.Call)
+                    and ast.unparse(call.func) in ("writebot", "subprocess.run", "subprocess.Popen")
+                    for c in ast.walk(call) if isinstance(c, ast.Constant) and c.value in heavy_commands}
+            if uses or runs:
+                quick_but_heavy.append(f"{path.name}::{node.name} ({', '.join(sorted(uses | runs))})")
+    assert quick_but_heavy == [], "mark these slow:\n" + "\n".join(quick_but_heavy)

@@ -99,9 +99,9 @@ def test_the_page_is_never_written_into_the_run_it_reads(shared):
     assert checksums(run) == before
 
 
-def test_a_folder_that_is_not_a_run_is_a_clear_error(tmp_path):
-    done = writebot("share", tmp_path, "--out", tmp_path / "page.html")
-    assert done.returncode == 2 and "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1
+def test_a_folder_that_is_not_a_run_is_a_clear_error(tmp_path, cli):
+    code, _, err = cli("share", tmp_path, "--out", tmp_path / "page.html")
+    assert code == 2 and "Traceback" not in err and len(err.strip().splitlines()) == 1
 
 
 @pytest.mark.slow
