@@ -145,3 +145,20 @@ def test_import_writebot_and_the_offline_demo_never_load_the_claude_sdk(tmp_path
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().splitlines()[-1] == "0 False", done.stdout[-300:]
+
+
+def test_a_package_face_only_re_exports():
+    """A package's __init__.py holds its docstring, imports and __all__; the code lives in modules named for what
+    they do (writebot/__init__.py, the package's own face, aside; and claude/prompts, a folder of prompt files whose
+    __init__ is their loader: resources.files(__name__) finds them beside it)."""
+    holding_code = []
+    for path in sorted(PACKAGE.glob("*/**/__init__.py")):
+        if path.parent.name == "prompts":
+            continue
+        for node in ast.parse(path.read_text()).body:
+            plain = isinstance(node, (ast.Import, ast.ImportFrom)) or (
+                isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)) or (
+                isinstance(node, ast.Assign) and [ast.unparse(t) for t in node.targets] == ["__all__"])
+            if not plain:
+                holding_code.append(f"{path.relative_to(PACKAGE.parent)}:{node.lineno}")
+    assert holding_code == [], holding_code
