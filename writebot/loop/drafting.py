@@ -3,7 +3,6 @@ done (or record it refused). Concurrent drafts, or one Message Batch."""
 
 from __future__ import annotations
 
-import asyncio
 from typing import TYPE_CHECKING
 
 from writebot.compare.faithfulness import Judge, faithfulness_fields
@@ -11,6 +10,7 @@ from writebot.compare.metrics import scores
 from writebot.engines.base import Engine
 from writebot.errors import BatchIncomplete, BudgetReached, Refused
 from writebot.loop.callbacks import Callbacks
+from writebot.loop.fan_out import close_all, fan_out
 from writebot.store.run_folder import RunStore, now
 from writebot.text.pipeline import Pipeline
 from writebot.text.post import normalize
@@ -25,38 +25,24 @@ if TYPE_CHECKING:
 async def draft_all(run: RunStore, engine: Engine, user: User, judge: Judge, pipeline: Pipeline, todo: list[Topic],
                     epoch: int, concurrency: int, callbacks: Callbacks, stopper: Stopper) -> None:
     """Draft and review `todo` with at most `concurrency` in flight; record each the moment it is done."""
-    slots = asyncio.Semaphore(max(1, concurrency))
-    stopped, failed = [], []
 
     async def one(topic: Topic) -> None:
-        async with slots:
-            if failed or stopper.reached():  # after a failure or at the budget: start nothing new
-                stopped.append(topic.id)
-                return
-            try:
-                draft = await engine.awrite(pipeline, topic)
-                review = await user.areview(topic, draft)
-                found = await judged(judge, topic, draft, review.ground_truth)
-                record = {**review_record(review, topic, draft, epoch, pipeline, found),
-                          "written_by": engine.written_by(pipeline, topic)}
-                run.record_draft(record)
-            except Refused as refusal:  # declined (and by the fallback model): recorded as refused, never as a draft
-                record = refusal_record(refusal, topic, epoch, pipeline)
-                run.record_refusal(record)
-            except BaseException:
-                failed.append(topic.id)
-                raise
+        try:
+            draft = await engine.awrite(pipeline, topic)
+            review = await user.areview(topic, draft)
+            found = await judged(judge, topic, draft, review.ground_truth)
+            record = {**review_record(review, topic, draft, epoch, pipeline, found),
+                      "written_by": engine.written_by(pipeline, topic)}
+            run.record_draft(record)
+        except Refused as refusal:  # declined (and by the fallback model): recorded as refused, never as a draft
+            record = refusal_record(refusal, topic, epoch, pipeline)
+            run.record_refusal(record)
         callbacks.on_draft(record)
 
-    try:
-        results = await asyncio.gather(*(one(t) for t in todo), return_exceptions=True)
+    try:  # after a failure or at the budget, no draft is started
+        stopped = await fan_out(todo, one, concurrency, stopper)
     finally:  # API clients belong to this event loop, which ends with this epoch's drafts
-        await engine.aclose()
-        await user.aclose()
-        await judge.aclose()
-    failures = [r for r in results if isinstance(r, BaseException)]
-    if failures:
-        raise failures[0]
+        await close_all((engine, user, judge))
     if stopped:
         raise BudgetReached(f"budget reached in epoch {epoch} with {len(stopped)} drafts to go")
 
@@ -93,9 +79,7 @@ async def batch_all(run: RunStore, engine: Engine, user: User, judge: Judge, pip
                 run.record_refusal(record)
             callbacks.on_draft(record)
     finally:
-        await engine.aclose()
-        await user.aclose()
-        await judge.aclose()
+        await close_all((engine, user, judge))
     if result.failed:
         shown = "; ".join(f"{t}: {why}" for t, why in sorted(result.failed.items())[:3])
         done = len(result.drafts) + len(result.refused)

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -12,8 +11,9 @@ from pathlib import Path
 from writebot import defaults
 from writebot.compare.faithfulness import Judge, Judgement
 from writebot.engines.base import Engine, ability
-from writebot.errors import BudgetReached, InputError, Refused
+from writebot.errors import BatchIncomplete, BudgetReached, InputError, Refused
 from writebot.loop.budget import Stopper
+from writebot.loop.fan_out import close_all, fan_out
 from writebot.loop.registry import ENGINES, engine_kind
 from writebot.store.run_folder import RunStore, refuse_output_inside
 from writebot.text.pipeline import Pipeline
@@ -87,7 +87,7 @@ async def awrite_posts(engine: Engine, judge: Judge, pipeline: Pipeline, topics:
     posts in flight."""
     written: list[Written] = []
     refused: dict[str, str] = {}
-    stopped: list[str] = []
+    stopped: list[str] = []  # not started: the budget was reached
 
     async def finish(topic: Topic, post: str) -> None:
         done = Written(topic, post, await judge.ajudge(topic, post))
@@ -104,30 +104,22 @@ async def awrite_posts(engine: Engine, judge: Judge, pipeline: Pipeline, topics:
             refused.update({t: str(why) for t, why in result.refused.items()})
             missing = [t.id for t in topics if t.id not in result.drafts and t.id not in result.refused]
             if missing:
-                raise RuntimeError(f"{len(missing)} posts came back from the batch without a draft "
-                                   f"({', '.join(missing[:5])}); write them again without --batch-api")
+                raise BatchIncomplete(f"{len(missing)} posts came back from the batch without a draft "
+                                      f"({', '.join(missing[:5])}); write them again without --batch-api", 1)
         else:
-            slots = asyncio.Semaphore(max(1, concurrency))
 
             async def one(topic: Topic) -> None:
-                async with slots:
-                    if stopper and stopper.reached():
-                        stopped.append(topic.id)
-                        return
-                    try:
-                        post = await engine.awrite(pipeline, topic)
-                    except Refused as refusal:
-                        refused[topic.id] = str(refusal)
-                        return
-                    await finish(topic, post)
+                try:
+                    post = await engine.awrite(pipeline, topic)
+                except Refused as refusal:
+                    refused[topic.id] = str(refusal)
+                    return
+                await finish(topic, post)
 
-            results = await asyncio.gather(*(one(t) for t in topics), return_exceptions=True)
-            failures = [r for r in results if isinstance(r, BaseException)]
-            if failures:
-                raise failures[0]
+            # every post is tried whatever another's fate (the posts written are kept); none past the budget
+            stopped = await fan_out(topics, one, concurrency, stopper, stop_after_failure=False)
     finally:
-        await engine.aclose()
-        await judge.aclose()
+        await close_all((engine, judge))
     if stopped:
         raise BudgetReached(f"budget reached with {len(stopped)} posts not written")
     order = {t.id: i for i, t in enumerate(topics)}
