@@ -162,3 +162,26 @@ def test_a_package_face_only_re_exports():
             if not plain:
                 holding_code.append(f"{path.relative_to(PACKAGE.parent)}:{node.lineno}")
     assert holding_code == [], holding_code
+
+
+def test_writebot_names_the_entry_points_a_notebook_needs_and_loads_them_only_when_asked(tmp_path):
+    probe = ("import sys, writebot; before = [m for m in sys.modules if m.startswith('writebot.')]; "
+             "objects = [getattr(writebot, name) for name in writebot.__all__]; "
+             "print(before == [], 'anthropic' in sys.modules, all(o is not None for o in objects))")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert done.stdout.split() == ["True", "False", "True"], done.stderr
+    with pytest.raises(AttributeError, match="no attribute 'nothing'"):
+        writebot.nothing  # noqa: B018
+
+
+def test_the_engine_user_judge_and_llm_are_built_in_one_place():
+    """runs.wire checks the options and builds them; the command line, the workbench, the widgets, the trainer and
+    notebook 05 call it. Left aside: the registry and runs, which define the builders, and the offline comparisons
+    of report/ (the benches' harness: it stands below runs in the layers and builds a rules engine per learner)."""
+    builders = ("build_engine(", "build_user(", "build_run_judge(", "build_llm(")
+    calls = []
+    for path in [*PACKAGE.rglob("*.py"), *(PACKAGE.parent / "notebooks").glob("*.ipynb")]:
+        if path.name in ("registry.py", "runs.py") or path.name.endswith("_comparison.py"):
+            continue
+        calls += [f"{path.name}: {b}" for b in builders if b in path.read_text() and f"def {b}" not in path.read_text()]
+    assert calls == []

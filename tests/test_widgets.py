@@ -2,6 +2,8 @@
 
 import json
 
+import pytest
+
 from writebot.notebook.widgets import FeedbackEditor, RunDashboard, TrainingApp, UpdateReview, VersionBrowser, diff_html
 from writebot.notebook.workbench import Workbench
 from writebot.store.run_folder import RunStore
@@ -180,3 +182,12 @@ def test_a_damaged_run_opens_read_only_and_says_where(tmp_path):
     app = TrainingApp(Workbench.open(tmp_path / "run"))
     assert "read-only:" in app.dashboard.status.value and "feedback.jsonl:1: not a JSON record" in \
         app.dashboard.status.value
+
+
+def test_the_writing_widget_checks_its_options_as_every_other_entry_point_does():
+    from writebot import bundled
+    from writebot.errors import InputError
+    from writebot.notebook.widgets import WritingApp
+
+    with pytest.raises(InputError, match="--judge nope: not a judge"):
+        WritingApp(bundled.starter_pipeline(), judge="nope")

@@ -14,18 +14,18 @@ from writebot.claude.llm import WRITE_OFFLINE
 from writebot.errors import BudgetReached, InputError, explain
 from writebot.files import read_text
 from writebot.loop.next_topic import SELECTIONS
-from writebot.loop.registry import ENGINES, HUMAN, JUDGES, LEARNERS, USERS, build_engine, engine_kind
+from writebot.loop.registry import ENGINES, HUMAN, JUDGES, LEARNERS, USERS
 from writebot.report import before_after, kind_table, summary_table, write_plots
 from writebot.report.export import FORMATS as EXPORT_FORMATS
 from writebot.runs import (
     RunOptions,
-    build_llm,
     check_model_changes,
     check_options,
     continue_run,
     record_model_changes,
     start_run,
     track_finished_run,
+    wire,
 )
 from writebot.store.run_folder import RunStore, refuse_output_inside, version_dir
 from writebot.text.pipeline import Pipeline, without_comments
@@ -253,15 +253,11 @@ def cmd_resume(args: argparse.Namespace) -> int:
 
 def cmd_init(args: argparse.Namespace) -> int:
     from writebot.engines.new_pipeline import init_pipeline
+    from writebot.store.usage import UsageLog
 
-    llm = None
-    if engine_kind(args.engine).needs_llm:
-        from writebot.claude.llm import LLM, resolve_model
-        from writebot.claude.models import resolve_effort
-
-        llm = LLM(resolve_model(args.model), effort=resolve_effort(args.effort),
-                  fallback_model=args.fallback_model or os.environ.get("WRITEBOT_FALLBACK_MODEL") or None)
-    engine = build_engine(args.engine, llm, args.style_budget)
+    options = RunOptions(engine=args.engine, model=args.model, effort=args.effort, style_budget=args.style_budget,
+                         fallback_model=args.fallback_model or os.environ.get("WRITEBOT_FALLBACK_MODEL") or None)
+    engine = wire(options, UsageLog(None)).engine
 
     summary = init_pipeline(args.description, args.examples, args.out, engine)
     print(f"wrote {args.out} ({summary}). Train it with: writebot simulate --pipeline {args.out} ...")
@@ -298,15 +294,13 @@ def cmd_judge(args: argparse.Namespace) -> int:
     """`writebot judge`: one post against its brief (docs/FORMATS.md §10)."""
     import json
 
-    from writebot.runs import build_run_judge
     from writebot.store.usage import UsageLog
 
     topic = _topic_of(args.topics, args.topic_id)
     draft = _read_draft(args.draft)
-    options = RunOptions(judge=args.judge, judge_model=args.judge_model, effort=args.effort)
-    check_options(options)
     usage = UsageLog(None)
-    judge, llm = build_run_judge(options, usage)
+    wired = wire(RunOptions(judge=args.judge, judge_model=args.judge_model, effort=args.effort), usage)
+    judge, llm = wired.judge, wired.judge_llm
 
     found = judge.judge(topic, draft)
     if args.json:
@@ -404,7 +398,6 @@ def cmd_write(args: argparse.Namespace) -> int:
     from writebot.files import write_atomic
     from writebot.loop.budget import Budget
     from writebot.loop.writing import awrite_posts, engine_for, load_source
-    from writebot.runs import build_run_judge
     from writebot.store.usage import UsageLog
     from writebot.text.kinds import unseen
     from writebot.text.topics import load_topics, topic_from_text
@@ -448,11 +441,9 @@ def cmd_write(args: argparse.Namespace) -> int:
                          price_in=args.price_in, price_out=args.price_out, judge=args.judge,
                          judge_model=args.judge_model, concurrency=args.concurrency, batch_api=args.batch_api,
                          fallback_model=args.fallback_model or os.environ.get("WRITEBOT_FALLBACK_MODEL") or None)
-    check_options(options)
     usage = UsageLog(None)
-    llm = build_llm(options, usage, offline=WRITE_OFFLINE)
-    judge, judge_llm = build_run_judge(options, usage)
-    engine = build_engine(engine_name, llm, defaults.STYLE_BUDGET)
+    wired = wire(options, usage, offline=WRITE_OFFLINE)  # the options checked first
+    llm, judge, judge_llm, engine = wired.llm, wired.judge, wired.judge_llm, wired.engine
     bar = _progress()(total=len(topics), desc="writing", unit="post") if len(topics) > 1 else None
     shown: list[str] = []
 

@@ -15,6 +15,7 @@ from writebot.claude.llm import JUDGE_OFFLINE, LLM, TRAIN_OFFLINE, resolve_model
 from writebot.claude.models import check_effort, resolve_effort
 from writebot.claude.pricing import Price, price_of
 from writebot.compare.faithfulness import Judge
+from writebot.engines.base import Engine
 from writebot.errors import BudgetReached, InputError
 from writebot.files import read_text
 from writebot.loop.budget import Budget
@@ -27,7 +28,7 @@ from writebot.text.pipeline import Pipeline
 from writebot.text.topics import Topic, load_topics
 from writebot.tracking import Tracker, build_tracker, start_tracking
 from writebot.tracking import require as require_tracker
-from writebot.users import load_persona
+from writebot.users import Persona, User, load_persona
 
 
 @dataclass
@@ -167,6 +168,29 @@ def build_run_judge(options: RunOptions, usage: UsageLog) -> tuple[Judge, LLM | 
     return build_judge(options.judge, llm), llm
 
 
+@dataclass
+class Wiring:
+    """What a run, a workbench or `writebot write` works with, built from its options in one place (wire)."""
+
+    engine: Engine
+    judge: Judge
+    llm: LLM | None  # the engine's and the user's (None when neither calls Claude)
+    judge_llm: LLM | None  # the judge's own (None for an offline judge)
+    user: User | None = None  # only when a persona was given
+
+
+def wire(options: RunOptions, usage: UsageLog, persona: Persona | None = None, *, user: bool = False,
+         offline: str = TRAIN_OFFLINE) -> Wiring:
+    """Check the options (check_options), then build the engine, the judge, their LLMs and, with `user`, the
+    simulated user of `persona`: the one place they are built. `persona` reaches only an engine that reads it (the
+    oracle baseline). `offline`: what a missing key's message suggests instead."""
+    check_options(options)
+    llm = build_llm(options, usage, offline=offline)
+    judge, judge_llm = build_run_judge(options, usage)
+    engine = build_engine(options.engine, llm, options.style_budget, options.cache_warmup, persona)
+    return Wiring(engine, judge, llm, judge_llm, build_user(options.user, persona, llm) if user else None)
+
+
 def run_config(options: RunOptions, command: str, pipeline: Pipeline, topics: list[Topic], **paths: str) -> dict:
     """run.json's config of a new run (the workbench's too): the options, what writes, where the inputs came from."""
     return {"command": command, **asdict(options),
@@ -256,11 +280,9 @@ def continue_run(run: RunStore, progress=None, max_cost_usd: float | None = None
         check_options(options)
         run.set_config(max_cost_usd=max_cost_usd)
     options.track = start_tracking(run, track)
-    llm = build_llm(options, run.usage)
-    judge, judge_llm = build_run_judge(options, run.usage)
     persona = load_persona(run.input_path("persona.yaml"))
-    engine = build_engine(options.engine, llm, options.style_budget, options.cache_warmup, persona)
-    user = build_user(options.user, persona, llm)
+    wired = wire(options, run.usage, persona, user=True)
+    llm, judge, judge_llm, engine, user = wired.llm, wired.judge, wired.judge_llm, wired.engine, wired.user
     topics = load_topics(run.input_path("topics.yaml"))
     pipeline = run.load_version(0) if run.has_version(0) else Pipeline.load(run.config["pipeline_dir"])
     random.seed(options.seed)  # for extensions that draw random numbers; the bundled ones are deterministic

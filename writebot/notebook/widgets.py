@@ -388,9 +388,8 @@ class WritingApp(w.VBox):
     def __init__(self, source, engine: str | None = None, judge: str = "rules"):
         from pathlib import Path
 
-        from writebot.loop.registry import build_engine
         from writebot.loop.writing import engine_for, load_source
-        from writebot.runs import RunOptions, build_llm, build_run_judge
+        from writebot.runs import RunOptions, wire
         from writebot.store.run_folder import RunStore
         from writebot.store.usage import UsageLog
 
@@ -421,9 +420,8 @@ class WritingApp(w.VBox):
         self.status = w.HTML()
         self.status.add_class("wb-status")
         self.usage = UsageLog(None)
-        options = RunOptions(engine=engine or engine_for(self.source), judge=judge)
-        self.engine = build_engine(options.engine, build_llm(options, self.usage))
-        self.judge = build_run_judge(options, self.usage)[0]
+        wired = wire(RunOptions(engine=engine or engine_for(self.source), judge=judge), self.usage)  # checked first
+        self.engine, self.judge = wired.engine, wired.judge
         self.written = None
         self.write.on_click(self._write)
         self.save.on_click(self._save)

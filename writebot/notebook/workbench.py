@@ -18,9 +18,9 @@ from writebot.files import read_text
 from writebot.loop.drafting import review_record
 from writebot.loop.gate import Verdict, judge_by_hand, lint_findings, record_update, replay
 from writebot.loop.next_topic import Chooser, Pick
-from writebot.loop.registry import HUMAN, build_engine, engine_kind, interactive_engine
+from writebot.loop.registry import HUMAN, engine_kind, interactive_engine
 from writebot.loop.trainer import evidence
-from writebot.runs import RunOptions, build_llm, build_run_judge, run_config
+from writebot.runs import RunOptions, run_config, wire
 from writebot.store.run_folder import RunStore, now
 from writebot.text.pipeline import Hunk, Pipeline, apply_hunks, hunks
 from writebot.text.post import normalize
@@ -54,12 +54,12 @@ class Workbench:
         options = RunOptions.from_config(run.config)
         self.tracker = Tracker() if read_only else build_tracker(options.track)  # the run's --track, if any
         self.tracker.open(run)
-        self.llm = None if read_only else build_llm(options, run.usage)
         persona_file = run.input_path("persona.yaml")  # a simulated run's, for the oracle baseline only
         persona = load_persona(persona_file) if persona_file.is_file() else None
-        self.engine = None if read_only else build_engine(options.engine, self.llm, options.style_budget,
-                                                         options.cache_warmup, persona)
-        self.judge = None if read_only else build_run_judge(options, run.usage)[0]
+        wired = None if read_only else wire(options, run.usage, persona)
+        self.llm = wired.llm if wired else None
+        self.engine = wired.engine if wired else None
+        self.judge = wired.judge if wired else None
         kind = engine_kind(options.engine)
         self.chooser = Chooser("active", options.seed, kind.base_text,
                                None if kind.needs_llm or self.engine is None else self.engine.write)
