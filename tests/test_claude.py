@@ -63,7 +63,9 @@ def test_drafts_share_one_cached_prefix_written_once_per_version(sim, cli, tmp_p
 
 
 def test_without_the_warm_up_concurrent_drafts_each_pay_the_cache_write(sim, tmp_path):
-    sim.latency = 0.1
+    # each answer takes 0.5 s, so the four drafts sent together all arrive before any cache write is readable (at
+    # 0.1 s, a slow start of the first request on a loaded machine let a later one read it: 3 writes, not 4)
+    sim.latency = 0.5
     engine = build_engine("claude", llm=LLM(DEFAULT_MODEL))
     engine.warm_cache = False
     from writebot.loop.budget import Never
