@@ -222,7 +222,7 @@ def test_only_the_oracle_reads_the_persona_and_it_writes_every_edit_as_a_rule():
     for name, kind in ENGINES.items():
         if not kind.needs_llm:
             engine = build_engine(name, persona=noisy)
-            assert (engine._persona is noisy) == (name == "rules-oracle")
+            assert (getattr(engine.learner, "persona", None) is noisy) == (name == "rules-oracle")
     with pytest.raises(ValueError, match="needs the simulated user's persona"):
         build_engine("rules-oracle")
     start = Pipeline.load(bundled.starter_pipeline())
@@ -374,3 +374,17 @@ def test_one_posts_sign_off_is_not_every_posts_until_a_second_post_shows_it():
     twice = [own[0], own[0], *own[2:]]
     learned = engine.update(EMPTY, pairs(twice)).pipeline.style.rules
     assert "Close with the line: Happy brewing, little helpers!" in learned
+
+
+def test_every_learner_is_an_object_behind_one_protocol_and_the_engine_never_asks_its_name():
+    import inspect
+
+    from writebot.engines import learners, rules
+    from writebot.loop.registry import LEARNERS
+
+    assert set(learners.LEARNERS) == set(LEARNERS)  # every --learner has its object
+    for name, cls in learners.LEARNERS.items():
+        assert cls.name == name and list(inspect.signature(cls.update).parameters) == [
+            "self", "pipeline", "evidence", "budget"]
+    source = inspect.getsource(rules.RulesEngine)
+    assert "self.learner ==" not in source and "self.learner.update(" in source

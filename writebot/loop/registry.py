@@ -36,10 +36,14 @@ def _skeleton(topic: Topic) -> str:
 
 
 def _rules(learner: str, name: str):
+    """The rules engine with the learner --learner calls `learner` (engines/learners.py); the oracle alone is given
+    the persona."""
+
     def build(llm, style_budget, cache_warmup, persona):
+        from writebot.engines.learners import build_learner
         from writebot.engines.rules import RulesEngine
 
-        return RulesEngine(learner=learner, name=name, persona=persona, style_budget=style_budget)
+        return RulesEngine(build_learner(learner, persona), name, style_budget)
 
     return build
 

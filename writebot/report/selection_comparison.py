@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from writebot import bundled
+from writebot import bundled, defaults
 from writebot.compare.metrics import word_edit_distance
-from writebot.engines.rules import oracle
+from writebot.engines.learners import Oracle
 from writebot.engines.writer import skeleton
 from writebot.loop.next_topic import Chooser
 from writebot.loop.registry import build_engine
@@ -50,7 +50,7 @@ def run_selection(persona: Persona, topics: list[Topic], select: str, seed: int 
 def oracle_val(persona: Persona, topics: list[Topic]) -> int:
     """The val words to edit with the oracle's guide (the persona's edits written as rules): the floor."""
     engine, user = build_engine("rules"), PersonaUser(persona)
-    guide = oracle(Pipeline.load(bundled.starter_pipeline()), persona).pipeline
+    guide = Oracle(persona).update(Pipeline.load(bundled.starter_pipeline()), [], defaults.STYLE_BUDGET).pipeline
     return sum(word_edit_distance(draft := engine.write(guide, t), user.review(t, draft).ground_truth)
                for t in topics if t.split == "val")
 
