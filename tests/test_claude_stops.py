@@ -96,10 +96,10 @@ def test_a_refused_topic_is_recorded_as_refused_and_skipped_by_history_and_learn
 def test_a_refusal_goes_once_to_the_fallback_model_which_writes_the_draft(sim):
     sim.fault_for = when(lambda b: b["max_tokens"] == 8000 and b["model"] == DEFAULT_MODEL, "refusal")
     engine = build_engine("claude", llm=LLM(DEFAULT_MODEL, fallback_model="claude-opus-5-5"))
-    draft = engine.write(starter(), make_topics(1)[0])
+    draft = engine.llm.run(engine.awrite(starter(), make_topics(1)[0]))
     sent = [r["model"] for r in sim.requests if r["max_tokens"] == 8000]
-    assert draft.startswith("# Planning") and sent == [DEFAULT_MODEL, "claude-opus-5-5"]
-    assert engine.written_by(starter(), make_topics(1)[0]) == "claude-opus-5-5"
+    assert draft.text.startswith("# Planning") and sent == [DEFAULT_MODEL, "claude-opus-5-5"]
+    assert draft.model == "claude-opus-5-5"  # the draft says which model wrote it
 
 
 def test_without_a_fallback_a_refused_request_is_not_sent_again(sim):

@@ -118,3 +118,16 @@ def test_no_probing_and_no_engine_names_outside_the_registry(module):
     assert not re.search(r"\b(getattr|hasattr)\(|inspect\.", source), "declare it in the contract instead"
     names = "|".join(re.escape(n) for n in [*ENGINES, *USERS])
     assert not re.findall(rf"""["']({names})["']""", source), "engine and user names belong in loop/registry.py"
+
+
+def test_a_draft_says_which_model_wrote_it_and_no_engine_keeps_a_side_channel_for_it():
+    from writebot.aio import run_sync
+    from writebot.engines.base import Draft
+    from writebot.text.pipeline import Pipeline
+    from writebot.text.topics import load_topics
+
+    engine = build_engine("rules")
+    topic = load_topics(bundled.starter_topics())[0]
+    drafted = run_sync(engine.awrite(Pipeline.load(bundled.starter_pipeline()), topic))
+    assert isinstance(drafted, Draft) and drafted.model == engine.model and drafted.text.startswith("# ")
+    assert not hasattr(Engine, "written_by")

@@ -40,12 +40,20 @@ class Update:
     budget: str | None = None  # how STYLE.md was held to its budget (what was left out, or why it was refused)
 
 
+@dataclass(frozen=True)
+class Draft:
+    """A draft and the model that wrote it: the engine's own, or the fallback model after a refusal."""
+
+    text: str
+    model: str
+
+
 @dataclass
 class BatchDrafts:
     """What a batch of drafts gave, by topic id: drafts, refusals (writebot.claude.llm.Refused) and failures
     (writebot.claude.llm.BatchFailure)."""
 
-    drafts: dict[str, str] = field(default_factory=dict)
+    drafts: dict[str, Draft] = field(default_factory=dict)
     refused: dict[str, Any] = field(default_factory=dict)
     failed: dict[str, Any] = field(default_factory=dict)
     expired: list[str] = field(default_factory=list)  # batches sent earlier whose results were gone: sent again
@@ -74,17 +82,13 @@ class Engine(Protocol):
     model: str  # what writes: a Claude model id, or "rules-v1"
     gate: GateKind
 
-    async def awrite(self, pipeline: Pipeline, topic: Topic) -> str:
-        """A Markdown draft for the topic, written with the pipeline; it must carry every point's text."""
+    async def awrite(self, pipeline: Pipeline, topic: Topic) -> Draft:
+        """A Markdown draft for the topic, written with the pipeline (it must carry every point's text), and the
+        model that wrote it (another than `model` when a refused draft went to the fallback model)."""
         ...
 
     def write(self, pipeline: Pipeline, topic: Topic) -> str:
-        """awrite, from synchronous code."""
-        ...
-
-    def written_by(self, pipeline: Pipeline, topic: Topic) -> str:
-        """The model that wrote the last draft of `topic` with `pipeline` (another than `model` when a refused draft
-        went to the fallback model)."""
+        """awrite's text, from synchronous code."""
         ...
 
     def update(self, pipeline: Pipeline, evidence: list[Evidence], history: list[dict]) -> Update:

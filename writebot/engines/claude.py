@@ -21,7 +21,7 @@ from writebot.claude.prompts import render
 from writebot.claude.text_editor_tool import ROOT, TOOL, PipelineEditor
 from writebot.compare.changes import analyse
 from writebot.compare.metrics import word_edit_distance
-from writebot.engines.base import BatchDrafts, Evidence, GateKind, Update
+from writebot.engines.base import BatchDrafts, Draft, Evidence, GateKind, Update
 from writebot.errors import BadOutput, BatchExpired, InputError, ModelStop, Refused, UpdateStopped
 from writebot.text.kinds import examples_for, style_for
 from writebot.text.lint import CONTRADICTION, DEAD, EXAMPLE, PROSE, Source, lint
@@ -130,7 +130,6 @@ class ClaudeEngine:
         # (loop, (version, kind)) -> (sent at, the warm-up); (version, kind) -> when its cached prefix was written
         self._warming: dict[tuple[int, tuple[str, str | None]], tuple[float, asyncio.Task]] = {}
         self._warmed: dict[tuple[str, str | None], float] = {}
-        self._writers: dict[tuple[str, str], str] = {}  # (version, topic id) -> the model that wrote its draft
 
     @property
     def model(self) -> str:
@@ -217,21 +216,17 @@ class ClaudeEngine:
                 raise
             await self.llm.create("cache warm-up", {**request, "max_tokens": 1})  # its own 400 stops the run
 
-    async def awrite(self, pipeline: Pipeline, topic: Topic) -> str:
+    async def awrite(self, pipeline: Pipeline, topic: Topic) -> Draft:
+        """The draft, and the model that wrote it (the fallback model, after a refusal: the response says which)."""
         await self._warm(pipeline, topic)
         sent = time.monotonic()
         response = await self.llm.complete("draft", self.draft_request(pipeline, topic), check=post_problem)
         prefix = (pipeline.version_hash, topic.kind)
         self._warmed[prefix] = max(self._warmed.get(prefix, sent), sent)
-        self._writers[pipeline.version_hash, topic.id] = response.get("model", self.model)
-        return clean_post(text_of(response))
-
-    def written_by(self, pipeline: Pipeline, topic: Topic) -> str:
-        """The model that wrote the last draft of the topic with this version (the fallback model, after a refusal)."""
-        return self._writers.get((pipeline.version_hash, topic.id), self.model)
+        return Draft(clean_post(text_of(response)), response.get("model", self.model))
 
     def write(self, pipeline: Pipeline, topic: Topic) -> str:
-        return self.llm.run(self.awrite(pipeline, topic))
+        return self.llm.run(self.awrite(pipeline, topic)).text
 
     async def abatch_write(self, pipeline: Pipeline, topics: list[Topic], submitted: dict[str, dict[str, str]],
                            on_submit, on_poll=None) -> BatchDrafts:
@@ -268,7 +263,7 @@ class ClaudeEngine:
             if isinstance(outcome, BatchFailure):
                 result.failed[topic_id] = outcome
             elif outcome.get("stop_reason") == "end_turn" and post_problem(outcome) is None:
-                result.drafts[topic_id] = clean_post(text_of(outcome))
+                result.drafts[topic_id] = Draft(clean_post(text_of(outcome)), self.model)  # as the batch asked
             else:
                 try:
                     result.drafts[topic_id] = await self.awrite(pipeline, by_id[topic_id])

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from writebot import defaults
-from writebot.engines.base import Evidence, GateKind, Update
+from writebot.engines.base import Draft, Evidence, GateKind, Update
 from writebot.engines.learners import Learner, Mine
 from writebot.engines.retrieve import retrieved
 from writebot.engines.writer import sections_of, skeleton, style_rules
@@ -37,11 +37,8 @@ class RulesEngine:
         rules = style_rules(pipeline, topic.kind) + retrieved(pipeline, topic)  # retrieved: the retrieve baseline's
         return repair(apply_rules(skeleton(topic, sections_of(pipeline)), rules))
 
-    async def awrite(self, pipeline: Pipeline, topic: Topic) -> str:
-        return self.write(pipeline, topic)
-
-    def written_by(self, pipeline: Pipeline, topic: Topic) -> str:
-        return self.model
+    async def awrite(self, pipeline: Pipeline, topic: Topic) -> Draft:
+        return Draft(self.write(pipeline, topic), self.model)
 
     def update(self, pipeline: Pipeline, evidence: list[Evidence], history: list[dict] | None = None) -> Update:
         """history is not used: the learners re-derive everything from the evidence."""

@@ -28,11 +28,11 @@ async def draft_all(run: RunStore, engine: Engine, user: User, judge: Judge, pip
 
     async def one(topic: Topic) -> None:
         try:
-            draft = await engine.awrite(pipeline, topic)
+            drafted = await engine.awrite(pipeline, topic)
+            draft = drafted.text
             review = await user.areview(topic, draft)
             found = await judged(judge, topic, draft, review.ground_truth)
-            record = {**review_record(review, topic, draft, epoch, pipeline, found),
-                      "written_by": engine.written_by(pipeline, topic)}
+            record = {**review_record(review, topic, draft, epoch, pipeline, found), "written_by": drafted.model}
             run.record_draft(record)
         except Refused as refusal:  # declined (and by the fallback model): recorded as refused, never as a draft
             record = refusal_record(refusal, topic, epoch, pipeline)
@@ -68,11 +68,11 @@ async def batch_all(run: RunStore, engine: Engine, user: User, judge: Judge, pip
                     raise result.refused[topic.id]
                 if topic.id not in result.drafts:
                     continue
-                draft = result.drafts[topic.id]
+                drafted = result.drafts[topic.id]
+                draft = drafted.text
                 review = await user.areview(topic, draft)
                 found = await judged(judge, topic, draft, review.ground_truth)
-                record = {**review_record(review, topic, draft, epoch, pipeline, found),
-                          "written_by": engine.written_by(pipeline, topic)}
+                record = {**review_record(review, topic, draft, epoch, pipeline, found), "written_by": drafted.model}
                 run.record_draft(record)
             except Refused as refusal:
                 record = refusal_record(refusal, topic, epoch, pipeline)

@@ -100,7 +100,7 @@ async def awrite_posts(engine: Engine, judge: Judge, pipeline: Pipeline, topics:
             result = await engine.abatch_write(pipeline, topics, {}, on_submit or (lambda batch_id, members: None))
             for topic in topics:
                 if topic.id in result.drafts:
-                    await finish(topic, result.drafts[topic.id])
+                    await finish(topic, result.drafts[topic.id].text)
             refused.update({t: str(why) for t, why in result.refused.items()})
             missing = [t.id for t in topics if t.id not in result.drafts and t.id not in result.refused]
             if missing:
@@ -110,7 +110,7 @@ async def awrite_posts(engine: Engine, judge: Judge, pipeline: Pipeline, topics:
 
             async def one(topic: Topic) -> None:
                 try:
-                    post = await engine.awrite(pipeline, topic)
+                    post = (await engine.awrite(pipeline, topic)).text
                 except Refused as refusal:
                     refused[topic.id] = str(refusal)
                     return
