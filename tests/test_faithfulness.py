@@ -339,3 +339,21 @@ def test_the_claude_judge_is_recorded_in_the_cassette_and_replays_offline(sim, t
         return sorted((r["epoch"], r["topic_id"], json.dumps(r["faithfulness"])) for r in run.draft_records)
 
     assert judged(replayed) == judged(live)
+
+
+def test_the_judge_schema_is_one_the_sdks_own_strict_transform_keeps_whole():
+    """The SDK's transform_schema (what `messages.parse` sends) strips what JSON outputs do not take into the
+    descriptions: it must keep the judge's bounds (the point numbers' enum, minItems 1) and move nothing."""
+    transform = pytest.importorskip("anthropic.lib._parse._transform",
+                                    reason="this anthropic release has no strict schema transform").transform_schema
+    import copy
+
+    schema = judge_schema(3)
+    sent = transform(copy.deepcopy(schema))
+
+    def without_type_beside_enum(node):  # the one rewrite the transform makes: an enum needs no type
+        if isinstance(node, dict):
+            return {k: without_type_beside_enum(v) for k, v in node.items() if not (k == "type" and "enum" in node)}
+        return [without_type_beside_enum(v) for v in node] if isinstance(node, list) else node
+
+    assert sent == without_type_beside_enum(schema)
