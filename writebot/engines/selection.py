@@ -9,9 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rapidfuzz.distance import Levenshtein
-
-from writebot.text.hygiene import repair
+from writebot.text.hygiene import repair, shown_cost
 from writebot.text.rule_language import Rule, contradicts, subsumes
 
 SCREEN_SIZE = 48
@@ -32,7 +30,7 @@ class Evaluator:
 
     def _cost(self, p: int, text: str) -> int:
         """The words the user edits in what the writer would show: the text after the rules, mended."""
-        return Levenshtein.distance(repair(text).split(), self.truth_words[p])
+        return shown_cost(text, self.truth_words[p])
 
     def outputs(self) -> list[str]:
         return [repair(outs[-1]) for outs in self.prefix]

@@ -21,7 +21,7 @@ from writebot.loop.trainer import Online, train
 from writebot.report.analysis import load_history
 from writebot.store.run_folder import RunStore
 from writebot.text.hygiene import damage, violations
-from writebot.text.lint import DUPLICATE_NOTE, Source, lint
+from writebot.text.lint import DUPLICATE_NOTE, Source, lint, run_sources
 from writebot.text.pipeline import Pipeline
 from writebot.text.topics import Topic, load_topics
 from writebot.users import Persona, PersonaUser, load_persona
@@ -37,7 +37,7 @@ class RunResult:
     history: pd.DataFrame
     pipeline: Pipeline  # the last version
     drafts: list[str]  # the val drafts of the last version
-    truths: dict[str, str]  # each topic's latest ground truth, by topic id
+    sources: list[Source]  # what lint checks the guide against, as the trainer's gate does (text/lint.run_sources)
 
 
 def run_one(engine_name: str, persona: Persona, topics: list[Topic], epochs: int, workdir: Path,
@@ -49,8 +49,8 @@ def run_one(engine_name: str, persona: Persona, topics: list[Topic], epochs: int
                          Pipeline.load(bundled.starter_pipeline()), epochs, online=Online() if online else None)
         last = max(r["epoch"] for r in run.draft_records if r["split"] == "val")
         drafts = [r["draft"] for r in run.draft_records if r["epoch"] == last and r["split"] == "val"]
-        truths = {r["topic_id"]: r["ground_truth"] for r in run.draft_records if "ground_truth" in r}
-    return RunResult(load_history(path), pipeline, drafts, truths)
+        sources = run_sources(run.draft_records, lambda epoch: (), skeleton)  # the writer's base text per topic
+    return RunResult(load_history(path), pipeline, drafts, sources)
 
 
 def _personas(personas: list[Path | Persona] | None) -> list[Persona]:
@@ -95,7 +95,7 @@ def outcome(result: RunResult, persona: Persona, topics: list[Topic]) -> dict:
         "train cumulative": int(train_rows["word_edit_distance"].sum()),
         "rules": len(rules),
         "spurious rules": len(spurious(rules, persona)),
-        "lint findings": len(lint(result.pipeline, _sources(result, topics))),
+        "lint findings": len(lint(result.pipeline, result.sources)),
         "hygiene violations": sum(len(violations(d)) for d in result.drafts),
         "points kept": float(last["points_kept"].mean()),
         "points lost": int(last["points_lost"].sum()),
@@ -104,13 +104,6 @@ def outcome(result: RunResult, persona: Persona, topics: list[Topic]) -> dict:
                                          for line in damage(d)),
         "duplicate notes": sum(f.kind == DUPLICATE_NOTE for f in lint(result.pipeline)),
     }
-
-
-def _sources(result: RunResult, topics: list[Topic]) -> list[Source]:
-    """What lint checks a learned guide against, as the trainer's gate does (loop/gate.lint_findings): the writer's
-    base text of each topic (for dead rules), with the topic's latest ground truth (for a rule of every post that
-    only one kind's edits ask for)."""
-    return [Source(skeleton(t), None, result.truths.get(t.id), t.kind, t.id) for t in topics]
 
 
 def with_oracle_share(table: pd.DataFrame) -> pd.DataFrame:

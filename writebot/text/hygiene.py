@@ -8,6 +8,8 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from rapidfuzz.distance import Levenshtein
+
 from writebot.text.post import Post, is_heading, is_normal
 
 # A sentence ends at . ! ? followed by white space, except after an abbreviation ("e.g.", "etc.", "A.", "Dr.").
@@ -140,6 +142,12 @@ def _plainly_well_formed(text: str) -> bool:
 def repair(text: str) -> str:
     """The post with what `violations` finds mended; a well-formed post comes back unchanged."""
     return text if _plainly_well_formed(text) else full_repair(text)
+
+
+def shown_cost(text: str, truth_words: list[str]) -> int:
+    """The words the user edits in what the writer shows (the text mended) to reach `truth_words`: the cost the
+    rules learner selects by (engines/selection) and lint reads a rule's gain with (text/lint)."""
+    return Levenshtein.distance(repair(text).split(), truth_words)
 
 
 def full_repair(text: str) -> str:

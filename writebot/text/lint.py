@@ -20,7 +20,7 @@ from writebot import defaults
 from writebot.text.directives import parse_feedback
 from writebot.text.english import content_stems
 from writebot.text.kinds import example_kind, one_kind
-from writebot.text.pipeline import KIND_SECTION, STYLE, Pipeline, without_comments
+from writebot.text.pipeline import KIND_SECTION, STYLE, Pipeline, changed_runs, without_comments
 from writebot.text.rule_language import Rule, contradicts, parse_rule, slot, slot_name, undoes
 from writebot.text.topics import Topic
 
@@ -265,12 +265,9 @@ def against_prose(style: str, lines: list[_Line]) -> list[Finding]:
 
 
 def _cost(text: str, truth: str) -> int:
-    """The words the user edits from what the writer shows (the text mended) to `truth`."""
-    from rapidfuzz.distance import Levenshtein
+    from writebot.text.hygiene import shown_cost
 
-    from writebot.text.hygiene import repair
-
-    return Levenshtein.distance(repair(text).split(), truth.split())
+    return shown_cost(text, truth.split())
 
 
 @functools.lru_cache(maxsize=4096)  # the gate lints every round's proposal; most rounds leave the rules as they were
@@ -351,12 +348,9 @@ def examples_against(rules: list[_Line], examples: dict[str, str],
 
 def _first_change(before: str, after: str) -> tuple[str, str]:
     """The first line a rule changes, before and after (a removed line: after is "")."""
-    import difflib
-
     old, new = before.splitlines(), after.splitlines()
-    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, old, new, autojunk=False).get_opcodes():
-        if tag != "equal":
-            return (old[i1] if i1 < i2 else ""), (new[j1] if j1 < j2 else "")
+    for _, i1, i2, j1, j2 in changed_runs(old, new)[:1]:
+        return (old[i1] if i1 < i2 else ""), (new[j1] if j1 < j2 else "")
     return before, after
 
 

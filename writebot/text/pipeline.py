@@ -169,7 +169,8 @@ class Hunk:
         return "".join(f"-{line}" for line in self.old) + "".join(f"+{line}" for line in self.new)
 
 
-def _opcodes(a: list[str], b: list[str]):
+def changed_runs(a: list[str], b: list[str]):
+    """The runs of lines that differ between a and b, as difflib opcodes (tag, a1, a2, b1, b2)."""
     return [op for op in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes() if op[0] != "equal"]
 
 
@@ -179,7 +180,7 @@ def hunks(old: Pipeline, new: Pipeline) -> list[Hunk]:
     for path in sorted(set(old.files) | set(new.files)):
         a = (old.files.get(path) or "").splitlines(keepends=True)
         b = (new.files.get(path) or "").splitlines(keepends=True)
-        for n, (_, a1, a2, b1, b2) in enumerate(_opcodes(a, b)):
+        for n, (_, a1, a2, b1, b2) in enumerate(changed_runs(a, b)):
             out.append(Hunk(f"{path}#{n}", path, tuple(a[a1:a2]), tuple(b[b1:b2]), (a1, a2)))
     return out
 
