@@ -112,15 +112,12 @@ def check_options(options: RunOptions) -> None:
                              "the budget cannot be kept; add --price-in and --price-out (USD per million tokens)")
 
 
-MODEL_FLAGS = {"model": "--model", "fallback_model": "--fallback-model", "judge_model": "--judge-model"}
-
-
 def check_model_changes(run: RunStore, options: RunOptions, models: dict[str, str]) -> None:
     """`writebot resume --model/--fallback-model/--judge-model` (docs/FORMATS.md §1): each must be one the run
     calls (check_options says so of --judge-model), on a run that still has work to do; nothing is written when one
     is not."""
     for key in models:
-        flag = MODEL_FLAGS[key]
+        flag = "--" + key.replace("_", "-")  # the option that set it
         if run.config.get("status") == "complete":
             raise InputError(f"{flag}: {run.path} is complete, nothing is left to draft; start a new run with "
                              f"{flag} instead")

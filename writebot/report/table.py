@@ -39,7 +39,8 @@ def summary_table(run: RunStore) -> str:
                      f"{shown}"
                      + (", ..." if len(run.refusal_records) > 5 else ""))
     if run.usage_rows():
-        lines.append(f"\n{cost_line(run)[0].upper()}{cost_line(run)[1:]}")
+        said = cost_line(run)
+        lines.append(f"\n{said[0].upper()}{said[1:]}")
     lines.append("\nkept: the share of the briefs' points the drafts keep; lost: points dropped that the user keeps;\n"
                  "claims: claims added per draft (-: the offline judge cannot tell; --judge claude counts them). "
                  "docs/FORMATS.md §10")

@@ -20,7 +20,7 @@ from writebot import defaults
 from writebot.text.directives import parse_feedback
 from writebot.text.english import content_stems
 from writebot.text.kinds import example_kind, one_kind
-from writebot.text.pipeline import KIND_SECTION, STYLE, Pipeline, changed_runs, without_comments
+from writebot.text.pipeline import KIND_SECTION, STYLE, Pipeline, Style, changed_runs, without_comments
 from writebot.text.rule_language import Rule, contradicts, parse_rule, slot, slot_name, undoes
 from writebot.text.topics import Topic
 
@@ -244,8 +244,6 @@ def against_prose(style: str, lines: list[_Line]) -> list[Finding]:
     """A rule or note that denies a quality the guide's opening prose asks of every post ("keeps a friendly,
     encouraging tone" beside "No pep talk."), or asks for its opposite (text/qualities.yaml): the writer reads both
     and they tell it two things. Change the prose, or drop the line."""
-    from writebot.text.pipeline import Style
-
     asked, _ = _asks(without_comments(Style.parse(style).prose))
     if not asked:
         return []
@@ -254,8 +252,8 @@ def against_prose(style: str, lines: list[_Line]) -> list[Finding]:
     for line in lines:
         wants, denies = _asks(line.text)
         clash = [(q, f"it says no to {q}") for q in denies if q in asked]
-        clash += [(a, f"it asks for {q}") for q in wants for a in asked if q in (qualities[a][1], ) or
-                  qualities[q][1] == a]
+        clash += [(a, f"it asks for {q}") for q in wants for a in asked
+                  if q == qualities[a][1] or qualities[q][1] == a]  # its opposite, either way round
         if clash:
             quality, how = clash[0]
             out.append(Finding(PROSE, line.number, f"{line.text!r}: {how}, and the guide's opening prose asks for "
