@@ -151,14 +151,14 @@ def robustness(tmp: Path, sim: Simulator, args) -> None:
     refusals = sum(a["stop_reason"] == "refusal" for _, a in answered)
     bad = 0
     for record in run.draft_records:
-        brief = f"# {record['topic']['title']}\n\n" + " ".join(record["topic"]["points"]) + "\n"
+        brief = f"# {record.topic['title']}\n\n" + " ".join(record.topic["points"]) + "\n"
         title, _, rest = brief.rstrip("\n").partition("\n\n")
         whole_truth = f"{title}\n\nHi friends,\n\n{rest}\n"
-        bad += record["draft"] != brief or record["ground_truth"] != whole_truth
+        bad += record.draft != brief or record.ground_truth != whole_truth
     print(f"\n## Robustness: thinking on, {args.drafts} topics x 3 epochs, Claude drafts, reviews and updates\n")
     print(f"first tries cut at max_tokens: {cut} of {len(first_tries)} ({cut / max(1, len(first_tries)):.0%})")
     print(f"answers refused: {refusals}; drafts recorded: {len(run.draft_records)}; topics recorded as refused: "
-          f"{len(run.refusal_records)}; updates failed: {sum(u['status'] == 'failed' for u in run.update_records)}")
+          f"{len(run.refusal_records)}; updates failed: {sum(u.status == 'failed' for u in run.update_records)}")
     print(f"truncated, refused or empty texts recorded as drafts or ground truths: {bad}")
     print(f"requests the API refused with 400: {sum(e['status'] == 400 for e in sim.errors[before:])}")
     print(f"run status: {run.config['status']}")

@@ -69,21 +69,21 @@ def rewriting_reader(epochs: int) -> dict:
         with RunStore.create(Path(tmp) / "run", {"engine": "rules"}, {}) as run:
             pipeline = train(run, build_engine("rules"), RewritingReader(), topics,
                              Pipeline.load(bundled.starter_pipeline()), epochs)
-        written = set().union(*(_sentences(r["ground_truth"]) for r in run.draft_records))
-        last = [r for r in run.draft_records if r["epoch"] == epochs]
-        pieces = sorted({s for r in last for s in _sentences(r["draft"])
-                         - _sentences(skeleton(Topic.from_dict(r["topic"]))) - written})
-        first = sum(r["word_edit_distance"] for r in run.draft_records if r["epoch"] == 0)
+        written = set().union(*(_sentences(r.ground_truth) for r in run.draft_records))
+        last = [r for r in run.draft_records if r.epoch == epochs]
+        pieces = sorted({s for r in last for s in _sentences(r.draft)
+                         - _sentences(skeleton(Topic.from_dict(r.topic))) - written})
+        first = sum(r.word_edit_distance for r in run.draft_records if r.epoch == 0)
         return {"learned swaps": [line for line in pipeline.style.rules if line.startswith("Replace")],
                 "words edited, epoch 0": first,
-                f"words edited, epoch {epochs}": sum(r["word_edit_distance"] for r in last),
+                f"words edited, epoch {epochs}": sum(r.word_edit_distance for r in last),
                 "rejected as pieces of rewrites": sorted({d["rule"] for u in run.update_records
-                                                          for d in u["details"] if "rewrote as a whole" in
+                                                          for d in u.details if "rewrote as a whole" in
                                                           d.get("why", "")}),
                 "sentences neither the bot's nor the reader's": pieces,
-                "damaged sentences": sum(len(damage(r["draft"])) for r in last),
-                "hygiene violations": sum(len(violations(r["draft"])) for r in last),
-                "points lost": sum(r["points_lost"] for r in last)}
+                "damaged sentences": sum(len(damage(r.draft)) for r in last),
+                "hygiene violations": sum(len(violations(r.draft)) for r in last),
+                "points lost": sum(r.points_lost for r in last)}
 
 
 def _met(measured: float, target: str) -> str:

@@ -28,8 +28,8 @@ WRITEBOT = [sys.executable, "-m", "writebot"]
 
 def fingerprint(folder: Path) -> dict:
     run = RunStore.open(folder)
-    records = [(r["epoch"], r["topic_id"], r["draft"], r["ground_truth"]) for r in run.draft_records]
-    updates = [(u["epoch"], u.get("kind", "update"), u["status"], u.get("to_version")) for u in run.update_records]
+    records = [(r.epoch, r.topic_id, r.draft, r.ground_truth) for r in run.draft_records]
+    updates = [(u.epoch, u.kind or "update", u.status, u.to_version) for u in run.update_records]
     versions = {e: Pipeline.load(folder / f"versions/epoch_{e:03d}").files for e in run.versions()}
     return {"records": records, "updates": updates, "versions": versions, "skipped": len(run.skipped),
             "status": run.config["status"]}

@@ -46,7 +46,7 @@ def one(n: int) -> dict:
         t1 = time.perf_counter()
         update(run, engine, judge, pipeline, topics, 0)
         t2 = time.perf_counter()
-        status = run.update_records[-1]["status"]
+        status = run.update_records[-1].status
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {"topics": n, "drafts_s": t1 - t0, "update_s": t2 - t1, "total_s": t2 - t0, "peak_mb": peak_mb,
             "update": status}

@@ -26,7 +26,7 @@ class KilledAfterUpdates(Callbacks):
     def __init__(self, n: int):
         self.n = n
 
-    def on_update(self, record: dict) -> None:
+    def on_update(self, record) -> None:
         self.n -= 1
         if self.n == 0:
             raise KeyboardInterrupt

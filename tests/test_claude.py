@@ -574,7 +574,7 @@ def test_the_update_column_says_what_its_figures_are(sim, cli, tmp_path, topics_
     run = RunStore.open(tmp_path / "r")
     table = summary_table(run)
     rows = [line for line in table.splitlines() if line[:5].strip().isdigit()]
-    judged = [e for e in range(len(rows)) if (v := run.verdict_for(e)) and v.get("topics_compared") == 0]
+    judged = [e for e in range(len(rows)) if (v := run.verdict_for(e)) and v.topics_compared == 0]
     assert judged, "every round's update was judged on a topic of the next round: the case is not met"
     for epoch in judged:
         assert rows[epoch].endswith("no topic in both rounds, nothing compared"), rows[epoch]
@@ -591,8 +591,8 @@ def test_the_update_column_of_an_offline_run_is_a_replay(cli, tmp_path, topics_f
     run = RunStore.open(tmp_path / "r")
     update = run.verdict_for(0)
     table = summary_table(run)
-    assert (f"{update['status']}: {update['train_cost_before']} -> {update['train_cost_after']} replayed"
+    assert (f"{update.status}: {update.train_cost_before} -> {update.train_cost_after} replayed"
             in table.splitlines()[2])
-    train = [r["word_edit_distance"] for r in run.draft_records if r["epoch"] == 0 and r["split"] == "train"]
-    assert update["train_cost_before"] == sum(train)  # a is the sum the footnote says
+    train = [r.word_edit_distance for r in run.draft_records if r.epoch == 0 and r.split == "train"]
+    assert update.train_cost_before == sum(train)  # a is the sum the footnote says
     assert "'train words' is their mean per draft" in table and "against the same ground truths (replayed" in table

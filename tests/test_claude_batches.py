@@ -60,7 +60,7 @@ def test_a_run_stopped_after_recording_some_batched_drafts_collects_the_same_bat
     calls = []
 
     def crash_on_the_fourth(self, record):
-        calls.append(record["topic_id"])
+        calls.append(record.topic_id)
         if len(calls) == 4:
             raise KeyboardInterrupt
         real(self, record)

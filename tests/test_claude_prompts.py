@@ -11,6 +11,7 @@ import pytest
 from writebot import bundled
 from writebot.claude.prompts import render
 from writebot.engines.claude import past_updates
+from writebot.store.formats import UpdateSummary
 from writebot.testing.replies import echo_writer, scripted, text_reply, tool_reply
 from writebot.text.pipeline import Pipeline
 from writebot.text.rule_language import parse_rule
@@ -55,8 +56,7 @@ def test_the_update_history_shows_verdicts_both_costs_and_whole_rationales(sim, 
 
 
 def test_past_updates_formats_a_not_yet_judged_update_plainly():
-    text = past_updates([{"epoch": 3, "status": "pending", "train_cost_before": 12, "train_cost_after": None,
-                          "rationale": "Shorter sentences."}])
+    text = past_updates([UpdateSummary(3, "pending", 12, None, "Shorter sentences.")])
     assert "train words edited 12 before it, not yet judged after" in text and "None" not in text
 
 

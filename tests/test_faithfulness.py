@@ -25,6 +25,7 @@ from writebot.errors import BadOutput
 from writebot.loop.gate import Verdict, judge_immediate
 from writebot.loop.registry import build_judge
 from writebot.runs import RunOptions, continue_run, start_run
+from writebot.store.formats import DraftRecord
 from writebot.store.run_folder import RunStore
 from writebot.testing.replies import judge_points, judge_reply, scripted, text_reply, tool_reply
 from writebot.testing.topics import generate_topics
@@ -86,16 +87,24 @@ def test_a_point_is_lost_only_if_the_user_keeps_it():
     assert points_lost(draft, truth) == [1]  # 2: the user leaves it out too; 3: nor does the user keep it
 
 
+def reviewed(**fields) -> DraftRecord:
+    """A feedback.jsonl record with the given fields (the others as a review records them)."""
+    return DraftRecord.model_validate({"epoch": 0, "topic_id": "t", "split": "train", "version": "v", "draft": "d",
+                                       "feedback": [], "ground_truth": "g", **fields})
+
+
 def test_the_content_check_allows_the_judges_noise_and_says_why():
-    before = {"points_lost": 0, "claims_added": 0, "faithfulness": {"points": ["kept"] * 20}}
-    after = {"points_lost": 1, "claims_added": 3, "faithfulness": {"points": ["kept"] * 20}}
-    offline = ContentCheck.of("rules", [({**before, "claims_added": None}, {**after, "claims_added": None})])
+    said = {"judge": "rules", "points": ["kept"] * 20, "truth_points": ["kept"] * 20, "lost": []}
+    before = {"points_lost": 0, "claims_added": 0, "faithfulness": said}
+    after = {"points_lost": 1, "claims_added": 3, "faithfulness": said}
+    offline = ContentCheck.of("rules", [(reviewed(**{**before, "claims_added": None}),
+                                         reviewed(**{**after, "claims_added": None}))])
     assert offline.point_tolerance == 1 and offline.worse() is None  # 5% of 20 points; claims it cannot tell
-    worse = ContentCheck.of("claude:claude-haiku-5-5", [(before, {**after, "points_lost": 2})])
+    worse = ContentCheck.of("claude:claude-haiku-5-5", [(reviewed(**before), reviewed(**{**after, "points_lost": 2}))])
     assert "lose 2 of the brief's points" in worse.worse()
-    claims = ContentCheck.of("claude:claude-haiku-5-5", [(before, after)] * 2)
+    claims = ContentCheck.of("claude:claude-haiku-5-5", [(reviewed(**before), reviewed(**after))] * 2)
     assert "add 6 claims" in claims.worse() and claims.claims_tolerance == 1
-    assert ContentCheck.of("rules", [({"points_lost": 0}, {})]) is None  # a record from before the judge
+    assert ContentCheck.of("rules", [(reviewed(points_lost=0), reviewed())]) is None  # a record from before the judge
 
 
 @pytest.mark.slow
@@ -104,12 +113,12 @@ def test_every_draft_is_recorded_with_what_it_keeps_and_history_has_the_columns(
     assert code == 0 and "kept" in out.splitlines()[0] and "claims" in out.splitlines()[0]
     run = RunStore.open(tmp_path / "demo")
     record = run.draft_records[0]
-    assert record["faithfulness"]["judge"] == "rules" and record["faithfulness"]["added"] is None
-    assert len(record["faithfulness"]["points"]) == len(record["topic"]["points"]) and record["points_lost"] == 0
+    assert record.faithfulness.judge == "rules" and record.faithfulness.added is None
+    assert len(record.faithfulness.points) == len(record.topic["points"]) and record.points_lost == 0
     header = (tmp_path / "demo" / "history.csv").read_text().splitlines()[0].split(",")
     at = header.index("points_kept")
     assert header[at : at + 3] == ["points_kept", "claims_added", "points_lost"]
-    assert all(r["points_kept"] == 1.0 for r in run.draft_records)  # the demo's guide drops no point
+    assert all(r.points_kept == 1.0 for r in run.draft_records)  # the demo's guide drops no point
 
 
 def test_the_gate_keeps_no_update_that_loses_points_the_user_keeps_whatever_its_edit_cost(tmp_path):
@@ -123,8 +132,8 @@ def test_the_gate_keeps_no_update_that_loses_points_the_user_keeps_whatever_its_
     saves = start.with_file("STYLE.md", "# S\n\n## Rules\n\n- Use contractions (don't, it's, we're, can't, ...).\n")
     engine, judge = RulesEngine(), OfflineJudge()
     draft, truth = engine.write(start, topic), engine.write(saves, topic)  # the user contracts
-    record = {"topic": topic.to_dict(), "epoch": 0, "draft": draft, "ground_truth": truth,
-              **judge_review(judge, topic, draft, truth)}
+    record = reviewed(topic=topic.to_dict(), draft=draft, ground_truth=truth,
+                      **judge_review(judge, topic, draft, truth))
     before = word_edit_distance(draft, truth)
     assert before > 5
     verdict, after, extra = judge_immediate(engine, judge, start, saves, [record], before, True)
@@ -252,8 +261,8 @@ def test_a_claude_update_whose_drafts_lose_content_is_rolled_back_whatever_they_
     with start_run(tmp_path / "run", topics, persona, bundled.starter_pipeline(), options, "simulate") as run:
         continue_run(run)
     gate = run.gate_for(0)
-    assert (gate["train_cost_after"] > gate["train_cost_before"]) == drop  # a point put back costs words
-    assert gate["status"] == Verdict.ROLLED_BACK and why in gate["why"], gate
+    assert (gate.train_cost_after > gate.train_cost_before) == drop  # a point put back costs words
+    assert gate.status == Verdict.ROLLED_BACK and why in gate.why, gate
     assert run.load_version(2) == run.load_version(0)  # the next version starts from the one before
 
 
@@ -329,14 +338,14 @@ def test_the_claude_judge_is_recorded_in_the_cassette_and_replays_offline(sim, t
     assert code == 0, err
     live = RunStore.open(tmp_path / "live")
     assert {r["purpose"] for r in live.usage_rows()} >= {"draft", "judge"}
-    assert live.draft_records[0]["faithfulness"]["judge"] == "claude:claude-haiku-5-5"
+    assert live.draft_records[0].faithfulness.judge == "claude:claude-haiku-5-5"
     monkeypatch.delenv("ANTHROPIC_BASE_URL")
     code, _, err = cli("simulate", "--engine", "replay", "--cassette", cassette, "--judge", "claude", "--topics",
                        topics_file, "--persona", persona_file, "--epochs", "1", "--out", tmp_path / "replayed")
     assert code == 0, err
     replayed = RunStore.open(tmp_path / "replayed")
     def judged(run):
-        return sorted((r["epoch"], r["topic_id"], json.dumps(r["faithfulness"])) for r in run.draft_records)
+        return sorted((r.epoch, r.topic_id, json.dumps(r.faithfulness.to_dict())) for r in run.draft_records)
 
     assert judged(replayed) == judged(live)
 

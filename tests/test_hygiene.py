@@ -181,16 +181,16 @@ def test_no_swap_is_learned_from_pieces_of_sentences_a_reader_rewrote_as_a_whole
     topics = load_topics(bundled.starter_topics())
     with RunStore.create(tmp_path / "run", {"engine": "rules"}, {}) as run:
         train(run, build_engine("rules"), RewritingReader(), topics, Pipeline.load(bundled.starter_pipeline()), 2)
-    considered = {d["rule"]: d for u in run.update_records for d in u["details"]}
+    considered = {d["rule"]: d for u in run.update_records for d in u.details}
     pieces = [p for p in ('Replace "if you" with "have you".', 'Replace "don\'t worry if" with "if".')
               if p in considered]
     assert pieces  # the case arises (which of the two depends on how often the writer uses each sentence)
     for piece in pieces:
         assert considered[piece]["action"] == "rejected"
         assert "rewrote as a whole" in considered[piece]["why"]
-    written = set().union(*(_sentences(r["ground_truth"]) for r in run.draft_records))
+    written = set().union(*(_sentences(r.ground_truth) for r in run.draft_records))
     for r in run.draft_records:
-        if r["epoch"] == 2:
-            own = _sentences(skeleton(Topic.from_dict(r["topic"])))
-            assert _sentences(r["draft"]) - own - written == set()
-            assert damage(r["draft"]) == [] and violations(r["draft"]) == []
+        if r.epoch == 2:
+            own = _sentences(skeleton(Topic.from_dict(r.topic)))
+            assert _sentences(r.draft) - own - written == set()
+            assert damage(r.draft) == [] and violations(r.draft) == []

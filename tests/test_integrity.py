@@ -159,7 +159,7 @@ def test_a_second_writer_is_refused_and_nothing_is_doubled(cli, tmp_path, write_
     assert writer.wait(timeout=120) == 0, writer.stderr.read()
     assert code == 2 and err.count("\n") == 1 and f"run folder in use by pid {writer.pid} (simulate), started at" in err
     assert second.returncode == 2 and "in use by pid" in second.stderr and "Traceback" not in second.stderr
-    keys = [(r["epoch"], r["topic_id"]) for r in RunStore.open(out).draft_records]
+    keys = [(r.epoch, r.topic_id) for r in RunStore.open(out).draft_records]
     assert len(keys) == len(set(keys)) == 3 * 600
 
 
@@ -262,9 +262,9 @@ def test_a_failing_disk_loses_nothing_and_resume_continues(cli, tmp_path, topics
     assert not any(p.name.startswith(".") and p.name.endswith(".tmp") for p in out.rglob("*"))
     monkeypatch.undo()  # space freed
     assert cli("resume", out)[0] == 0
-    clean = {(r["epoch"], r["topic_id"], r["draft"], r["ground_truth"]) for r in RunStore.open(sound).draft_records}
+    clean = {(r.epoch, r.topic_id, r.draft, r.ground_truth) for r in RunStore.open(sound).draft_records}
     records = RunStore.open(out).draft_records
-    assert {(r["epoch"], r["topic_id"], r["draft"], r["ground_truth"]) for r in records} == clean
+    assert {(r.epoch, r.topic_id, r.draft, r.ground_truth) for r in records} == clean
 
 
 def test_an_append_the_kernel_cuts_short_takes_its_own_bytes_back(tmp_path):
@@ -340,8 +340,8 @@ def test_report_in_a_loop_beside_a_writer_loses_nothing(cli, tmp_path):
                    capture_output=True)
     assert reads >= 3
     got, want = RunStore.open(out), RunStore.open(tmp_path / "clean")
-    assert [(r["epoch"], r["topic_id"], r["draft"]) for r in got.draft_records] == \
-        [(r["epoch"], r["topic_id"], r["draft"]) for r in want.draft_records]
+    assert [(r.epoch, r.topic_id, r.draft) for r in got.draft_records] == \
+        [(r.epoch, r.topic_id, r.draft) for r in want.draft_records]
     assert got.skipped == [] and not list(out.glob("*.torn-*"))
 
 
@@ -368,7 +368,7 @@ def test_stray_carriage_returns_mid_file_never_cost_a_record(cli, sound):
     code, _, err = cli("resume", sound)
     assert code == 2 and "feedback.jsonl:3: not a JSON record" in err  # damage, not a torn line: nothing moved
     cli("check", sound, "--repair")
-    kept = {r["topic_id"] + str(r["epoch"]) for r in RunStore.open(sound).draft_records}
+    kept = {r.topic_id + str(r.epoch) for r in RunStore.open(sound).draft_records}
     assert whole <= kept and len(next(sound.glob("feedback.jsonl.quarantine-*")).read_bytes().split(b"\n")) == 3
 
 
@@ -382,8 +382,8 @@ def test_a_quarantined_update_never_lets_resume_replace_a_version_in_use(cli, so
     assert cli("resume", sound)[0] == 0
     run = RunStore.open(sound)
     assert run.load_version(1) == version_1
-    recovered = [u for u in run.update_records if u["epoch"] == 0]
-    assert [u["status"] for u in recovered] == ["recovered"] and recovered[0]["to_version"] == version_1.version_hash
+    recovered = [u for u in run.update_records if u.epoch == 0]
+    assert [u.status for u in recovered] == ["recovered"] and recovered[0].to_version == version_1.version_hash
     assert cli("check", sound)[0] == 0
 
 
@@ -439,7 +439,7 @@ def test_check_is_quiet_about_sound_runs_of_every_kind(cli, sim, tmp_path, topic
                                          "old_str": "## Rules\n", "new_str": "## Rules\n\n- Ramble.\n"}),
                              text_reply("Ramble."), drafts=worse)
     assert cli(*common, "--epochs", "3", "--out", tmp_path / "rolled")[0] == 0
-    assert any(u.get("status") == "rolled_back" for u in RunStore.open(tmp_path / "rolled").update_records)
+    assert any(u.status == "rolled_back" for u in RunStore.open(tmp_path / "rolled").update_records)
     assert cli(*common, "--epochs", "1", "--concurrency", "1", "--max-cost-usd", "0.0005",
                "--out", tmp_path / "stopped")[0] == 0
     assert RunStore.open(tmp_path / "stopped").config["status"] == "stopped"

@@ -11,6 +11,7 @@ from writebot.claude.llm import DEFAULT_MODEL, LLM
 from writebot.engines import Evidence
 from writebot.loop.registry import build_engine
 from writebot.store.check import problems
+from writebot.store.formats import DraftRecord
 from writebot.store.run_folder import RunStore
 from writebot.text.kinds import examples_for, style_for, unseen
 from writebot.text.pipeline import Pipeline, Style
@@ -159,7 +160,7 @@ def test_history_says_each_drafts_kind_and_an_older_run_still_checks_sound(tmp_p
     header, *rows = (tmp_path / "run" / "history.csv").read_text().splitlines()
     assert header.endswith(",kind") and {row.rsplit(",", 1)[1] for row in rows} == {"recipe", "habit", "how-to"}
     run = RunStore.open(tmp_path / "run")
-    assert {r["kind"] for r in run.draft_records} == {"recipe", "habit", "how-to"} and problems(run) == []
+    assert {r.kind for r in run.draft_records} == {"recipe", "habit", "how-to"} and problems(run) == []
     older = [line.rsplit(",", 1)[0] for line in [header, *rows]]  # history.csv as a run before kinds wrote it
     (tmp_path / "run" / "history.csv").write_text("\n".join(older) + "\n")
     assert problems(RunStore.open(tmp_path / "run")) == []
@@ -272,8 +273,9 @@ def test_lint_flags_a_general_rule_only_one_kinds_edits_ask_for():
 def test_the_runs_lint_reads_each_topics_latest_ground_truth_and_kind():
     from writebot.text.lint import Source, run_sources
 
-    records = [{"topic_id": t.id, "topic": t.to_dict(), "kind": t.kind, "epoch": e, "draft": f"d{e}",
-                "ground_truth": f"{t.id} {e}"} for e in (0, 1) for t in (RECIPE, STORY)]
+    records = [DraftRecord(topic_id=t.id, topic=t.to_dict(), kind=t.kind, epoch=e, split="train", version="v",
+                           draft=f"d{e}", feedback=[], ground_truth=f"{t.id} {e}")
+               for e in (0, 1) for t in (RECIPE, STORY)]
     base = run_sources(records, lambda epoch: (), lambda topic: f"base {topic.id}")
     assert base == [Source("base cake", None, "cake 1", "recipe", "cake"), Source("base bike", None, "bike 1", "story",
                                                                                   "bike")]

@@ -151,8 +151,8 @@ def test_the_learner_sees_only_drafts_feedback_and_ground_truths(tmp_path):
     with RunStore.create(tmp_path / "r", {}, {}) as run:
         run_training(run, build_engine("rules"), persona({"contractions": "contract"}), make_topics(8), EMPTY, epochs=2)
     history = run.update_history()
-    assert history and all(set(h) == {"epoch", "status", "train_cost_before", "train_cost_after", "rationale"}
-                           for h in history)
+    assert history and all({f.name for f in dataclasses.fields(h)} == {"epoch", "status", "train_cost_before",
+                                                                      "train_cost_after", "rationale"} for h in history)
 
 
 def test_baselines_do_not_learn_rules():
@@ -298,18 +298,18 @@ def test_the_rationale_tells_the_net_change_the_diff_shows(tmp_path, cli):
                        bundled.persona("cheerful-coach"), "--epochs", "1", "--out", run)
     assert code == 0, err
     store = RunStore.open(run)
-    update = next(r for r in store.update_records if r.get("kind") != "gate")
+    update = next(r for r in store.update_records if r.kind != "gate")
     before, after = store.load_version(0).style.rules, store.load_version(1).style.rules
     added, removed = [r for r in after if r not in before], [r for r in before if r not in after]
-    assert added and update["rationale"].startswith(f"{len(added)} rule{'s' * (len(added) != 1)} added, "
+    assert added and update.rationale.startswith(f"{len(added)} rule{'s' * (len(added) != 1)} added, "
                                                     f"{len(removed)} removed over ")
     for line in added:
-        assert line in update["rationale"]
-    said = update["rationale"].split("; ")
-    for line in {d["rule"] for d in update["details"] if d["action"] != "rejected"}:
+        assert line in update.rationale
+    said = update.rationale.split("; ")
+    for line in {d["rule"] for d in update.details if d["action"] != "rejected"}:
         assert not (f"added: {line}" in said and f"removed: {line}" in said), line
         if line not in added and line not in removed:  # tried and taken back within the update: details only
-            assert line not in update["rationale"]
+            assert line not in update.rationale
 
 
 @pytest.mark.slow
@@ -330,17 +330,17 @@ def test_the_style_budget_holds_offline_and_the_run_says_so(tmp_path, cli, learn
     store = RunStore.open(run)
     sizes = [len(without_comments(store.load_version(v).files["STYLE.md"])) for v in store.versions()]
     assert max(sizes) <= budget < 551, sizes  # 551: what the learner writes with the default budget
-    first = next(r for r in store.update_records if r.get("kind") != "gate")
-    assert first["budget"].startswith(f"STYLE.md held to its budget of {budget} characters")
+    first = next(r for r in store.update_records if r.kind != "gate")
+    assert first.budget.startswith(f"STYLE.md held to its budget of {budget} characters")
     assert f"epoch 0's update: STYLE.md held to its budget of {budget} characters" in err
-    assert [d for d in first["details"] if d["action"] == "left out"]
+    assert [d for d in first.details if d["action"] == "left out"]
     assert not [f for v in store.versions() for f in lint(store.load_version(v), None, budget)
                 if f.kind == "over budget"]
     from writebot.report import updates_section_html
 
     assert "Held to the style budget:</b> STYLE.md held to its budget of 450" in updates_section_html(store)
     if learner == "mine":  # it still learns what fits
-        val = [sum(r["word_edit_distance"] for r in store.draft_records if r["epoch"] == e and r["split"] == "val")
+        val = [sum(r.word_edit_distance for r in store.draft_records if r.epoch == e and r.split == "val")
                for e in (0, 2)]
         assert val[1] < val[0], val
 

@@ -139,8 +139,8 @@ def test_the_learner_never_proposes_a_contradiction():
 
 def test_every_update_record_holds_its_lint_and_the_review_shows_it(tmp_path, cli):
     cli("demo", "--out", tmp_path / "run")
-    records = [r for r in RunStore.open(tmp_path / "run").update_records if r.get("kind") != "gate"]
-    assert len(records) == 3 and all(r["lint"] == [] for r in records)
+    records = [r for r in RunStore.open(tmp_path / "run").update_records if r.kind != "gate"]
+    assert len(records) == 3 and all(r.lint == [] for r in records)
     workbench = Workbench.open(tmp_path / "hand", engine="rules")
     topic = workbench.topics[0]
     draft = workbench.draft(topic)
@@ -151,7 +151,7 @@ def test_every_update_record_holds_its_lint_and_the_review_shows_it(tmp_path, cl
     assert "1 finding" in review.lint.value and "opening line decided twice" in review.lint.value
     workbench.apply(proposal, set(h.id for h in proposal.hunks))
     record = RunStore.open(tmp_path / "hand").update_records[-1]
-    assert record["lint"] == []  # what was applied is linted again: the recorded version is clean
+    assert record.lint == []  # what was applied is linted again: the recorded version is clean
     workbench.close()
 
 

@@ -1,7 +1,6 @@
 """Which post to correct next (docs/FORMATS.md §1 --select, notebook 02): order, random and active selection; val
 every N rounds; the person's effort in the record; notebook 02's proposal with its reason."""
 
-import json
 
 import pandas as pd
 import pytest
@@ -11,6 +10,7 @@ from writebot.engines.writer import skeleton
 from writebot.loop.next_topic import Chooser
 from writebot.loop.registry import build_engine
 from writebot.runs import RunOptions, continue_run, start_run
+from writebot.store.formats import DraftRecord
 from writebot.store.run_folder import RunStore
 from writebot.text.pipeline import Pipeline
 from writebot.text.topics import Topic, load_topics
@@ -25,12 +25,12 @@ def brief(topic_id, *points):
 
 
 def corrected(topic, draft, truth, epoch=0, feedback=()):
-    return {"epoch": epoch, "topic_id": topic.id, "split": "train", "topic": topic.to_dict(), "draft": draft,
-            "ground_truth": truth, "feedback": list(feedback)}
+    return DraftRecord(epoch=epoch, topic_id=topic.id, split="train", version="v", topic=topic.to_dict(), draft=draft,
+                       ground_truth=truth, feedback=list(feedback))
 
 
 def records_of(run_dir):
-    return [json.loads(line) for line in (run_dir / "feedback.jsonl").read_text().splitlines()]
+    return RunStore.open(run_dir).draft_records
 
 
 def test_order_and_random_keep_to_the_file_and_the_seed():
@@ -95,19 +95,19 @@ def test_each_pass_drafts_every_train_topic_once_with_val_every_n_rounds(tmp_pat
                        "--online", "--epochs", "2", "--select", select, "--val-every", "2", "--out", tmp_path / "r")
     assert code == 0, err
     records = records_of(tmp_path / "r")
-    train = sorted((r for r in records if r["split"] == "train"), key=lambda r: r["epoch"])
+    train = sorted((r for r in records if r.split == "train"), key=lambda r: r.epoch)
     topics = [t.id for t in load_topics(topics_file) if t.split == "train"]
-    assert [r["epoch"] for r in train] == list(range(2 * len(topics)))  # one train topic a round
+    assert [r.epoch for r in train] == list(range(2 * len(topics)))  # one train topic a round
     for n in range(2):
-        assert sorted(r["topic_id"] for r in train[n * len(topics):(n + 1) * len(topics)]) == sorted(topics)
+        assert sorted(r.topic_id for r in train[n * len(topics):(n + 1) * len(topics)]) == sorted(topics)
     rounds = 2 * len(topics)
-    assert sorted({r["epoch"] for r in records if r["split"] == "val"}) == [*range(0, rounds, 2), rounds]
+    assert sorted({r.epoch for r in records if r.split == "val"}) == [*range(0, rounds, 2), rounds]
     config = RunStore.open(tmp_path / "r").config
     assert (config["select"], config["val_every"]) == (select, 2)
-    assert all(r["effort_seconds"] is None and r["effort_words"] is None for r in records)  # nobody typed
+    assert all(r.effort_seconds is None and r.effort_words is None for r in records)  # nobody typed
     assert (tmp_path / "r" / "val_by_posts.png").stat().st_size > 10_000
     if select == "order":
-        assert [r["topic_id"] for r in train[:len(topics)]] == topics
+        assert [r.topic_id for r in train[:len(topics)]] == topics
 
 
 def test_active_selection_resumes_as_it_would_have_gone_on(tmp_path, topics_file):
@@ -120,7 +120,7 @@ def test_active_selection_resumes_as_it_would_have_gone_on(tmp_path, topics_file
             _train_until(run, KilledAfterUpdates(3))
     with RunStore.open_for_writing(tmp_path / "b", "resume") as run:
         continue_run(run)
-    a, b = (sorted((r["epoch"], r["topic_id"], r["word_edit_distance"]) for r in records_of(tmp_path / x))
+    a, b = (sorted((r.epoch, r.topic_id, r.word_edit_distance) for r in records_of(tmp_path / x))
             for x in "ab")
     assert a == b
 
@@ -159,11 +159,11 @@ def test_a_person_s_effort_is_recorded_and_reported_and_the_next_topic_proposed(
     assert after.topic.id != pick.topic.id  # a topic never corrected comes first
     workbench.close()
     [record] = records_of(tmp_path / "hand")
-    assert (record["effort_seconds"], record["effort_words"]) == (42.5, 9)
+    assert (record.effort_seconds, record.effort_words) == (42.5, 9)
     history = pd.read_csv(tmp_path / "hand" / "history.csv")
     assert list(history[["effort_seconds", "effort_words"]].iloc[0]) == [42.5, 9]
     update = RunStore.open(tmp_path / "hand").update_records[-1]
-    assert update["hunks_reviewed"] == len(proposal.hunks) > 0
+    assert update.hunks_reviewed == len(proposal.hunks) > 0
     code, out, _ = cli("report", tmp_path / "hand")
     header, _, first = out.splitlines()[:3]
     assert "seconds" in header and "typed" in header and "42" in first and "9.0" in first

@@ -86,20 +86,21 @@ def test_notebook_04_shows_the_last_update(tmp_path):
 
     run = replay_demo(tmp_path / "demo")
     said = execute("04_inspect_run.ipynb", tmp_path, {"WRITEBOT_NB_INSPECT": str(run)})
-    changed = [u["epoch"] for u in RunStore.open(run).update_records if u.get("kind") != "gate" and u.get("diff")]
-    unchanged = [u["epoch"] for u in RunStore.open(run).update_records if u.get("kind") != "gate" and not u.get("diff")]
+    changed = [u.epoch for u in RunStore.open(run).update_records if u.kind != "gate" and u.diff]
+    unchanged = [u.epoch for u in RunStore.open(run).update_records if u.kind != "gate" and not u.diff]
     assert changed and f"(update of epoch {changed[-1]})" in said  # the last update that changed a file
     assert not any(f"(update of epoch {e})" in said for e in changed[:-1] + unchanged)
 
 
 def test_last_update_is_the_newest_update_not_a_gate_verdict():
     from writebot.report.analysis import last_update
+    from writebot.store.formats import UpdateRecord
 
     class Run:
-        update_records = [{"epoch": 0, "status": "pending"}, {"epoch": 1, "status": "pending"},
-                          {"epoch": 0, "kind": "gate", "status": "accepted"}]
+        update_records = [UpdateRecord(epoch=0, status="pending"), UpdateRecord(epoch=1, status="pending"),
+                          UpdateRecord(epoch=0, kind="gate", status="accepted")]
 
-    assert last_update(Run()) == {"epoch": 1, "status": "pending"}
+    assert last_update(Run()) == UpdateRecord(epoch=1, status="pending")
 
 
 WRITER = '''app.title.value = "Sharpening A Pencil"

@@ -88,13 +88,13 @@ def test_an_offline_runs_cumulative_cost_has_the_starting_guide_replayed_beside_
     run = RunStore.open(tmp_path / "demo")
     lines = {line.get_label(): list(line.get_ydata()) for line in cumulative_cost_figure(run).axes[0].get_lines()}
     assert set(lines) == {"this run (rules engine)", NO_LEARNING_LABEL}
-    train = [r for r in run.draft_records if r["split"] == "train"]
+    train = [r for r in run.draft_records if r.split == "train"]
     start = run.load_version(0)
     expected = {}
     for r in train:
-        expected[r["epoch"]] = expected.get(r["epoch"], 0) + word_edit_distance(
-            RulesEngine().write(start, Topic.from_dict(r["topic"])), r["ground_truth"])
-    assert expected[0] == sum(r["word_edit_distance"] for r in train if r["epoch"] == 0)
+        expected[r.epoch] = expected.get(r.epoch, 0) + word_edit_distance(
+            RulesEngine().write(start, Topic.from_dict(r.topic)), r.ground_truth)
+    assert expected[0] == sum(r.word_edit_distance for r in train if r.epoch == 0)
     baseline = lines[NO_LEARNING_LABEL]
     per_epoch = [b - a for a, b in zip([0, *baseline[:-1]], baseline, strict=True)]
     assert per_epoch == [expected[e] for e in sorted(expected)]

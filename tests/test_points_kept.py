@@ -9,6 +9,7 @@ from writebot.compare.faithfulness import OfflineJudge
 from writebot.engines.firings import firings
 from writebot.loop.registry import build_engine
 from writebot.runs import RunOptions, continue_run, start_run
+from writebot.store.formats import DraftRecord
 from writebot.text.pipeline import Pipeline
 from writebot.text.rule_language import DropSentencesWith
 from writebot.text.topics import Topic, load_topics
@@ -58,10 +59,10 @@ def test_a_run_whose_guide_drops_a_point_records_it_as_lost_on_every_draft(tmp_p
     options = RunOptions(engine="rules-frozen", epochs=1)
     with start_run(tmp_path / "run", topics, persona, lossy, options, "simulate") as run:
         continue_run(run)
-    starter = [r for r in run.draft_records if r["topic_id"] == "starter"]
-    assert starter and all(r["points_lost"] == 1 and r["faithfulness"]["lost"] == [0] for r in starter)
-    assert all("equal weights of flour and water twice a day" in r["ground_truth"] for r in starter)
-    assert all(r["points_lost"] == 0 for r in run.draft_records if r["topic_id"] == "houseplants")
+    starter = [r for r in run.draft_records if r.topic_id == "starter"]
+    assert starter and all(r.points_lost == 1 and r.faithfulness.lost == [0] for r in starter)
+    assert all("equal weights of flour and water twice a day" in r.ground_truth for r in starter)
+    assert all(r.points_lost == 0 for r in run.draft_records if r.topic_id == "houseplants")
 
 
 def _bundled(topic_id: str) -> dict:
@@ -122,12 +123,14 @@ def test_an_update_that_loses_a_point_on_an_earlier_topic_is_rolled_back():
 
     def record(topic, epoch):
         draft = engine.write(start, topic)
-        return {"topic": topic.to_dict(), "topic_id": topic.id, "epoch": epoch, "split": "train", "draft": draft,
-                "ground_truth": draft, **judge_review(judge, topic, draft, draft)}
+        return DraftRecord.model_validate({"topic": topic.to_dict(), "topic_id": topic.id, "epoch": epoch,
+                                           "split": "train", "version": start.version_hash, "draft": draft,
+                                           "feedback": [], "ground_truth": draft,
+                                           **judge_review(judge, topic, draft, draft)})
 
     records = [record(TOPIC, 0), record(other, 1)]
     earlier = earlier_records(records, 1)
-    assert [r["topic_id"] for r in earlier] == ["starter"]
+    assert [r.topic_id for r in earlier] == ["starter"]
     verdict, _, extra = judge_immediate(engine, judge, start, loses, [records[1]], 0, True)
     assert verdict == Verdict.ACCEPTED  # the round's own topic loses nothing
     verdict, _, extra = judge_immediate(engine, judge, start, loses, [records[1]], 0, True, earlier)

@@ -12,6 +12,7 @@ from writebot import bundled
 from writebot.files import JsonlLog, write_atomic, write_tree_atomic
 from writebot.loop.registry import build_engine
 from writebot.loop.trainer import train
+from writebot.store.formats import UpdateRecord
 from writebot.store.run_folder import RunStore
 from writebot.testing.topics import generate_topics, to_yaml
 from writebot.text.pipeline import Pipeline
@@ -31,9 +32,9 @@ def run_args():
 
 def fingerprint(run_dir):
     run = RunStore.open(run_dir)
-    drafts = [(r["epoch"], r["topic_id"], r["draft"], r["ground_truth"], tuple(r["feedback"]))
+    drafts = [(r.epoch, r.topic_id, r.draft, r.ground_truth, tuple(r.feedback))
               for r in run.draft_records]
-    updates = [(u["epoch"], u["status"], u["to_version"]) for u in run.update_records]
+    updates = [(u.epoch, u.status, u.to_version) for u in run.update_records]
     return drafts, updates, (run_dir / "history.csv").read_text()
 
 
@@ -180,7 +181,7 @@ def test_a_record_without_its_fields_or_with_the_wrong_types_is_set_aside_with_t
     log.append({**good, "epoch": True})
     log.append({"epoch": 2, "draft": "d"})
     scan = log.scan()
-    assert scan.records == [good]
+    assert [r.to_dict() for r in scan.records] == [good]  # a field this version does not know is kept
     assert [b.reason for b in scan.bad] == ["epoch is str, not int, feedback is str, not list",
                                             "epoch is bool, not int",
                                             "missing topic_id, split, version, feedback, ground_truth"]
@@ -188,14 +189,15 @@ def test_a_record_without_its_fields_or_with_the_wrong_types_is_set_aside_with_t
 
 def test_the_update_history_holds_each_update_once_with_its_last_record(tmp_path):
     with RunStore.create(tmp_path / "run", {"epochs": 2}, {}) as run:
-        run.record_update({"epoch": 0, "status": "failed", "train_cost_before": 9, "train_cost_after": None,
-                           "rationale": "failed: the answer was cut"})
-        run.record_update({"epoch": 0, "status": "accepted", "train_cost_before": 9, "train_cost_after": 4,
-                           "rationale": "Added a greeting."})
-        run.record_update({"epoch": 1, "status": "pending", "train_cost_before": 4, "train_cost_after": None,
-                           "rationale": "Shorter sentences."})
-        run.record_update({"epoch": 1, "kind": "gate", "status": "rolled_back", "train_cost_before": 4,
-                           "train_cost_after": 6})
+        for fields in ({"epoch": 0, "status": "failed", "train_cost_before": 9, "train_cost_after": None,
+                        "rationale": "failed: the answer was cut"},
+                       {"epoch": 0, "status": "accepted", "train_cost_before": 9, "train_cost_after": 4,
+                        "rationale": "Added a greeting."},
+                       {"epoch": 1, "status": "pending", "train_cost_before": 4, "train_cost_after": None,
+                        "rationale": "Shorter sentences."},
+                       {"epoch": 1, "kind": "gate", "status": "rolled_back", "train_cost_before": 4,
+                        "train_cost_after": 6}):
+            run.record_update(UpdateRecord.model_validate(fields))
         history = run.update_history()
-    assert [(h["epoch"], h["status"], h["train_cost_after"], h["rationale"]) for h in history] == [
+    assert [(h.epoch, h.status, h.train_cost_after, h.rationale) for h in history] == [
         (0, "accepted", 4, "Added a greeting."), (1, "rolled_back", 6, "Shorter sentences.")]

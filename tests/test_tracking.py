@@ -132,7 +132,7 @@ def test_the_notebook_workbench_logs_each_epoch_a_person_trains(store, tmp_path)
     config = json.loads((tmp_path / "wb" / "run.json").read_text())
     run_id = config["mlflow_run_id"]
     words = store.get_metric_history(run_id, "train_word_edit_distance")
-    assert [(m.step, m.value) for m in words] == [(0, float(workbench.run.draft_records[0]["word_edit_distance"]))]
+    assert [(m.step, m.value) for m in words] == [(0, float(workbench.run.draft_records[0].word_edit_distance))]
     assert "versions/epoch_000/STYLE.md" in set(artifacts(store, run_id))
     [version] = prompt_versions(store, prompt_name("wb", config["mlflow_run_key"]))
     assert version.tags["writebot_epoch"] == "0"

@@ -31,7 +31,7 @@ def test_epochs_versions_and_rows(tmp_path):
     assert set(history.columns) >= {"epoch", "topic_id", "split", "similarity", "word_edit_distance",
                                     "char_edit_distance"}
     assert run.versions() == [0, 1, 2]
-    assert [u["epoch"] for u in run.update_records] == [0, 1]
+    assert [u.epoch for u in run.update_records] == [0, 1]
     # each epoch's drafts were written by that epoch's version
     for epoch in (0, 1, 2):
         assert set(history[history.epoch == epoch]["version"]) == {run.load_version(epoch).version_hash}
@@ -63,9 +63,9 @@ def test_gate_rolls_back_an_update_that_raises_train_cost(tmp_path):
     start = Pipeline.load(bundled.starter_pipeline())
     train(run, engine, user, topics, start, epochs=1)
     update = run.update_records[0]
-    assert update["status"] == "rolled_back"
-    assert update["train_cost_after"] > update["train_cost_before"]
-    assert "STYLE.md" in update["diff"] and "teh" in update["diff"]["STYLE.md"]
+    assert update.status == "rolled_back"
+    assert update.train_cost_after > update.train_cost_before
+    assert "STYLE.md" in update.diff and "teh" in update.diff["STYLE.md"]
     assert run.load_version(1) == start
     # val topics never reach the learner
     assert engine.seen_topics == {t.id for t in topics if t.split == "train"}
@@ -91,14 +91,14 @@ def test_online_drafts_one_train_topic_per_round_and_val_with_the_first_and_last
     val_rows = history[history.split == "val"]
     assert set(val_rows["epoch"]) == {0, rounds} and set(val_rows["topic_id"]) == val_ids
     assert run.versions() == list(range(rounds + 1))
-    assert [u["epoch"] for u in run.update_records if u.get("kind") != "gate"] == list(range(rounds))
+    assert [u.epoch for u in run.update_records if u.kind != "gate"] == list(range(rounds))
     for epoch in (0, rounds):  # each round's drafts were written by that round's version
         assert set(history[history.epoch == epoch]["version"]) == {run.load_version(epoch).version_hash}
     val = val_rows.groupby("epoch")["word_edit_distance"].sum()
     assert val[rounds] < val[0]  # it learned, one post at a time
     assert run.config["online"] is True and (tmp_path / "run" / "cumulative_cost.png").stat().st_size > 0
     # the table: rounds in a row that left the guide unchanged are one row, their range and their means
-    quiet = [u["epoch"] for u in run.update_records if u.get("status") == "unchanged"]
+    quiet = [u.epoch for u in run.update_records if u.status == "unchanged"]
     rows = [line.split() for line in out.splitlines() if line.strip()[:1].isdigit() and "  " in line]
     collapsed = [r for r in rows if "-" in r[0]]
     assert collapsed

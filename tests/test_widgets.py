@@ -62,7 +62,7 @@ def test_review_rejected_hunks_stay_out_of_the_next_version(tmp_path):
     new = workbench.apply(proposal, applied["ids"])
     assert workbench.epoch == 1 and RunStore.open(tmp_path / "run").load_version(1) == new
     update = RunStore.open(tmp_path / "run").update_records[-1]
-    assert update["rejected_hunks"] == [first] and update["status"] in ("partial", "rejected")
+    assert update.rejected_hunks == [first] and update.status in ("partial", "rejected")
 
 
 def test_train_and_apply_advance_the_epoch_and_the_dashboard(tmp_path):

@@ -9,6 +9,7 @@ from writebot.compare.faithfulness import OfflineJudge
 from writebot.engines.claude import system_prefix
 from writebot.engines.rules import RulesEngine
 from writebot.engines.writer import heading_for, skeleton
+from writebot.store.formats import UpdateRecord
 from writebot.store.run_folder import RunStore
 from writebot.testing.replies import judge_reply, text_reply
 from writebot.testing.topics import generate_topics
@@ -79,8 +80,8 @@ def test_a_run_writes_with_its_last_kept_version(tmp_path, demo):
     shutil.copytree(demo, run_dir)
     assert RunStore.open(run_dir).last_kept_version() == 3
     with RunStore.open_for_writing(run_dir, "test") as run:  # the last update is rolled back after the fact
-        run.record_update({"epoch": 2, "kind": "gate", "status": "rolled_back", "train_cost_before": 0,
-                           "train_cost_after": 5})
+        run.record_update(UpdateRecord(epoch=2, kind="gate", status="rolled_back", train_cost_before=0,
+                                       train_cost_after=5))
     assert RunStore.open(run_dir).last_kept_version() == 2
 
 
@@ -138,7 +139,7 @@ def test_examples_that_break_a_rule_are_found_and_the_learner_brings_them_in_lin
     assert lint(learned) == []  # the demo's learned pipeline lints clean: its examples follow the learned rules
     assert "Hi friends," in learned.files["examples/bike-chain.md"]
     update = RunStore.open(demo).update_records[0]
-    assert "examples/bike-chain.md" in update["diff"] and "the examples follow the rules" in update["rationale"]
+    assert "examples/bike-chain.md" in update.diff and "the examples follow the rules" in update.rationale
 
 
 def test_export_refuses_a_pipeline_that_lints_unless_allowed(cli, demo, tmp_path):

@@ -267,7 +267,7 @@ class LineLog:
 
 class JsonlLog(LineLog):
     """JSON lines; a record must be an object that fits `model` when one is given (a writebot.store.formats.Record:
-    its `problem` says why a record does not fit)."""
+    its `read` gives the line as that model, or says why it does not fit)."""
 
     def __init__(self, path: Path | str, model: Any = None):
         super().__init__(path)
@@ -276,7 +276,7 @@ class JsonlLog(LineLog):
     def append(self, record: dict[str, Any]) -> None:
         self.append_line(json.dumps(record, ensure_ascii=False) + "\n")
 
-    def parse(self, line: bytes, number: int) -> dict[str, Any]:
+    def parse(self, line: bytes, number: int) -> Any:
         try:
             record = json.loads(line)
         except UnicodeDecodeError:
@@ -285,6 +285,4 @@ class JsonlLog(LineLog):
             raise ValueError(f"not a JSON record ({exc.msg})") from None
         if not isinstance(record, dict):
             raise ValueError("not a JSON object")
-        if self.model is not None and (problem := self.model.problem(record)):
-            raise ValueError(problem)
-        return record
+        return record if self.model is None else self.model.read(record)

@@ -22,6 +22,7 @@ from writebot.loop.budget import Budget
 from writebot.loop.next_topic import SELECTIONS, Chooser
 from writebot.loop.registry import JUDGES, REPLAY, USERS, build_engine, build_judge, build_user, engine_kind, needs_llm
 from writebot.loop.trainer import Callbacks, Online, train
+from writebot.store.formats import DraftRecord, RefusalRecord, UpdateRecord
 from writebot.store.run_folder import RunStore, now
 from writebot.store.usage import UsageLog
 from writebot.text.pipeline import Pipeline
@@ -238,7 +239,7 @@ class RunCallbacks(Callbacks):
         if self.progress and todo:
             self.bar = self.progress(total=todo, desc=f"epoch {epoch}", unit="draft")
 
-    def on_draft(self, record: dict) -> None:
+    def on_draft(self, record: DraftRecord | RefusalRecord) -> None:
         if self.bar is not None:
             self.bar.update(1)
             if self.shows_cost:
@@ -247,9 +248,9 @@ class RunCallbacks(Callbacks):
     def on_warning(self, message: str) -> None:
         print(f"writebot: warning: {message}", file=sys.stderr)
 
-    def on_update(self, record: dict) -> None:
-        if record.get("budget"):
-            print(f"writebot: epoch {record['epoch']}'s update: {record['budget']}", file=sys.stderr)
+    def on_update(self, record: UpdateRecord) -> None:
+        if record.budget:
+            print(f"writebot: epoch {record.epoch}'s update: {record.budget}", file=sys.stderr)
 
     def on_batch_poll(self, status) -> None:
         if self.bar is not None:
@@ -312,7 +313,7 @@ def track_finished_run(run: RunStore, track: str) -> None:
     files and the plots it has. Steps the tracker already holds are not logged twice."""
     tracker = build_tracker(start_tracking(run, track))
     tracker.open(run)
-    for epoch in sorted({r["epoch"] for r in run.draft_records}):
+    for epoch in sorted({r.epoch for r in run.draft_records}):
         tracker.epoch(run, epoch)
     plots = sorted(run.path.glob("*.png"))
     tracker.close(run, run.config["status"], plots=plots or None)

@@ -142,7 +142,7 @@ class LLM:
             if scan.bad:
                 raise InputError(f"{replay}:{scan.bad[0].line}: {scan.bad[0].reason}; the cassette is damaged; "
                                  "record it again with --record FILE")
-            self.cassette = {r["key"]: r["response"] for r in scan.records}
+            self.cassette = {r.key: r.response for r in scan.records}
         else:
             require_api_key(offline)
         self._clients: dict[int, Any] = {}

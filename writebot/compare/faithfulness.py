@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Protocol
 
+from writebot.store.formats import DraftRecord
 from writebot.text.english import STOPWORDS, stem
 from writebot.text.topics import Topic
 
@@ -115,16 +116,16 @@ class ContentCheck:
     claims_tolerance: int
 
     @classmethod
-    def of(cls, judge: str, pairs: list[tuple[dict, dict]]) -> ContentCheck | None:
-        """From (before, after) pairs of records' faithfulness fields on the same topics; None when any record was
-        recorded without them (a run from before the judge)."""
-        if not pairs or any("points_lost" not in r for pair in pairs for r in pair):
+    def of(cls, judge: str, pairs: list[tuple[DraftRecord, DraftRecord]]) -> ContentCheck | None:
+        """From (before, after) pairs of records on the same topics; None when any record was recorded without
+        faithfulness fields (a run from before the judge)."""
+        if not pairs or any(r.points_lost is None or r.faithfulness is None for pair in pairs for r in pair):
             return None
         point_noise, claims_noise = NOISE[judge.split(":")[0]]
-        points = sum(len(a["faithfulness"]["points"]) for a, _ in pairs)
-        claims = [(a.get("claims_added"), b.get("claims_added")) for a, b in pairs]
+        points = sum(len(a.faithfulness.points) for a, _ in pairs)
+        claims = [(a.claims_added, b.claims_added) for a, b in pairs]
         known = all(a is not None and b is not None for a, b in claims)
-        return cls(len(pairs), sum(a["points_lost"] for a, _ in pairs), sum(b["points_lost"] for _, b in pairs),
+        return cls(len(pairs), sum(a.points_lost for a, _ in pairs), sum(b.points_lost for _, b in pairs),
                    sum(a for a, _ in claims) if known else None, sum(b for _, b in claims) if known else None,
                    int(point_noise * points), int(claims_noise * len(pairs)))
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol
 
+from writebot.store.formats import DraftRecord, UpdateSummary
 from writebot.text.pipeline import Pipeline
 from writebot.text.topics import Topic
 
@@ -23,10 +24,10 @@ class Evidence:
     ground_truth: str
 
     @classmethod
-    def from_record(cls, record: dict) -> Evidence:
+    def from_record(cls, record: DraftRecord) -> Evidence:
         """A feedback.jsonl record as the learner sees it (its own topic copy: hand-typed topics have no file)."""
-        return cls(Topic.from_dict(record["topic"]), record["epoch"], record["draft"], tuple(record["feedback"]),
-                   record["ground_truth"])
+        return cls(Topic.from_dict(record.topic), record.epoch, record.draft, tuple(record.feedback),
+                   record.ground_truth)
 
 
 @dataclass
@@ -91,7 +92,7 @@ class Engine(Protocol):
         """awrite's text, from synchronous code."""
         ...
 
-    def update(self, pipeline: Pipeline, evidence: list[Evidence], history: list[dict]) -> Update:
+    def update(self, pipeline: Pipeline, evidence: list[Evidence], history: list[UpdateSummary]) -> Update:
         """A new pipeline version learned from the evidence so far; `history` is the earlier updates with their
         final verdicts (writebot.store.run_folder.RunStore.update_history), for engines that learn from it."""
         ...

@@ -23,6 +23,7 @@ from writebot.compare.changes import analyse
 from writebot.compare.metrics import word_edit_distance
 from writebot.engines.base import BatchDrafts, Draft, Evidence, GateKind, Update
 from writebot.errors import BadOutput, BatchExpired, InputError, ModelStop, Refused, UpdateStopped
+from writebot.store.formats import UpdateSummary
 from writebot.text.kinds import examples_for, style_for
 from writebot.text.lint import CONTRADICTION, DEAD, EXAMPLE, PROSE, Source, lint
 from writebot.text.pipeline import STYLE, Pipeline, without_comments
@@ -273,10 +274,11 @@ class ClaudeEngine:
         return result
 
     # -- updating -----------------------------------------------------------------------------------------
-    def update(self, pipeline: Pipeline, evidence: list[Evidence], history: list[dict] | None = None) -> Update:
+    def update(self, pipeline: Pipeline, evidence: list[Evidence],
+               history: list[UpdateSummary] | None = None) -> Update:
         return self.llm.run(self.aupdate(pipeline, evidence, history or []))
 
-    def _update_prompt(self, pipeline: Pipeline, evidence: list[Evidence], history: list[dict]) -> str:
+    def _update_prompt(self, pipeline: Pipeline, evidence: list[Evidence], history: list[UpdateSummary]) -> str:
         epoch = max(e.epoch for e in evidence)
         latest = sorted((e for e in evidence if e.epoch == epoch),
                         key=lambda e: -word_edit_distance(e.draft, e.ground_truth))
@@ -348,7 +350,7 @@ class ClaudeEngine:
             messages.append({"role": "user", "content": results})
         return (rationale + f" (stopped at the turn limit of {self.max_turns})").strip(), None
 
-    async def aupdate(self, pipeline: Pipeline, evidence: list[Evidence], history: list[dict]) -> Update:
+    async def aupdate(self, pipeline: Pipeline, evidence: list[Evidence], history: list[UpdateSummary]) -> Update:
         system = render("optimizer_system", budget=self.style_budget, rule_phrasings=render("rule_phrasings"))
         try:
             # a new rule in an offline phrasing is tried on the drafts the update reads (written by `pipeline`)
@@ -388,18 +390,18 @@ def contradictions_message(files: dict[str, str], drafts: list[Source] | None = 
     return render("optimizer_lint", findings="\n".join(f"- {f}" for f in found))
 
 
-def past_updates(history: list[dict]) -> str:
+def past_updates(history: list[UpdateSummary]) -> str:
     """The last updates for the optimizer's prompt: each verdict, the train edit cost before and after (on the next
     epoch's drafts), and the whole rationale."""
     lines = []
     for h in history[-3:]:
-        after = h.get("train_cost_after")
-        if h["status"] in ("failed", "rejected"):
-            costs = f"train words edited {h.get('train_cost_before')} before it; no change landed"
+        after = h.train_cost_after
+        if h.status in ("failed", "rejected"):
+            costs = f"train words edited {h.train_cost_before} before it; no change landed"
         elif after is not None:
-            costs = f"train words edited {h.get('train_cost_before')} -> {after}"
+            costs = f"train words edited {h.train_cost_before} -> {after}"
         else:
-            costs = f"train words edited {h.get('train_cost_before')} before it, not yet judged after"
-        lines.append(f"- update after epoch {h['epoch']}: {h['status']}; {costs}.\n  Rationale: "
-                     f"{(h.get('rationale') or '(none)').strip()}")
+            costs = f"train words edited {h.train_cost_before} before it, not yet judged after"
+        lines.append(f"- update after epoch {h.epoch}: {h.status}; {costs}.\n  Rationale: "
+                     f"{(h.rationale or '(none)').strip()}")
     return "\n".join(lines) or "(none yet)"

@@ -9,6 +9,7 @@ from writebot.engines.base import Draft, Evidence, GateKind, Update
 from writebot.engines.learners import Learner, Mine
 from writebot.engines.retrieve import retrieved
 from writebot.engines.writer import sections_of, skeleton, style_rules
+from writebot.store.formats import UpdateSummary
 from writebot.text.directives import parse_feedback
 from writebot.text.hygiene import repair
 from writebot.text.pipeline import Pipeline
@@ -40,7 +41,8 @@ class RulesEngine:
     async def awrite(self, pipeline: Pipeline, topic: Topic) -> Draft:
         return Draft(self.write(pipeline, topic), self.model)
 
-    def update(self, pipeline: Pipeline, evidence: list[Evidence], history: list[dict] | None = None) -> Update:
+    def update(self, pipeline: Pipeline, evidence: list[Evidence],
+               history: list[UpdateSummary] | None = None) -> Update:
         """history is not used: the learners re-derive everything from the evidence."""
         return self.learner.update(pipeline, evidence, self.style_budget)
 

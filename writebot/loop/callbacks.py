@@ -3,6 +3,8 @@ the other for it."""
 
 from __future__ import annotations
 
+from writebot.store.formats import DraftRecord, RefusalRecord, UpdateRecord
+
 
 class Callbacks:
     """What the loop tells its caller; callbacks watch, they never steer (a Stopper decides when to stop). This one
@@ -11,8 +13,8 @@ class Callbacks:
     def on_epoch(self, epoch: int, todo: int) -> None:
         """Epoch `epoch` begins, with `todo` topics to draft."""
 
-    def on_draft(self, record: dict) -> None:
-        """A draft was reviewed and recorded (or its topic refused: the record has a `reason`)."""
+    def on_draft(self, record: DraftRecord | RefusalRecord) -> None:
+        """A draft was reviewed and recorded (or its topic refused: a RefusalRecord)."""
 
     def on_batch_poll(self, status) -> None:
         """A Message Batch of this epoch's drafts was polled (the API's MessageBatch)."""
@@ -23,8 +25,8 @@ class Callbacks:
     def on_epoch_end(self, epoch: int) -> None:
         """Every topic of the epoch is recorded."""
 
-    def on_update(self, record: dict) -> None:
+    def on_update(self, record: UpdateRecord) -> None:
         """An update was recorded."""
 
-    def on_verdict(self, record: dict) -> None:
+    def on_verdict(self, record: UpdateRecord) -> None:
         """A deferred gate's verdict was recorded."""

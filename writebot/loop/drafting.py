@@ -11,6 +11,7 @@ from writebot.engines.base import Engine
 from writebot.errors import BatchIncomplete, BudgetReached, Refused
 from writebot.loop.callbacks import Callbacks
 from writebot.loop.fan_out import close_all, fan_out
+from writebot.store.formats import DraftRecord, RefusalRecord
 from writebot.store.run_folder import RunStore, now
 from writebot.text.pipeline import Pipeline
 from writebot.text.post import normalize
@@ -32,7 +33,7 @@ async def draft_all(run: RunStore, engine: Engine, user: User, judge: Judge, pip
             draft = drafted.text
             review = await user.areview(topic, draft)
             found = await judged(judge, topic, draft, review.ground_truth)
-            record = {**review_record(review, topic, draft, epoch, pipeline, found), "written_by": drafted.model}
+            record = review_record(review, topic, draft, epoch, pipeline, found, written_by=drafted.model)
             run.record_draft(record)
         except Refused as refusal:  # declined (and by the fallback model): recorded as refused, never as a draft
             record = refusal_record(refusal, topic, epoch, pipeline)
@@ -72,7 +73,7 @@ async def batch_all(run: RunStore, engine: Engine, user: User, judge: Judge, pip
                 draft = drafted.text
                 review = await user.areview(topic, draft)
                 found = await judged(judge, topic, draft, review.ground_truth)
-                record = {**review_record(review, topic, draft, epoch, pipeline, found), "written_by": drafted.model}
+                record = review_record(review, topic, draft, epoch, pipeline, found, written_by=drafted.model)
                 run.record_draft(record)
             except Refused as refusal:
                 record = refusal_record(refusal, topic, epoch, pipeline)
@@ -99,17 +100,21 @@ async def judged(judge: Judge, topic: Topic, draft: str, ground_truth: str) -> d
 
 
 def review_record(review: Review, topic: Topic, draft: str, epoch: int, pipeline: Pipeline,
-                  faithfulness: dict | None = None, effort: Effort | None = None) -> dict:
-    """A feedback.jsonl record (docs/FORMATS.md §4, §10); `effort`: what the review cost a person (None: simulated)."""
-    return {"epoch": epoch, "topic_id": topic.id, "split": topic.split, "kind": topic.kind,
-            "version": pipeline.version_hash, "topic": topic.to_dict(), "draft": draft, "feedback": review.feedback,
-            "ground_truth": review.ground_truth, "by": review.by, **scores(draft, review.ground_truth),
-            **(faithfulness or {}), "effort_seconds": effort.seconds if effort else None,
-            "effort_words": effort.words if effort else None, "time": now()}
+                  faithfulness: dict | None = None, effort: Effort | None = None,
+                  written_by: str | None = None) -> DraftRecord:
+    """A feedback.jsonl record (docs/FORMATS.md §4, §10); `effort`: what the review cost a person (None: simulated);
+    `written_by`: the model that wrote the draft (a person's review in notebook 02 has none)."""
+    return DraftRecord.model_validate(
+        {"epoch": epoch, "topic_id": topic.id, "split": topic.split, "kind": topic.kind,
+         "version": pipeline.version_hash, "topic": topic.to_dict(), "draft": draft, "feedback": review.feedback,
+         "ground_truth": review.ground_truth, "by": review.by, **scores(draft, review.ground_truth),
+         **(faithfulness or {}), "effort_seconds": effort.seconds if effort else None,
+         "effort_words": effort.words if effort else None, "time": now(),
+         **({"written_by": written_by} if written_by is not None else {})})
 
 
-def refusal_record(refusal: Refused, topic: Topic, epoch: int, pipeline: Pipeline) -> dict:
+def refusal_record(refusal: Refused, topic: Topic, epoch: int, pipeline: Pipeline) -> RefusalRecord:
     """A refusals.jsonl record: the topic, the stage that refused and why; no draft, no ground truth."""
-    return {"epoch": epoch, "topic_id": topic.id, "split": topic.split, "kind": topic.kind,
-            "version": pipeline.version_hash, "stage": refusal.purpose, "category": refusal.category,
-            "reason": str(refusal), "time": now()}
+    return RefusalRecord(epoch=epoch, topic_id=topic.id, split=topic.split, kind=topic.kind,
+                         version=pipeline.version_hash, stage=refusal.purpose, category=refusal.category,
+                         reason=str(refusal), time=now())

@@ -27,6 +27,7 @@ from writebot.compare.changes import analyse
 from writebot.compare.metrics import word_edit_distance
 from writebot.engines.firings import MIN_CONFIRMED, firings
 from writebot.engines.mining import Pool, mine
+from writebot.store.formats import DraftRecord
 from writebot.text.directives import parse_feedback
 from writebot.text.pipeline import Pipeline
 from writebot.text.rule_language import DropSentencesWith, MaxSentenceWords, Replace, Rule
@@ -75,7 +76,7 @@ class Chooser:
         self._mined: dict[tuple[int, str, str], list[tuple[Rule, bool]]] = {}
         self._effects: dict[Rule, dict[str, int]] = {}  # rule -> paragraph -> words it changes there
 
-    def pick(self, backlog: list[Topic], records: list[dict], pipeline: Pipeline, pass_no: int = 0,
+    def pick(self, backlog: list[Topic], records: list[DraftRecord], pipeline: Pipeline, pass_no: int = 0,
              train: list[Topic] | None = None) -> Pick:
         """The backlog topic to correct next. `train`: all the pass's train topics in file order (random shuffles
         them once per pass, so a pass's order does not depend on what is left)."""
@@ -90,11 +91,10 @@ class Chooser:
             return Pick(next(t for t in order if t.id in left), f"drawn at random (seed {self.seed})")
         return self.rank(backlog, records, pipeline)[0]
 
-    def rank(self, backlog: list[Topic], records: list[dict], pipeline: Pipeline) -> list[Pick]:
+    def rank(self, backlog: list[Topic], records: list[DraftRecord], pipeline: Pipeline) -> list[Pick]:
         """Every backlog topic, the most telling first (active selection), each with its reason."""
         unsettled = self.unsettled(records, pipeline)
-        seen = frozenset().union(*(self._text(r["topic_id"], r["topic"])[1] for r in records
-                                   if r["split"] == "train"))
+        seen = frozenset().union(*(self._text(r.topic_id, r.topic)[1] for r in records if r.split == "train"))
         proxy = "" if self.base_text else " (judged on the brief: a draft Claude has not written is unknown)"
         picks = []
         for index, topic in enumerate(backlog):
@@ -119,36 +119,36 @@ class Chooser:
             total += words
         return total
 
-    def unsettled(self, records: list[dict], pipeline: Pipeline) -> list[Unsettled]:
+    def unsettled(self, records: list[DraftRecord], pipeline: Pipeline) -> list[Unsettled]:
         """The rules the corrections suggest that the guide does not have, most worth testing first."""
         posts: dict[Rule, set[str]] = {}
         said: set[Rule] = set()
         for record in records:
-            if record["split"] != "train":
+            if record.split != "train":
                 continue
             for rule, in_words in self._mine(record, pipeline):
-                posts.setdefault(rule, set()).add(record["topic_id"])
+                posts.setdefault(rule, set()).add(record.topic_id)
                 if in_words:
                     said.add(rule)
         have = pipeline.style.parsed_rules()
         out = [Unsettled(rule, len(where), rule in said) for rule, where in posts.items() if not settled(rule, have)]
         return sorted(out, key=lambda u: (u.posts, not u.said, u.rule.to_line()))
 
-    def _mine(self, record: dict, pipeline: Pipeline) -> list[tuple[Rule, bool]]:
+    def _mine(self, record: DraftRecord, pipeline: Pipeline) -> list[tuple[Rule, bool]]:
         """The rules one corrected post suggests, and whether they were said: mined, as the learner mines, from
         what the current guide's draft still lacks (with an offline writer; else from the recorded draft), each
         confirmed where it fires (a piece of a sentence the user rewrote as a whole is no rule). Cached."""
-        key = (record["epoch"], record["topic_id"], pipeline.version_hash if self.writer else "")
+        key = (record.epoch, record.topic_id, pipeline.version_hash if self.writer else "")
         if key not in self._mined:
             pool = Pool()
-            draft = self.writer(pipeline, Topic.from_dict(record["topic"])) if self.writer else record["draft"]
-            truth = record["ground_truth"]
-            low, high = mine(pool, analyse(draft, truth), record["topic_id"], "")
+            draft = self.writer(pipeline, Topic.from_dict(record.topic)) if self.writer else record.draft
+            truth = record.ground_truth
+            low, high = mine(pool, analyse(draft, truth), record.topic_id, "")
             found = {c.rule: False for c in pool.by_rule.values()
                      if c.rule.kind in TESTED and _confirmed(c.rule, draft, truth)}
             if high < 10_000:  # the user split a long sentence: a limit between low and high
                 found[MaxSentenceWords(max(1, (low + high) // 2))] = False
-            for comment in record.get("feedback") or ():
+            for comment in record.feedback:
                 found |= {rule: True for rule in parse_feedback(comment) if rule.kind in TESTED}
             self._mined[key] = list(found.items())
         return self._mined[key]

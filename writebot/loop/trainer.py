@@ -22,6 +22,7 @@ from writebot.loop.callbacks import Callbacks
 from writebot.loop.drafting import batch_all, draft_all
 from writebot.loop.gate import Verdict
 from writebot.loop.next_topic import Chooser
+from writebot.store.formats import DraftRecord, RefusalRecord, UpdateRecord
 from writebot.store.run_folder import RunStore, now, version_dir
 from writebot.text.pipeline import Pipeline, diff
 from writebot.text.topics import Topic
@@ -46,7 +47,7 @@ class Observers(Callbacks):
     def on_epoch(self, epoch: int, todo: int) -> None:
         self._each(lambda c: c.on_epoch(epoch, todo))
 
-    def on_draft(self, record: dict) -> None:
+    def on_draft(self, record: DraftRecord | RefusalRecord) -> None:
         self._each(lambda c: c.on_draft(record))
 
     def on_batch_poll(self, status) -> None:
@@ -58,10 +59,10 @@ class Observers(Callbacks):
     def on_epoch_end(self, epoch: int) -> None:
         self._each(lambda c: c.on_epoch_end(epoch))
 
-    def on_update(self, record: dict) -> None:
+    def on_update(self, record: UpdateRecord) -> None:
         self._each(lambda c: c.on_update(record))
 
-    def on_verdict(self, record: dict) -> None:
+    def on_verdict(self, record: UpdateRecord) -> None:
         self._each(lambda c: c.on_verdict(record))
 
 
@@ -161,21 +162,22 @@ def judge_previous(run: RunStore, epoch: int, pipeline: Pipeline, callbacks: Cal
     verdict, new = gate.judge_deferred(run, epoch)
     if new:
         callbacks.on_verdict(verdict)
-    return run.load_version(epoch - 1) if verdict and verdict["status"] == Verdict.ROLLED_BACK else pipeline
+    return run.load_version(epoch - 1) if verdict and verdict.status == Verdict.ROLLED_BACK else pipeline
 
 
-def update(run: RunStore, engine: Engine, judge: Judge, start: Pipeline, topics: list[Topic], epoch: int) -> dict:
+def update(run: RunStore, engine: Engine, judge: Judge, start: Pipeline, topics: list[Topic],
+           epoch: int) -> UpdateRecord:
     """One update, recorded. Drafts that needed no edits and got no feedback teach nothing: the optimizer is not
     called. An update whose record was lost after its version came into use is recorded as recovered."""
-    reviewed = [r for r in run.draft_records if r["epoch"] == epoch and r["split"] == "train"]
-    before = sum(r["word_edit_distance"] for r in reviewed)
+    reviewed = [r for r in run.draft_records if r.epoch == epoch and r.split == "train"]
+    before = sum(r.word_edit_distance for r in reviewed)
     if run.has_version(epoch + 1) and run.in_use(epoch + 1):  # its record was moved aside (check --repair)
         kept = run.load_version(epoch + 1)
         why = f"this update's record was lost; {version_dir(epoch + 1)} was already in use by drafts and is kept"
         return gate.record_update(run, epoch, start, kept, kept, Verdict.RECOVERED, Update(kept, why), before, None,
                                   save=False)
-    if before == 0 and not any(r["feedback"] for r in reviewed):
-        refused = sum(r["epoch"] == epoch for r in run.refusal_records)
+    if before == 0 and not any(r.feedback for r in reviewed):
+        refused = sum(r.epoch == epoch for r in run.refusal_records)
         why = (f"epoch {epoch}'s train drafts needed no edits" if reviewed else
                f"no train draft of epoch {epoch} was reviewed ({refused} refused)")
         return gate.record_update(run, epoch, start, start, start, Verdict.UNCHANGED,
@@ -195,10 +197,11 @@ def update(run: RunStore, engine: Engine, judge: Judge, start: Pipeline, topics:
     return gate.record_update(run, epoch, start, proposal.pipeline, kept, verdict, proposal, before, after, **extra)
 
 
-def evidence(records: list[dict], upto: int | None = None, order: dict[str, int] | None = None) -> list[Evidence]:
+def evidence(records: list[DraftRecord], upto: int | None = None,
+             order: dict[str, int] | None = None) -> list[Evidence]:
     """What a learner may see: the reviewed train drafts of epochs 0..upto, in a fixed order (by epoch, then by the
     topics file's order, then as recorded), so concurrent drafting cannot change what is learned."""
     order = order or {}
-    rows = [(i, r) for i, r in enumerate(records) if r["split"] == "train" and (upto is None or r["epoch"] <= upto)]
-    rows.sort(key=lambda ir: (ir[1]["epoch"], order.get(ir[1]["topic_id"], len(order)), ir[0]))
+    rows = [(i, r) for i, r in enumerate(records) if r.split == "train" and (upto is None or r.epoch <= upto)]
+    rows.sort(key=lambda ir: (ir[1].epoch, order.get(ir[1].topic_id, len(order)), ir[0]))
     return [Evidence.from_record(r) for _, r in rows]

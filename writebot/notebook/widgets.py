@@ -351,7 +351,7 @@ class TrainingApp(w.VBox):
 
         def submit(feedback: str, ground_truth: str, effort=None) -> str:
             record = self.workbench.submit(topic, draft, feedback, ground_truth, effort)
-            self.dashboard.refresh(f"saved: {topic.title} ({record['word_edit_distance']} words edited). "
+            self.dashboard.refresh(f"saved: {topic.title} ({record.word_edit_distance} words edited). "
                                    + self.workbench.status())
             self._suggest_next()
             return "saved to the run folder"

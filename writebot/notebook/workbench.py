@@ -21,6 +21,7 @@ from writebot.loop.next_topic import Chooser, Pick
 from writebot.loop.registry import HUMAN, engine_kind, interactive_engine
 from writebot.loop.trainer import evidence
 from writebot.runs import RunOptions, run_config, wire
+from writebot.store.formats import DraftRecord
 from writebot.store.run_folder import RunStore, now
 from writebot.text.pipeline import Hunk, Pipeline, apply_hunks, hunks
 from writebot.text.post import normalize
@@ -115,9 +116,9 @@ class Workbench:
     def pipeline(self) -> Pipeline:
         return self.run.load_version(self.epoch)
 
-    def submitted(self, epoch: int | None = None) -> list[dict]:
+    def submitted(self, epoch: int | None = None) -> list[DraftRecord]:
         epoch = self.epoch if epoch is None else epoch
-        return [r for r in self.run.draft_records if r["epoch"] == epoch]
+        return [r for r in self.run.draft_records if r.epoch == epoch]
 
     def status(self) -> str:
         if self.read_only:
@@ -125,15 +126,15 @@ class Workbench:
         done = self.submitted()
         return ("; ".join(self.run.repaired) + "; " if self.run.repaired else "") + (
                 f"epoch {self.epoch}: {len(done)} draft{'s' * (len(done) != 1)} reviewed"
-                + (f", {sum(r['word_edit_distance'] for r in done)} words edited" if done else "")
+                + (f", {sum(r.word_edit_distance for r in done)} words edited" if done else "")
                 + (f"; LLM cost so far ${self.run.usage_cost():.4f}" if self.llm else ""))
 
     def next_topic(self) -> Pick | None:
         """The topic to correct next, and why in one line: of the topics never corrected (else of those not corrected
         this epoch), the one whose correction would teach the learner most (writebot.loop.next_topic). None when every
         topic was corrected this epoch."""
-        ever = {r["topic_id"] for r in self.run.draft_records}
-        now = {r["topic_id"] for r in self.submitted()}
+        ever = {r.topic_id for r in self.run.draft_records}
+        now = {r.topic_id for r in self.submitted()}
         backlog = [t for t in self.topics if t.id not in ever] or [t for t in self.topics if t.id not in now]
         return self.chooser.rank(backlog, self.run.draft_records, self.pipeline)[0] if backlog else None
 
@@ -150,7 +151,8 @@ class Workbench:
         self._begin_change()
         return revise(self.engine, draft, feedback)
 
-    def submit(self, topic: Topic, draft: str, feedback: str, ground_truth: str, effort: Effort | None = None) -> dict:
+    def submit(self, topic: Topic, draft: str, feedback: str, ground_truth: str,
+               effort: Effort | None = None) -> DraftRecord:
         """Record one reviewed draft at once (fsynced): nothing typed is lost if the kernel dies next. `effort`: what
         it cost the person (writebot.users.effort; the notebook's editor measures it)."""
         self._begin_change()
@@ -172,7 +174,7 @@ class Workbench:
         if not self.submitted():
             raise InputError(f"no reviewed drafts in epoch {self.epoch} yet: submit feedback on a draft first")
         base = self.pipeline
-        if not any(r["word_edit_distance"] or r["feedback"] for r in self.submitted()):
+        if not any(r.word_edit_distance or r.feedback for r in self.submitted()):
             update = Update(base, f"nothing to learn: the drafts you reviewed in epoch {self.epoch} needed no edits "
                                   "and got no feedback")
         else:
@@ -190,7 +192,7 @@ class Workbench:
         new.validate("the reviewed pipeline")
         verdict = Verdict.FAILED if proposal.update.failed else judge_by_hand(proposal.hunks, accepted)
         epoch = self.epoch
-        cost = sum(r["word_edit_distance"] for r in self.submitted(epoch))
+        cost = sum(r.word_edit_distance for r in self.submitted(epoch))
         record_update(self.run, epoch, proposal.base, new, new, verdict, proposal.update, cost, None,
                       accepted_hunks=[h.id for h in proposal.hunks if h.id in accepted],
                       rejected_hunks=[h.id for h in proposal.hunks if h.id not in accepted],

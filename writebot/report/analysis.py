@@ -6,6 +6,7 @@ import io
 from pathlib import Path
 from typing import Any
 
+from writebot.store.formats import UpdateRecord
 from writebot.store.run_folder import RunStore, csv_text, history_text
 
 
@@ -42,7 +43,8 @@ def updates_table(run: RunStore):
     import pandas as pd
 
     columns = ["epoch", "kind", "status", "train_cost_before", "train_cost_after", "rationale"]
-    rows = [{c: u.get(c, "update" if c == "kind" else "") for c in columns} for u in run.update_records]
+    records = [u.to_dict() for u in run.update_records]  # as recorded: a field a record lacks is an empty cell
+    rows = [{c: u.get(c, "update" if c == "kind" else "") for c in columns} for u in records]
     return pd.DataFrame(rows, columns=columns)
 
 
@@ -65,9 +67,9 @@ def epoch_summary(history) -> Any:
     return table
 
 
-def last_update(run: RunStore) -> dict | None:
+def last_update(run: RunStore) -> UpdateRecord | None:
     """The newest update record (a deferred gate's verdict record is not an update)."""
-    return next((u for u in reversed(run.update_records) if u.get("kind") != "gate"), None)
+    return next((u for u in reversed(run.update_records) if not u.is_gate), None)
 
 
 def no_learning_costs(run: RunStore):
@@ -89,13 +91,13 @@ def no_learning_costs(run: RunStore):
         return None
     start, writer, drafts, rows = run.load_version(0), RulesEngine(), {}, []
     for record in run.draft_records:
-        if record["split"] != "train":
+        if record.split != "train":
             continue
-        topic = record["topic_id"]
+        topic = record.topic_id
         if topic not in drafts:  # the writer is deterministic: one draft per topic
-            drafts[topic] = writer.write(start, Topic.from_dict(record["topic"]))
-        rows.append({"epoch": record["epoch"], "topic_id": topic,
-                     "word_edit_distance": word_edit_distance(drafts[topic], record["ground_truth"])})
+            drafts[topic] = writer.write(start, Topic.from_dict(record.topic))
+        rows.append({"epoch": record.epoch, "topic_id": topic,
+                     "word_edit_distance": word_edit_distance(drafts[topic], record.ground_truth)})
     return pd.DataFrame(rows, columns=["epoch", "topic_id", "word_edit_distance"])
 
 

@@ -47,8 +47,8 @@ def run_one(engine_name: str, persona: Persona, topics: list[Topic], epochs: int
     with RunStore.create(path, {"engine": engine_name, "online": online}, {}) as run:
         pipeline = train(run, build_engine(engine_name, persona=persona), PersonaUser(persona), topics,
                          Pipeline.load(bundled.starter_pipeline()), epochs, online=Online() if online else None)
-        last = max(r["epoch"] for r in run.draft_records if r["split"] == "val")
-        drafts = [r["draft"] for r in run.draft_records if r["epoch"] == last and r["split"] == "val"]
+        last = max(r.epoch for r in run.draft_records if r.split == "val")
+        drafts = [r.draft for r in run.draft_records if r.epoch == last and r.split == "val"]
         sources = run_sources(run.draft_records, lambda epoch: (), skeleton)  # the writer's base text per topic
     return RunResult(load_history(path), pipeline, drafts, sources)
 

@@ -34,7 +34,7 @@ def summary_table(run: RunStore) -> str:
         line += f"  {kept}  {_cell(row['lost'], 4, 0)}  {_cell(row['claims'], 6, 1)}"
         lines.append(line + f"  {rules.get(epochs[0], 0):>5}  {status}".rstrip())
     if run.refusal_records:
-        shown = ", ".join(f"{r['topic_id']}@{r['epoch']}" for r in run.refusal_records[:5])
+        shown = ", ".join(f"{r.topic_id}@{r.epoch}" for r in run.refusal_records[:5])
         lines.append(f"\n{len(run.refusal_records)} refused by Claude and left out of the scores (refusals.jsonl): "
                      f"{shown}"
                      + (", ..." if len(run.refusal_records) > 5 else ""))
@@ -73,7 +73,8 @@ def _rows(run: RunStore, table, has_val: bool):
             yield epochs, table.loc[epochs].mean(numeric_only=True), f"unchanged, {len(epochs)} rounds"
 
     for epoch, row in table.iterrows():
-        quiet = (run.config.get("online") and (run.verdict_for(epoch) or {}).get("status") == "unchanged"
+        verdict = run.verdict_for(epoch)
+        quiet = (run.config.get("online") and verdict is not None and verdict.status == "unchanged"
                  and not (has_val and row["val_sim"] == row["val_sim"]))
         if quiet:
             group.append(epoch)
@@ -88,11 +89,11 @@ def update_cell(run: RunStore, epoch: int) -> str:
     verdict = run.verdict_for(epoch)
     if not verdict:
         return ""
-    status, before, after = verdict["status"], verdict["train_cost_before"], verdict["train_cost_after"]
+    status, before, after = verdict.status, verdict.train_cost_before, verdict.train_cost_after
     if status in ("pending", "failed", "recovered") or after is None:
         return status
-    if "topics_compared" in verdict:  # a deferred gate: the next drafts, on the topics reviewed in both
-        n = verdict["topics_compared"]
+    if verdict.topics_compared is not None:  # a deferred gate: the next drafts, on the topics reviewed in both
+        n = verdict.topics_compared
         if not n:
             return f"{status}: no topic in both {_unit(run)}s, nothing compared"
         return f"{status}: {before} -> {after} next {_unit(run)} ({n} topic{'s' * (n != 1)})"
@@ -102,7 +103,7 @@ def update_cell(run: RunStore, epoch: int) -> str:
 def update_footnote(run: RunStore) -> str:
     """What the update column's figures are: they are not the next row's train words."""
     unit = _unit(run)
-    deferred = any("topics_compared" in v for e in run.versions() if (v := run.verdict_for(e)))
+    deferred = any(v.topics_compared is not None for e in run.versions() if (v := run.verdict_for(e)))
     lines = [f"update: the verdict on the update made after the {unit}; a -> b: a is the words the user edited in the "
              f"{unit}'s train",
              "drafts, summed ('train words' is their mean per draft), and b "]
@@ -120,15 +121,15 @@ def before_after(run: RunStore) -> str:
     """The learned rules, and one val topic's draft before and after training: what a user wants to see."""
     last = max(run.versions())
     lines = ["", f"STYLE.md rules at epoch {last}:"] + [f"  - {r}" for r in run.load_version(last).style.rules]
-    val = [r for r in run.draft_records if r["split"] == "val"]
+    val = [r for r in run.draft_records if r.split == "val"]
     if val:
-        topic = val[0]["topic_id"]
-        first = next(r for r in val if r["topic_id"] == topic and r["epoch"] == 0)
-        final = next((r for r in val if r["topic_id"] == topic and r["epoch"] == last), None)
+        topic = val[0].topic_id
+        first = next(r for r in val if r.topic_id == topic and r.epoch == 0)
+        final = next((r for r in val if r.topic_id == topic and r.epoch == last), None)
         for label, record in (("before training (epoch 0)", first), (f"after training (epoch {last})", final)):
             if record:
-                lines += ["", f"Val topic '{topic}', {label}: {record['word_edit_distance']} words still to edit",
-                          *("    " + line for line in record["draft"].rstrip().splitlines())]
+                lines += ["", f"Val topic '{topic}', {label}: {record.word_edit_distance} words still to edit",
+                          *("    " + line for line in record.draft.rstrip().splitlines())]
     return "\n".join(lines)
 
 

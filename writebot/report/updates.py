@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from writebot.report.words import _unit
+from writebot.store.formats import UpdateRecord, UpdateSummary
 from writebot.store.run_folder import RunStore
 
 
@@ -60,45 +61,45 @@ def updates_section_html(run: RunStore) -> str:
     from writebot.text.pipeline import STYLE
 
     unit, versions, entries = _unit(run), set(run.versions()), run.update_history()
-    groups: list[list[dict]] = []
-    quiet = {e["epoch"] for e in entries if e["status"] == "unchanged" and not (run.update_for(e["epoch"]) or {})
-             .get("budget")}  # an update that left rules out for the budget did find something: it is shown
-    for entry in entries:
-        if groups and entry["epoch"] in quiet and groups[-1][-1]["epoch"] in quiet:
+    groups: list[list[UpdateSummary]] = []
+    quiet = {e.epoch for e in entries if e.status == "unchanged" and not _budget(run.update_for(e.epoch))}
+    for entry in entries:  # an update that left rules out for the budget did find something: it is shown
+        if groups and entry.epoch in quiet and groups[-1][-1].epoch in quiet:
             groups[-1].append(entry)
         else:
             groups.append([entry])
     parts = []
     for group in groups:
         if len(group) > 1:
-            parts.append(f"<h4 style='margin:14px 0 4px'>Updates after {unit}s {group[0]['epoch']}–"
-                         f"{group[-1]['epoch']}: unchanged <span style='font-weight:400;color:#555'>({len(group)} "
+            parts.append(f"<h4 style='margin:14px 0 4px'>Updates after {unit}s {group[0].epoch}–"
+                         f"{group[-1].epoch}: unchanged <span style='font-weight:400;color:#555'>({len(group)} "
                          "updates found nothing to change)</span></h4>")
             continue
         entry = group[0]
-        epoch, status = entry["epoch"], entry["status"]
-        before, after = entry.get("train_cost_before"), entry.get("train_cost_after")
+        epoch, status = entry.epoch, entry.status
+        before, after = entry.train_cost_before, entry.train_cost_after
         words = f"{before} → {after} train words" if after is not None else f"{before} train words"
         parts.append(f"<h4 style='margin:14px 0 4px'>Update after {unit} {epoch}: {html.escape(status)} "
                      f"<span style='font-weight:400;color:#555'>({html.escape(words)})</span></h4>")
-        parts.append(_rationale_html(entry.get("rationale") or "(no rationale)"))
-        verdict = run.verdict_for(epoch) or {}
-        if verdict.get("why"):
-            parts.append(f"<p style='margin:2px 0 6px'><b>Not kept:</b> {html.escape(str(verdict['why']))}</p>")
-        record = run.update_for(epoch) or {}
-        if record.get("budget"):
+        parts.append(_rationale_html(entry.rationale or "(no rationale)"))
+        verdict = run.verdict_for(epoch)
+        if verdict and verdict.why:
+            parts.append(f"<p style='margin:2px 0 6px'><b>Not kept:</b> {html.escape(verdict.why)}</p>")
+        record = run.update_for(epoch)
+        changed = record.diff if record else {}
+        if _budget(record):
             parts.append(f"<p style='margin:2px 0 6px'><b>Held to the style budget:</b> "
-                         f"{html.escape(str(record['budget']))}</p>")
+                         f"{html.escape(record.budget)}</p>")
         if {epoch, epoch + 1} <= versions:
             old, new = (run.load_version(e).files.get(STYLE, "") for e in (epoch, epoch + 1))
             if old != new:
                 parts.append(_hunks_html(old, new))
-            elif record.get("diff", {}).get(STYLE):
+            elif changed.get(STYLE):
                 parts.append("<p style='margin:2px 0;color:#555'>Proposed, not kept:</p>"
-                             + _unified_html(record["diff"][STYLE]))
+                             + _unified_html(changed[STYLE]))
             else:
                 parts.append("<p style='color:#555;margin:2px 0'>STYLE.md unchanged</p>")
-        others = sorted(p for p in record.get("diff", {}) if p != STYLE)
+        others = sorted(p for p in changed if p != STYLE)
         if others:
             parts.append(f"<p style='color:#555;margin:2px 0 6px'>Also changed: {html.escape(', '.join(others))} "
                          "(the example posts, kept in line with the rules).</p>")
@@ -109,9 +110,14 @@ def last_update_html(run: RunStore) -> str:
     """Every file the last update that changed any touched, as a line diff."""
     import html
 
-    last = next((u for u in reversed(run.update_records) if u.get("kind") != "gate" and u.get("diff")), None)
+    last = next((u for u in reversed(run.update_records) if not u.is_gate and u.diff), None)
     if last is None:
         return "<p>No update changed a file.</p>"
-    verdict = (run.verdict_for(last["epoch"]) or last)["status"]
-    return "".join(f"<div><b>{html.escape(path)}</b> (update of {_unit(run)} {last['epoch']}): "
-                   f"{html.escape(verdict)}</div>" + _unified_html(change) for path, change in last["diff"].items())
+    verdict = (run.verdict_for(last.epoch) or last).status
+    return "".join(f"<div><b>{html.escape(path)}</b> (update of {_unit(run)} {last.epoch}): "
+                   f"{html.escape(verdict)}</div>" + _unified_html(change) for path, change in last.diff.items())
+
+
+def _budget(record: UpdateRecord | None) -> str | None:
+    """What an update left out for the style budget (or why Claude's proposal was refused), if anything."""
+    return record.budget if record else None

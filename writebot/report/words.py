@@ -88,8 +88,8 @@ def run_header(run: RunStore) -> str:
     engine = _ENGINES.get(config.get("engine"), f"by the {config.get('engine')} engine").format(
         model=config.get("model"), cassette=Path(config.get("cassette") or "").name)
     pipeline = Path(config.get("pipeline_dir") or "the starting guide").name
-    train_steps = sorted({r["epoch"] for r in run.draft_records if r["split"] == "train"})
-    val_steps = sorted({r["epoch"] for r in run.draft_records if r["split"] == "val"})
+    train_steps = sorted({r.epoch for r in run.draft_records if r.split == "train"})
+    val_steps = sorted({r.epoch for r in run.draft_records if r.split == "val"})
     n_train, n_val, epochs = config.get("train_topics") or 0, config.get("val_topics") or 0, config.get("epochs")
     if config.get("user") == "human":
         how = (f"**By hand**, {len(train_steps)} epoch{'s' * (len(train_steps) != 1)} so far: each epoch the person "

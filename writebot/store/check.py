@@ -36,40 +36,40 @@ def _draft_problems(run: RunStore, hashes: dict[int, str]) -> list[str]:
     found, seen, mismatched = [], {}, {}
     last = max(hashes, default=-1)
     for n, record in enumerate(run.draft_records, 1):
-        line, key = _line_of(run, "feedback.jsonl", n), (record["epoch"], record["topic_id"])
+        line, key = _line_of(run, "feedback.jsonl", n), (record.epoch, record.topic_id)
         if key in seen:
             found.append(f"feedback.jsonl:{line}: topic {key[1]} of epoch {key[0]} again (first at line {seen[key]})")
         seen.setdefault(key, line)
-        if record["epoch"] > last:
-            found.append(f"feedback.jsonl:{line}: epoch {record['epoch']} is past the last version (epoch {last})")
-        elif record["epoch"] in hashes and record["version"] != hashes[record["epoch"]]:
-            mismatched.setdefault(record["epoch"], []).append((line, record["version"]))
+        if record.epoch > last:
+            found.append(f"feedback.jsonl:{line}: epoch {record.epoch} is past the last version (epoch {last})")
+        elif record.epoch in hashes and record.version != hashes[record.epoch]:
+            mismatched.setdefault(record.epoch, []).append((line, record.version))
     for epoch, drafts in mismatched.items():  # one problem per version folder, however many drafts it concerns
         found.append(f"feedback.jsonl:{drafts[0][0]}: {len(drafts)} draft{'s' * (len(drafts) > 1)} of epoch {epoch} "
                      f"name version {drafts[0][1]}, but {version_dir(epoch)} hashes to {hashes[epoch]} (changed "
                      "after they were written?)")
     for n, refusal in enumerate(run.refusal_records, 1):
         line = _line_of(run, "refusals.jsonl", n)
-        if (refusal["epoch"], refusal["topic_id"]) in seen:
-            found.append(f"refusals.jsonl:{line}: topic {refusal['topic_id']} of epoch {refusal['epoch']} is also a "
+        if (refusal.epoch, refusal.topic_id) in seen:
+            found.append(f"refusals.jsonl:{line}: topic {refusal.topic_id} of epoch {refusal.epoch} is also a "
                          "reviewed draft")
-        if refusal["epoch"] > last:
-            found.append(f"refusals.jsonl:{line}: epoch {refusal['epoch']} is past the last version (epoch {last})")
+        if refusal.epoch > last:
+            found.append(f"refusals.jsonl:{line}: epoch {refusal.epoch} is past the last version (epoch {last})")
     return found
 
 
 def _update_problems(run: RunStore, hashes: dict[int, str]) -> list[str]:
     found, updates, gates = [], {}, {}
     for n, update in enumerate(run.update_records, 1):
-        where, epoch = f"updates.jsonl:{_line_of(run, 'updates.jsonl', n)}", update["epoch"]
-        seen = gates if update.get("kind") == "gate" else updates
+        where, epoch = f"updates.jsonl:{_line_of(run, 'updates.jsonl', n)}", update.epoch
+        seen = gates if update.is_gate else updates
         if epoch in seen:
             found.append(f"{where}: a second {'gate verdict' if seen is gates else 'update'} for epoch {epoch} "
                          f"(the first is at line {seen[epoch][0]})")
             continue
         seen[epoch] = (where.rsplit(":", 1)[1], update)
     for epoch, (line, _) in gates.items():
-        if epoch not in updates or updates[epoch][1]["status"] != "pending":
+        if epoch not in updates or updates[epoch][1].status != "pending":
             found.append(f"updates.jsonl:{line}: a gate verdict for epoch {epoch}, whose update was not pending")
     for epoch, (line, update) in updates.items():
         where = f"updates.jsonl:{line}"
@@ -77,12 +77,12 @@ def _update_problems(run: RunStore, hashes: dict[int, str]) -> list[str]:
             found.append(f"{where}: the update of epoch {epoch} needs {version_dir(epoch)} and "
                          f"{version_dir(epoch + 1)}, and one is missing")
             continue
-        start = update.get("from_version")  # the version it began from: this epoch's, or an earlier one rolled back to
+        start = update.from_version  # the version it began from: this epoch's, or an earlier one rolled back to
         if start is not None and start not in [hashes[e] for e in hashes if e <= epoch]:
             found.append(f"{where}: from_version {start} is none of the versions up to {version_dir(epoch)}")
-        kept = start if update["status"] in ("rolled_back", "failed", "rejected") else update.get("to_version")
+        kept = start if update.status in ("rolled_back", "failed", "rejected") else update.to_version
         if kept is not None and kept != hashes[epoch + 1]:
-            found.append(f"{where}: the {update['status']} update should leave {kept} in {version_dir(epoch + 1)}, "
+            found.append(f"{where}: the {update.status} update should leave {kept} in {version_dir(epoch + 1)}, "
                          f"which holds {hashes[epoch + 1]}")
     return found
 

@@ -16,7 +16,7 @@ from typing import Any
 from writebot import __version__
 from writebot.errors import InputError, ReadOnly
 from writebot.files import BadLine, JsonlLog, read_text, write_atomic, write_json_atomic
-from writebot.store.formats import LOGS, RunFile
+from writebot.store.formats import LOGS, BatchRecord, DraftRecord, RefusalRecord, RunFile, UpdateRecord, UpdateSummary
 from writebot.store.runlock import LOCK_FILE, RunLock
 from writebot.store.usage import UsageLog
 from writebot.text.pipeline import Pipeline
@@ -96,9 +96,9 @@ class RunStore:
         self.feedback, self.updates, self.refusals, self.batches = (
             JsonlLog(path / name, model) for name, model in LOGS.items())
         scans = {log.path.name: log.scan() for log in (self.feedback, self.updates, self.refusals, self.batches)}
-        self.draft_records = scans["feedback.jsonl"].records
-        self.update_records = scans["updates.jsonl"].records
-        self.refusal_records = scans["refusals.jsonl"].records
+        self.draft_records: list[DraftRecord] = scans["feedback.jsonl"].records
+        self.update_records: list[UpdateRecord] = scans["updates.jsonl"].records
+        self.refusal_records: list[RefusalRecord] = scans["refusals.jsonl"].records
         self.usage = UsageLog(path / "usage.csv")
         self.skipped: list[BadLine] = [b for scan in scans.values() for b in scan.bad] + self.usage.bad
         self.repaired: list[str] = []  # what open_for_writing moved aside, for the caller to say
@@ -223,7 +223,7 @@ class RunStore:
 
     def in_use(self, epoch: int) -> bool:
         """Drafts (or refusals) of this epoch are recorded: they were written with its version."""
-        return any(r["epoch"] == epoch for r in self.draft_records + self.refusal_records)
+        return any(r.epoch == epoch for r in [*self.draft_records, *self.refusal_records])
 
     def load_version(self, epoch: int) -> Pipeline:
         return Pipeline.load(self.path / version_dir(epoch))
@@ -235,7 +235,7 @@ class RunStore:
         last = max(versions) if versions else None
         while last:
             verdict = self.verdict_for(last - 1)
-            if not verdict or verdict["status"] not in ("pending", "rolled_back") or last - 1 not in versions:
+            if not verdict or verdict.status not in ("pending", "rolled_back") or last - 1 not in versions:
                 break
             last -= 1
         return last
@@ -249,50 +249,48 @@ class RunStore:
     # -- records ----------------------------------------------------------------------------------------
     def done(self) -> set[tuple[int, str]]:
         """(epoch, topic id) of every topic drafted and reviewed, or refused, so far."""
-        return {(r["epoch"], r["topic_id"]) for r in self.draft_records + self.refusal_records}
+        return {(r.epoch, r.topic_id) for r in [*self.draft_records, *self.refusal_records]}
 
-    def record_draft(self, record: dict[str, Any]) -> None:
+    def record_draft(self, record: DraftRecord) -> None:
         self._writer()
-        self.feedback.append(record)
+        self.feedback.append(record.to_dict())
         self.draft_records.append(record)
 
-    def update_for(self, epoch: int) -> dict | None:
+    def update_for(self, epoch: int) -> UpdateRecord | None:
         """The update made at the end of `epoch` (not a later gate verdict on it)."""
-        return next((u for u in self.update_records if u["epoch"] == epoch and u.get("kind") != "gate"), None)
+        return next((u for u in self.update_records if u.epoch == epoch and not u.is_gate), None)
 
-    def gate_for(self, epoch: int) -> dict | None:
+    def gate_for(self, epoch: int) -> UpdateRecord | None:
         """A deferred gate's verdict on the update of `epoch`, once recorded."""
-        return next((u for u in self.update_records if u["epoch"] == epoch and u.get("kind") == "gate"), None)
+        return next((u for u in self.update_records if u.epoch == epoch and u.is_gate), None)
 
-    def verdict_for(self, epoch: int) -> dict | None:
+    def verdict_for(self, epoch: int) -> UpdateRecord | None:
         """The final word on the update of `epoch`: a deferred gate's verdict if there is one, else the update."""
         return self.gate_for(epoch) or self.update_for(epoch)
 
-    def record_refusal(self, record: dict[str, Any]) -> None:
+    def record_refusal(self, record: RefusalRecord) -> None:
         """A topic Claude declined (twice) for this epoch: kept in refusals.jsonl, never as a draft or ground truth,
         so history, plots and the learner skip it."""
         self._writer()
-        self.refusals.append(record)
+        self.refusals.append(record.to_dict())
         self.refusal_records.append(record)
 
-    def update_history(self) -> list[dict]:
+    def update_history(self) -> list[UpdateSummary]:
         """Every update once (the last record of its epoch: a failed update redone on resume is the redone one) with
         its final verdict (a deferred gate's, when there is one), both train costs and its rationale."""
-        out: dict[int, dict] = {}
+        out: dict[int, UpdateSummary] = {}
         for update in self.update_records:
-            if update.get("kind") == "gate":
+            if update.is_gate:
                 continue
-            verdict = self.gate_for(update["epoch"]) or update
-            out.pop(update["epoch"], None)
-            out[update["epoch"]] = {"epoch": update["epoch"], "status": verdict["status"],
-                                    "train_cost_before": update.get("train_cost_before"),
-                                    "train_cost_after": verdict.get("train_cost_after"),
-                                    "rationale": update.get("rationale", "")}
+            verdict = self.gate_for(update.epoch) or update
+            out.pop(update.epoch, None)
+            out[update.epoch] = UpdateSummary(update.epoch, verdict.status, update.train_cost_before,
+                                              verdict.train_cost_after, update.rationale)
         return list(out.values())
 
-    def record_update(self, record: dict[str, Any]) -> None:
+    def record_update(self, record: UpdateRecord) -> None:
         self._writer()
-        self.updates.append(record)
+        self.updates.append(record.to_dict())
         self.update_records.append(record)
 
     def usage_rows(self) -> list[dict]:
@@ -305,23 +303,22 @@ class RunStore:
         """A submitted Message Batch (custom_id -> topic id), so a resumed run collects its results for every topic
         it covers instead of paying twice."""
         self._writer()
-        self.batches.append({"epoch": epoch, "batch_id": batch_id, "custom_ids": members,
-                             "topic_ids": list(members.values()), "time": now()})
+        record = BatchRecord(epoch=epoch, batch_id=batch_id, custom_ids=members, topic_ids=list(members.values()),
+                             time=now())
+        self.batches.append(record.to_dict())
 
     def batches_for(self, epoch: int) -> dict[str, dict[str, str]]:
         """batch id -> {custom_id: topic id} for the batches submitted in `epoch` (older runs: positional ids)."""
-        return {b["batch_id"]: b.get("custom_ids") or {f"draft-{i}": t for i, t in enumerate(b["topic_ids"])}
-                for b in self.batches.read() if b["epoch"] == epoch}
+        return {b.batch_id: b.members() for b in self.batches.read() if b.epoch == epoch}
 
     def write_history(self) -> None:
         self._writer()
         write_atomic(self.path / "history.csv", history_text(self.draft_records))
 
 
-def history_text(records: list[dict], columns: list[str] = HISTORY_COLUMNS) -> str:
+def history_text(records: list[DraftRecord], columns: list[str] = HISTORY_COLUMNS) -> str:
     """history.csv as feedback.jsonl's records imply it (`columns`: a run folder written before a column was
     added keeps the columns it has)."""
-    rows = [{**r, "feedback_count": len(r.get("feedback", [])), "kind": r.get("kind") or r["topic"].get("kind")}
-            for r in records]
+    rows = [{**r.to_dict(), "feedback_count": len(r.feedback), "kind": r.post_kind} for r in records]
     rows.sort(key=lambda r: r["epoch"])
     return csv_text(columns, rows)

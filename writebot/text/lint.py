@@ -12,6 +12,7 @@ import functools
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Protocol
 
 from rapidfuzz import fuzz
 from rapidfuzz.utils import default_process
@@ -390,20 +391,29 @@ def repeated_notes(rules: list[_Line], notes: list[_Line]) -> list[Finding]:
     return out
 
 
-def run_sources(records: list[dict], version_rules: Callable[[int], Iterable[str]],
+class Reviewed(Protocol):
+    """What the dead-rule check reads of a reviewed draft (a writebot.store.formats.DraftRecord)."""
+
+    epoch: int
+    topic_id: str
+    topic: dict
+    draft: str
+    ground_truth: str
+    kind: str | None
+
+
+def run_sources(records: list[Reviewed], version_rules: Callable[[int], Iterable[str]],
                 base_text: Callable[[Topic], str] | None) -> list[Source]:
     """The texts a run's recorded drafts give the dead-rule check: with the offline writer, its base text for each
     recorded topic; with a model, each draft and the rules of the version that wrote it."""
     if base_text is not None:
-        latest = {r["topic_id"]: r for r in records if "draft" in r}
-        return [Source(base_text(Topic.from_dict(r["topic"])), None, r.get("ground_truth"), r.get("kind"),
-                       r["topic_id"]) for r in latest.values()]
+        latest = {r.topic_id: r for r in records}
+        return [Source(base_text(Topic.from_dict(r.topic)), None, r.ground_truth, r.kind, r.topic_id)
+                for r in latest.values()]
     followed: dict[int, frozenset[str]] = {}
     out = []
     for r in records:
-        if "draft" not in r:
-            continue
-        if r["epoch"] not in followed:
-            followed[r["epoch"]] = frozenset(version_rules(r["epoch"]))
-        out.append(Source(r["draft"], followed[r["epoch"]], r.get("ground_truth"), r.get("kind"), r["topic_id"]))
+        if r.epoch not in followed:
+            followed[r.epoch] = frozenset(version_rules(r.epoch))
+        out.append(Source(r.draft, followed[r.epoch], r.ground_truth, r.kind, r.topic_id))
     return out

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from writebot.compare.faithfulness import KEPT, judge_offline
 from writebot.files import read_yaml
+from writebot.store.formats import DraftRecord
 from writebot.text.formats import EditFields, PersonaFields, input_error, parse, type_name
 from writebot.text.post import Post, normalize
 from writebot.text.rule_language import (
@@ -126,18 +127,18 @@ def persona_edit(persona: Persona, draft: str, topic_id: str = "draft", topic: T
     return one_off_edits(text, persona.name, topic_id, persona.one_off), said
 
 
-def unused_edits(persona: Persona, records: list[dict]) -> list[str]:
+def unused_edits(persona: Persona, records: list[DraftRecord]) -> list[str]:
     """One line for each of the persona's edits that changed none of a run's recorded drafts (the reviews replayed:
     they are deterministic), e.g. a drop phrase written after `contractions: expand`, which no text then holds. A
     kind's edits are judged only when the run had posts of that kind."""
     fired: set[tuple[str | None, int]] = set()
     kinds, drafts = set(), 0
     for record in records:
-        if "draft" in record and "topic" in record:
-            topic = Topic.from_dict(record["topic"])
+        if record.topic:  # a record from before topics were recorded has none
+            topic = Topic.from_dict(record.topic)
             kinds.add(topic.kind)
             drafts += 1
-            persona_edit(persona, record["draft"], topic.id, topic, fired)
+            persona_edit(persona, record.draft, topic.id, topic, fired)
     where = [(None, k, rule) for k, (rule, _) in enumerate(persona.edits)]
     where += [(kind, k, rule) for kind, edits in persona.kinds.items() if kind in kinds
               for k, (rule, _) in enumerate(edits)]
