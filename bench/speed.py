@@ -8,6 +8,7 @@ gate) over generated topics, on the rules engine. Prints a table: seconds, µs p
 
 from __future__ import annotations
 
+import argparse
 import json
 import resource
 import subprocess
@@ -86,7 +87,11 @@ def main(sizes: list[int]) -> None:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 3 and sys.argv[1] == "--one":
-        print(json.dumps(one(int(sys.argv[2]))))
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("sizes", nargs="*", type=int, default=[1000, 10000], help="topics per epoch, each timed")
+    parser.add_argument("--one", type=int, help=argparse.SUPPRESS)  # one size, in the fresh process main starts
+    args = parser.parse_args()
+    if args.one:
+        print(json.dumps(one(args.one)))
     else:
-        main([int(a) for a in sys.argv[1:]] or [1000, 10000])
+        main(args.sizes)

@@ -11,6 +11,7 @@ types only; --verify runs the code: a fresh clone of this checkout's HEAD, insta
 
 from __future__ import annotations
 
+import argparse
 import subprocess
 import sys
 import tempfile
@@ -71,8 +72,11 @@ def verify(version: str) -> int:
 
 
 def main() -> None:
-    if sys.argv[1:2] == ["--verify"]:
-        sys.exit(verify(sys.argv[2]))
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--verify", metavar="VERSION", help="run the Claude tests in a fresh venv with that release")
+    args = parser.parse_args()
+    if args.verify:
+        sys.exit(verify(args.verify))
     candidates = [v for v in versions() if v[0].isdigit() and int(v.split(".")[0]) >= 1]
     with tempfile.TemporaryDirectory() as tmp:
         low, high = 0, len(candidates) - 1  # all probes only ever appear, so bisect on "all true"
