@@ -7,6 +7,7 @@ import json
 import pytest
 
 from writebot import bundled
+from writebot.files import JsonlLog
 from writebot.notebook.workbench import Workbench
 from writebot.runs import replay_demo
 from writebot.store.formats import LOGS, BatchRecord, DraftRecord, RefusalRecord, UpdateRecord, UpdateSummary
@@ -85,9 +86,19 @@ def test_a_field_a_newer_writebot_adds_is_kept_and_written_back_unchanged(tmp_pa
     ("similarity", "high", "similarity is str, not int or float or null"),
     ("faithfulness", {"judge": "rules"}, "faithfulness is dict, not Faithfulness or null"),
     ("effort_seconds", True, "effort_seconds is bool, not int or float or null"),
+    ("feedback", ["Shorter.", 2], "feedback[1] is int, not str"),
+    ("topic", ["not", "a", "topic"], "topic is list, not dict"),
 ])
-def test_a_declared_field_of_the_wrong_type_sets_the_line_aside_with_the_reason(field, value, reason):
+def test_a_declared_field_of_the_wrong_type_sets_the_line_aside_with_the_reason(tmp_path, field, value, reason):
     good = {"epoch": 0, "topic_id": "a", "split": "train", "version": "v", "draft": "d", "feedback": [],
             "ground_truth": "g"}
-    assert DraftRecord.problem(good) is None
-    assert DraftRecord.problem({**good, field: value}) == reason
+    log = JsonlLog(tmp_path / "feedback.jsonl", DraftRecord)
+    log.append(good)
+    log.append({**good, field: value})
+    scan = log.scan()
+    assert [r.to_dict() for r in scan.records] == [good] and [b.reason for b in scan.bad] == [reason]
+
+
+def test_a_wrong_value_inside_an_update_record_is_named_with_where_it_is():
+    line = {"epoch": 0, "status": "accepted", "diff": {"STYLE.md": 3}, "lint": ["fine", None]}
+    assert UpdateRecord.problem(line) == "diff['STYLE.md'] is int, not str, lint[1] is NoneType, not str"

@@ -182,7 +182,7 @@ def test_a_record_without_its_fields_or_with_the_wrong_types_is_set_aside_with_t
     log.append({"epoch": 2, "draft": "d"})
     scan = log.scan()
     assert [r.to_dict() for r in scan.records] == [good]  # a field this version does not know is kept
-    assert [b.reason for b in scan.bad] == ["epoch is str, not int, feedback is str, not list",
+    assert [b.reason for b in scan.bad] == ["epoch is str, not int, feedback is str, not list of str",
                                             "epoch is bool, not int",
                                             "missing topic_id, split, version, feedback, ground_truth"]
 

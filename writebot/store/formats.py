@@ -16,7 +16,8 @@ Number = int | float  # an int stays an int (history.csv writes 1, not 1.0)
 
 
 class Record(BaseModel):
-    """The fields a record must have, with strict types (no true for 1), and the ones it may have (None when absent).
+    """The fields a record must have, with strict types (no true for 1), and the ones it may have (None, or empty,
+    when absent).
     A field this version does not know (a newer writebot's) is kept, and written back unchanged."""
 
     model_config = ConfigDict(strict=True, extra="allow")
@@ -48,29 +49,54 @@ class Record(BaseModel):
 
 
 def describe(model: type[BaseModel], exc: ValidationError, record: dict) -> str:
-    """A validation error in one line: the fields missing, or each wrong one with its type."""
+    """A validation error in one line: the fields missing ("missing epoch, topic_id"), or each wrong one with its
+    type ("epoch is str, not int"; "feedback[1] is int, not str" for an item of a list)."""
     errors = exc.errors()
     missing = [str(e["loc"][0]) for e in errors if e["type"] == "missing" and len(e["loc"]) == 1]
     if missing:
         return f"missing {', '.join(missing)}"
-    wrong = dict.fromkeys(str(e["loc"][0]) for e in errors)  # a union reports each alternative: one per field
-    return ", ".join(f"{name} is {type(record[name]).__name__}, not "
-                     f"{_type_name(model.model_fields[name].annotation)}" for name in wrong)
+    said: dict[str, str] = {}  # a union reports each alternative: one line per field
+    for e in errors:
+        name = str(e["loc"][0])
+        annotation = model.model_fields[name].annotation
+        value, inner = record[name], _item_type(annotation, type(record[name]))
+        item = next((p for p in e["loc"][1:] if isinstance(value, dict | list) and _holds(value, p)), None)
+        if item is not None and inner is not None:
+            said.setdefault(name, f"{name}[{item!r}] is {type(value[item]).__name__}, not {_type_name(inner)}")
+        else:
+            said.setdefault(name, f"{name} is {type(record[name]).__name__}, not {_type_name(annotation)}")
+    return ", ".join(said.values())
+
+
+def _item_type(annotation: Any, container: type) -> Any:
+    """What a list (or dict) field holds, its values' type (list[str] | None: str), or None."""
+    for option in get_args(annotation) if get_origin(annotation) in (Union, types.UnionType) else (annotation,):
+        if get_origin(option) is container and get_args(option):
+            return get_args(option)[-1]
+    return None
+
+
+def _holds(value: dict | list, at: Any) -> bool:
+    return at in value if isinstance(value, dict) else isinstance(at, int) and 0 <= at < len(value)
 
 
 def _type_name(annotation: Any) -> str:
-    """`int`, `int or float`, `list or null`: a field's type as the message names it."""
+    """`int`, `int or float or null`, `list of str`: a field's type as the message names it."""
     if get_origin(annotation) in (Union, types.UnionType):
         return " or ".join("null" if a is type(None) else _type_name(a) for a in get_args(annotation))
+    if get_origin(annotation) is list and get_args(annotation):
+        return f"list of {_type_name(get_args(annotation)[0])}"
+    if get_origin(annotation) is dict and get_args(annotation):
+        return f"dict of {' to '.join(_type_name(a) for a in get_args(annotation))}"
     return getattr(get_origin(annotation) or annotation, "__name__", str(annotation))
 
 
 class Faithfulness(Record):  # feedback.jsonl's `faithfulness` (§10): the judge's verdicts on a draft and its truth
     judge: str
-    points: list  # a verdict per point of the brief, in the brief's order
-    added: list | None = None  # the claims the draft adds (None: the judge cannot tell)
-    truth_points: list
-    lost: list  # the points (0-based) the draft lost that the user keeps
+    points: list[str]  # a verdict per point of the brief, in the brief's order
+    added: list[str] | None = None  # the claims the draft adds (None: the judge cannot tell)
+    truth_points: list[str]
+    lost: list[int]  # the points (0-based) the draft lost that the user keeps
 
 
 class DraftRecord(Record):  # feedback.jsonl: a reviewed draft
@@ -81,7 +107,7 @@ class DraftRecord(Record):  # feedback.jsonl: a reviewed draft
     version: str
     topic: dict = Field(default_factory=dict)  # the topic as the topics file gave it (writebot.text.topics.Topic)
     draft: str
-    feedback: list
+    feedback: list[str]
     ground_truth: str
     by: str | None = None  # who reviewed it: a persona's name, or "human"
     similarity: Number | None = None
@@ -117,15 +143,15 @@ class UpdateRecord(Record):  # updates.jsonl: an update, or (kind "gate") a defe
     train_cost_after: Number | None = None
     topics_compared: int | None = None  # a gate verdict: the topics reviewed in both epochs
     rationale: str = ""
-    diff: dict = Field(default_factory=dict)  # file -> unified diff
-    details: list = Field(default_factory=list)  # one entry per rule tried, or the optimizer's send-backs
-    lint: list = Field(default_factory=list)
+    diff: dict[str, str] = Field(default_factory=dict)  # file -> unified diff
+    details: list[dict] = Field(default_factory=list)  # the learner's log: one entry per rule tried (FORMATS §4)
+    lint: list[str] = Field(default_factory=list)
     error: str | None = None
     budget: str | None = None
     content: dict | None = None  # §10: what the drafts kept of their briefs before and after
     why: str | None = None
-    accepted_hunks: list | None = None  # by hand (notebook 02)
-    rejected_hunks: list | None = None
+    accepted_hunks: list[str] | None = None  # by hand (notebook 02)
+    rejected_hunks: list[str] | None = None
     hunks_reviewed: int | None = None
     time: str | None = None
 
@@ -149,8 +175,8 @@ class RefusalRecord(Record):  # refusals.jsonl: a topic Claude declined to write
 class BatchRecord(Record):  # batches.jsonl: a Message Batch sent for an epoch's drafts
     epoch: int
     batch_id: str
-    custom_ids: dict | None = None  # custom_id -> topic id (older runs: positional ids, draft-0, ...)
-    topic_ids: list
+    custom_ids: dict[str, str] | None = None  # custom_id -> topic id (older runs: positional ids, draft-0, ...)
+    topic_ids: list[str]
     time: str | None = None
 
     def members(self) -> dict[str, str]:
