@@ -25,6 +25,7 @@ from writebot.engines.writer import skeleton
 from writebot.loop.next_topic import Chooser
 from writebot.loop.registry import build_engine
 from writebot.report.selection_comparison import compare, run_selection
+from writebot.store.formats import DraftRecord
 from writebot.testing.personas import generate_personas
 from writebot.testing.topics import generate_topics
 from writebot.text.pipeline import Pipeline
@@ -79,8 +80,9 @@ def _speed(topics, persona) -> tuple[float, float, float]:
     for i, topic in enumerate(backlog[:8]):  # a few corrected posts, so there are rules to test
         draft = engine.write(pipeline, topic)
         review = user.review(topic, draft)
-        records.append({"epoch": i, "topic_id": topic.id, "split": "train", "topic": topic.to_dict(),
-                        "draft": draft, "ground_truth": review.ground_truth, "feedback": review.feedback})
+        records.append(DraftRecord(epoch=i, topic_id=topic.id, split="train", version=pipeline.version_hash,
+                                   topic=topic.to_dict(), draft=draft, ground_truth=review.ground_truth,
+                                   feedback=review.feedback))
     rank = _timed(lambda: Chooser("active", 0, skeleton, engine.write).rank(backlog[8:], records, pipeline))
     return 1000 * order, 1000 * choosing, rank
 

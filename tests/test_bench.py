@@ -19,6 +19,8 @@ pytestmark = pytest.mark.slow  # every benchmark script runs in a process of its
     ("claude_stub.py", ["--latency", "0.01", "--drafts", "4", "--repeat", "1"], "cache-read share"),
     ("soak.py", ["--kills", "2", "--topics", "60", "--epochs", "1"], "identical to a clean run"),
     ("soak.py", ["--claude", "--kills", "2", "--epochs", "1"], "identical to a clean run"),
+    ("active.py", ["--seeds", "1", "--generated", "1", "--persona-seeds", "1", "--passes", "1"],
+     "seconds to rank 1,000 backlog topics"),
 ])
 def test_bench_script_runs(script, args, expect):
     result = subprocess.run([sys.executable, str(ROOT / "bench" / script), *args], capture_output=True, text=True,

@@ -84,7 +84,9 @@ def test_a_field_a_newer_writebot_adds_is_kept_and_written_back_unchanged(tmp_pa
 
 @pytest.mark.parametrize(("field", "value", "reason"), [
     ("similarity", "high", "similarity is str, not int or float or null"),
-    ("faithfulness", {"judge": "rules"}, "faithfulness is dict, not Faithfulness or null"),
+    ("faithfulness", {"judge": "rules"}, "missing faithfulness.points, faithfulness.truth_points, faithfulness.lost"),
+    ("faithfulness", {"judge": "rules", "points": ["kept"], "truth_points": ["kept"], "lost": ["0"]},
+     "faithfulness.lost[0] is str, not int"),
     ("effort_seconds", True, "effort_seconds is bool, not int or float or null"),
     ("feedback", ["Shorter.", 2], "feedback[1] is int, not str"),
     ("topic", ["not", "a", "topic"], "topic is list, not dict"),
@@ -102,3 +104,11 @@ def test_a_declared_field_of_the_wrong_type_sets_the_line_aside_with_the_reason(
 def test_a_wrong_value_inside_an_update_record_is_named_with_where_it_is():
     line = {"epoch": 0, "status": "accepted", "diff": {"STYLE.md": 3}, "lint": ["fine", None]}
     assert UpdateRecord.problem(line) == "diff['STYLE.md'] is int, not str, lint[1] is NoneType, not str"
+
+
+def test_a_writer_cannot_record_a_field_no_model_declares(tmp_path):
+    with RunStore.create(tmp_path / "run", {}, {}) as run:
+        with pytest.raises(RuntimeError, match="surprise not declared in writebot/store/formats.py"):
+            run.record_update(UpdateRecord.model_validate({"epoch": 0, "status": "accepted", "surprise": 1}))
+        run.record_update(UpdateRecord(epoch=0, status="accepted"))
+    assert (tmp_path / "run" / "updates.jsonl").read_text() == '{"epoch": 0, "status": "accepted"}\n'

@@ -49,35 +49,45 @@ class Record(BaseModel):
 
 
 def describe(model: type[BaseModel], exc: ValidationError, record: dict) -> str:
-    """A validation error in one line: the fields missing ("missing epoch, topic_id"), or each wrong one with its
-    type ("epoch is str, not int"; "feedback[1] is int, not str" for an item of a list)."""
+    """A validation error in one line: the fields missing ("missing epoch, topic_id"; "missing faithfulness.lost"),
+    or each wrong value with its type and the type wanted ("epoch is str, not int"; "feedback[1] is int, not str")."""
     errors = exc.errors()
-    missing = [str(e["loc"][0]) for e in errors if e["type"] == "missing" and len(e["loc"]) == 1]
+    missing = [_where(model, record, e["loc"])[0] for e in errors if e["type"] == "missing"]
     if missing:
-        return f"missing {', '.join(missing)}"
-    said: dict[str, str] = {}  # a union reports each alternative: one line per field
+        return f"missing {', '.join(dict.fromkeys(missing))}"
+    said: dict[str, str] = {}  # a union reports each alternative: one line per place
     for e in errors:
-        name = str(e["loc"][0])
-        annotation = model.model_fields[name].annotation
-        value, inner = record[name], _item_type(annotation, type(record[name]))
-        item = next((p for p in e["loc"][1:] if isinstance(value, dict | list) and _holds(value, p)), None)
-        if item is not None and inner is not None:
-            said.setdefault(name, f"{name}[{item!r}] is {type(value[item]).__name__}, not {_type_name(inner)}")
-        else:
-            said.setdefault(name, f"{name} is {type(record[name]).__name__}, not {_type_name(annotation)}")
+        path, value, wanted = _where(model, record, e["loc"])
+        said.setdefault(path, f"{path} is {type(value).__name__}, not {_type_name(wanted)}")
     return ", ".join(said.values())
 
 
-def _item_type(annotation: Any, container: type) -> Any:
-    """What a list (or dict) field holds, its values' type (list[str] | None: str), or None."""
+def _where(model: type[BaseModel], record: dict, loc: tuple) -> tuple[str, Any, Any]:
+    """Follow an error's location through the record and the model's annotations: (where, as a reader would write
+    it; the value there; the type wanted there). A step that names a union's alternative, not a place, ends it."""
+    path, value, wanted = "", record, model
+    for step in loc:
+        found = _inside(wanted, value, step)
+        if found is None:
+            break
+        wanted, is_field = found
+        path += (f".{step}" if path else str(step)) if is_field else f"[{step!r}]"
+        value = value.get(step) if isinstance(value, dict) else value[step]
+    return path, value, wanted
+
+
+def _inside(annotation: Any, value: Any, step: Any) -> tuple[Any, bool] | None:
+    """(the type wanted at `step` inside a value of `annotation`, whether `step` is a record's field), or None when
+    `step` is no place in `value`."""
     for option in get_args(annotation) if get_origin(annotation) in (Union, types.UnionType) else (annotation,):
-        if get_origin(option) is container and get_args(option):
-            return get_args(option)[-1]
+        if isinstance(option, type) and issubclass(option, BaseModel) and isinstance(value, dict) \
+                and step in option.model_fields:
+            return option.model_fields[step].annotation, True
+        if get_origin(option) is list and isinstance(value, list) and isinstance(step, int) and step < len(value):
+            return get_args(option)[0], False
+        if get_origin(option) is dict and isinstance(value, dict) and step in value:
+            return get_args(option)[-1], False
     return None
-
-
-def _holds(value: dict | list, at: Any) -> bool:
-    return at in value if isinstance(value, dict) else isinstance(at, int) and 0 <= at < len(value)
 
 
 def _type_name(annotation: Any) -> str:

@@ -16,7 +16,16 @@ from typing import Any
 from writebot import __version__
 from writebot.errors import InputError, ReadOnly
 from writebot.files import BadLine, JsonlLog, read_text, write_atomic, write_json_atomic
-from writebot.store.formats import LOGS, BatchRecord, DraftRecord, RefusalRecord, RunFile, UpdateRecord, UpdateSummary
+from writebot.store.formats import (
+    LOGS,
+    BatchRecord,
+    DraftRecord,
+    Record,
+    RefusalRecord,
+    RunFile,
+    UpdateRecord,
+    UpdateSummary,
+)
 from writebot.store.runlock import LOCK_FILE, RunLock
 from writebot.store.usage import UsageLog
 from writebot.text.pipeline import Pipeline
@@ -253,7 +262,7 @@ class RunStore:
 
     def record_draft(self, record: DraftRecord) -> None:
         self._writer()
-        self.feedback.append(record.to_dict())
+        self.feedback.append(_declared(record))
         self.draft_records.append(record)
 
     def update_for(self, epoch: int) -> UpdateRecord | None:
@@ -272,7 +281,7 @@ class RunStore:
         """A topic Claude declined (twice) for this epoch: kept in refusals.jsonl, never as a draft or ground truth,
         so history, plots and the learner skip it."""
         self._writer()
-        self.refusals.append(record.to_dict())
+        self.refusals.append(_declared(record))
         self.refusal_records.append(record)
 
     def update_history(self) -> list[UpdateSummary]:
@@ -290,7 +299,7 @@ class RunStore:
 
     def record_update(self, record: UpdateRecord) -> None:
         self._writer()
-        self.updates.append(record.to_dict())
+        self.updates.append(_declared(record))
         self.update_records.append(record)
 
     def usage_rows(self) -> list[dict]:
@@ -305,7 +314,7 @@ class RunStore:
         self._writer()
         record = BatchRecord(epoch=epoch, batch_id=batch_id, custom_ids=members, topic_ids=list(members.values()),
                              time=now())
-        self.batches.append(record.to_dict())
+        self.batches.append(_declared(record))
 
     def batches_for(self, epoch: int) -> dict[str, dict[str, str]]:
         """batch id -> {custom_id: topic id} for the batches submitted in `epoch` (older runs: positional ids)."""
@@ -314,6 +323,15 @@ class RunStore:
     def write_history(self) -> None:
         self._writer()
         write_atomic(self.path / "history.csv", history_text(self.draft_records))
+
+
+def _declared(record: Record) -> dict[str, Any]:
+    """A new record's line: only fields its model declares (docs/FORMATS.md §4 lists each). A field no model declares
+    is a writer's mistake: it would go undocumented, and after `time` in the line."""
+    if record.model_extra:
+        raise RuntimeError(f"{type(record).__name__}: {', '.join(sorted(record.model_extra))} not declared in "
+                           "writebot/store/formats.py; declare each field a writer records")
+    return record.to_dict()
 
 
 def history_text(records: list[DraftRecord], columns: list[str] = HISTORY_COLUMNS) -> str:
