@@ -7,8 +7,8 @@ prompts, the starter pipeline or the request settings change (a test says so).
 
 from __future__ import annotations
 
+import argparse
 import os
-import sys
 import tempfile
 from pathlib import Path
 
@@ -40,7 +40,10 @@ def record(cassette: Path, run_dir: Path) -> None:
 
 
 if __name__ == "__main__":
-    target = Path(sys.argv[1]) if len(sys.argv) > 1 else bundled.demo_cassette().cassette
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("out", nargs="?", type=Path, help="where to write the cassette (default: the bundled one, "
+                        "data/cassettes/claude-demo.jsonl)")
+    target = parser.parse_args().out or bundled.demo_cassette().cassette
     target.unlink(missing_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         record(target, Path(tmp) / "run")
