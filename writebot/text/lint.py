@@ -20,8 +20,10 @@ from rapidfuzz.utils import default_process
 from writebot import defaults
 from writebot.text.directives import parse_feedback
 from writebot.text.english import content_stems
+from writebot.text.hygiene import repair, shown_cost
 from writebot.text.kinds import example_kind, one_kind
 from writebot.text.pipeline import KIND_SECTION, STYLE, Pipeline, Style, changed_runs, without_comments
+from writebot.text.post import normalize
 from writebot.text.rule_language import Rule, contradicts, parse_rule, slot, slot_name, undoes
 from writebot.text.topics import Topic
 
@@ -264,8 +266,6 @@ def against_prose(style: str, lines: list[_Line]) -> list[Finding]:
 
 
 def _cost(text: str, truth: str) -> int:
-    from writebot.text.hygiene import shown_cost
-
     return shown_cost(text, truth.split())
 
 
@@ -326,9 +326,6 @@ def examples_against(rules: list[_Line], examples: dict[str, str],
     """An example post the guide would change (its rules applied in order, as the writer applies them; an example
     of a kind, the general rules then its kind's, docs/FORMATS.md §11): the bot reads both, and they tell it two
     things. The finding is each rule that changed it."""
-    from writebot.text.hygiene import repair
-    from writebot.text.post import normalize
-
     out = []
     for path, text in examples.items():
         post = normalize(text)
