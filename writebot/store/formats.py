@@ -34,9 +34,9 @@ class Record(BaseModel):
     def problem(cls, record: dict) -> str | None:
         """Why the record does not fit ("missing epoch, topic_id"; "epoch is str, not int"), or None."""
         try:
-            cls.model_validate(record)
-        except ValidationError as exc:
-            return describe(cls, exc, record)
+            cls.read(record)
+        except ValueError as exc:
+            return str(exc)
         return None
 
     @classmethod
