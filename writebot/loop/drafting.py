@@ -3,11 +3,12 @@ done (or record it refused). Concurrent drafts, or one Message Batch."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from typing import TYPE_CHECKING
 
 from writebot.compare.faithfulness import Judge, faithfulness_fields
 from writebot.compare.metrics import scores
-from writebot.engines.base import Engine
+from writebot.engines.base import Draft, Engine
 from writebot.errors import BatchIncomplete, BudgetReached, Refused
 from writebot.loop.callbacks import Callbacks
 from writebot.loop.fan_out import close_all, fan_out
@@ -28,17 +29,7 @@ async def draft_all(run: RunStore, engine: Engine, user: User, judge: Judge, pip
     """Draft and review `todo` with at most `concurrency` in flight; record each the moment it is done."""
 
     async def one(topic: Topic) -> None:
-        try:
-            drafted = await engine.awrite(pipeline, topic)
-            draft = drafted.text
-            review = await user.areview(topic, draft)
-            found = await judged(judge, topic, draft, review.ground_truth)
-            record = review_record(review, topic, draft, epoch, pipeline, found, written_by=drafted.model)
-            run.record_draft(record)
-        except Refused as refusal:  # declined (and by the fallback model): recorded as refused, never as a draft
-            record = refusal_record(refusal, topic, epoch, pipeline)
-            run.record_refusal(record)
-        callbacks.on_draft(record)
+        await review_and_record(run, user, judge, pipeline, topic, epoch, callbacks, engine.awrite(pipeline, topic))
 
     try:  # after a failure or at the budget, no draft is started
         stopped = await fan_out(todo, one, concurrency, stopper)
@@ -63,22 +54,14 @@ async def batch_all(run: RunStore, engine: Engine, user: User, judge: Judge, pip
         for batch_id in result.expired:
             callbacks.on_warning(f"the results of Message Batch {batch_id} are no longer available (the API keeps "
                                  "them 29 days): its topics were drafted again in a new batch")
+        async def collected(topic: Topic) -> Draft:
+            if topic.id in result.refused:
+                raise result.refused[topic.id]
+            return result.drafts[topic.id]
+
         for topic in todo:
-            try:
-                if topic.id in result.refused:
-                    raise result.refused[topic.id]
-                if topic.id not in result.drafts:
-                    continue
-                drafted = result.drafts[topic.id]
-                draft = drafted.text
-                review = await user.areview(topic, draft)
-                found = await judged(judge, topic, draft, review.ground_truth)
-                record = review_record(review, topic, draft, epoch, pipeline, found, written_by=drafted.model)
-                run.record_draft(record)
-            except Refused as refusal:
-                record = refusal_record(refusal, topic, epoch, pipeline)
-                run.record_refusal(record)
-            callbacks.on_draft(record)
+            if topic.id in result.refused or topic.id in result.drafts:  # a failed one is said below
+                await review_and_record(run, user, judge, pipeline, topic, epoch, callbacks, collected(topic))
     finally:
         await close_all((engine, user, judge))
     if result.failed:
@@ -88,6 +71,22 @@ async def batch_all(run: RunStore, engine: Engine, user: User, judge: Judge, pip
         raise BatchIncomplete(f"{len(result.failed)} batched drafts failed ({shown}"
                               f"{'; ...' if len(result.failed) > 3 else ''}); {done} others are recorded"
                               + ("; fix what the API says first" if fix else ""), 2 if fix else 1)
+
+
+async def review_and_record(run: RunStore, user: User, judge: Judge, pipeline: Pipeline, topic: Topic, epoch: int,
+                            callbacks: Callbacks, drafting: Awaitable[Draft]) -> None:
+    """Have the user review the topic's draft (what `drafting` gives), judge what it keeps and record it at once; a
+    draft declined (by the fallback model too) is recorded as refused, never as a draft. Then tell the callbacks."""
+    try:
+        drafted = await drafting
+        review = await user.areview(topic, drafted.text)
+        found = await judged(judge, topic, drafted.text, review.ground_truth)
+        record = review_record(review, topic, drafted.text, epoch, pipeline, found, written_by=drafted.model)
+        run.record_draft(record)
+    except Refused as refusal:
+        record = refusal_record(refusal, topic, epoch, pipeline)
+        run.record_refusal(record)
+    callbacks.on_draft(record)
 
 
 async def judged(judge: Judge, topic: Topic, draft: str, ground_truth: str) -> dict:
